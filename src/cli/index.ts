@@ -1,0 +1,2 @@
+// The command line: `postroom <command>`.
+export { main, describeError, UsageError } from './main.js';

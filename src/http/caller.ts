@@ -1,0 +1,69 @@
+// Who is calling: an administrator with a session cookie, or a host application with a bearer
+// token. State-changing session requests must also prove they come from the console (CSRF).
+import type { FastifyRequest } from 'fastify';
+import type {} from '@fastify/cookie'; // adds req.cookies
+import type { Session, TokenCaller } from '../access/index.js';
+import { sameSecret } from '../access/index.js';
+import type { Postroom } from '../app.js';
+import { forbidden, HttpError, unauthorized } from './errors.js';
+
+export const SESSION_COOKIE = 'postroom_session';
+export const CSRF_COOKIE = 'csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export type Caller = { kind: 'admin'; username: string; session: Session; cookie: string } | { kind: 'token'; token: TokenCaller };
+
+export type Access = 'public' | 'admin' | 'admin-or-token';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export async function identify(postroom: Postroom, req: FastifyRequest): Promise<Caller | null> {
+  const auth = req.headers.authorization;
+  if (auth) {
+    const m = /^Bearer\s+(\S+)$/i.exec(auth);
+    const token = m?.[1] ? await postroom.tokens.verify(m[1]) : null;
+    if (!token) throw unauthorized('the bearer token is unknown or revoked');
+    return { kind: 'token', token };
+  }
+  const cookie = req.cookies[SESSION_COOKIE];
+  if (!cookie) return null;
+  const session = await postroom.sessions.find(cookie);
+  return session ? { kind: 'admin', username: session.username, session, cookie } : null;
+}
+
+/** The console's fetches carry the CSRF token twice (cookie and header) and a same-origin Origin. */
+export function checkCsrf(req: FastifyRequest, caller: Caller): void {
+  if (caller.kind !== 'admin' || SAFE.has(req.method)) return;
+  const header = req.headers[CSRF_HEADER];
+  const cookie = req.cookies[CSRF_COOKIE];
+  if (typeof header !== 'string' || !cookie || !sameSecret(header, cookie) || !sameSecret(header, caller.session.csrfToken)) {
+    throw new HttpError(403, 'csrf', `missing or wrong CSRF token: send the "${CSRF_COOKIE}" cookie's value in the ${CSRF_HEADER} header`);
+  }
+  checkOrigin(req, true);
+}
+
+/** Refuses a request whose Origin is another site (and, when required, one with no Origin). */
+export function checkOrigin(req: FastifyRequest, required: boolean): void {
+  const origin = req.headers.origin;
+  if (!origin) {
+    if (required) throw new HttpError(403, 'origin', 'the Origin header is required for this request');
+    return;
+  }
+  const host = req.headers.host;
+  let ok = false;
+  try {
+    ok = new URL(origin).host === host;
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new HttpError(403, 'origin', `requests from ${origin} are not allowed`);
+}
+
+export async function authorize(postroom: Postroom, req: FastifyRequest, access: Access): Promise<Caller | null> {
+  if (access === 'public') return null;
+  const caller = await identify(postroom, req);
+  if (!caller) throw unauthorized('sign in as an administrator, or send a bearer token');
+  if (access === 'admin' && caller.kind !== 'admin') throw forbidden('this needs an administrator: an API token may not do it');
+  checkCsrf(req, caller);
+  return caller;
+}

@@ -1,0 +1,93 @@
+// Signing in and out of the console, the one-time first setup, and the current session.
+import type { FastifyReply } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { ADMIN, SESSION_LIFETIME_MS, type LoginThrottle } from '../../access/index.js';
+import type { Api } from '../api.js';
+import { CSRF_COOKIE, SESSION_COOKIE, checkOrigin } from '../caller.js';
+import { HttpError, unauthorized } from '../errors.js';
+
+const credentials = z.object({ username: z.string().max(100), password: z.string().max(1024) }).strict();
+
+export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boolean): void {
+  const { postroom } = api;
+
+  const startSession = async (reply: FastifyReply, username: string) => {
+    const session = await postroom.sessions.create(username);
+    const base = { path: '/', sameSite: 'strict' as const, secure: secureCookies, maxAge: SESSION_LIFETIME_MS / 1000 };
+    void reply.setCookie(SESSION_COOKIE, session.cookie, { ...base, httpOnly: true });
+    void reply.setCookie(CSRF_COOKIE, session.csrfToken, { ...base, httpOnly: false });
+    return { username, csrfToken: session.csrfToken, expiresAt: new Date(session.expiresAt).toISOString() };
+  };
+
+  api.route({
+    method: 'POST',
+    path: '/auth/login',
+    tag: 'auth',
+    summary: 'Sign in as an administrator; sets the session and CSRF cookies',
+    access: 'public',
+    body: credentials,
+    responses: { 200: 'signed in', 401: 'wrong user name or password', 429: 'too many failed attempts from this client' },
+    async handle({ body, req, reply }) {
+      checkOrigin(req, false);
+      const client = req.ip;
+      const locked = throttle.lockedFor(client);
+      if (locked > 0) {
+        const seconds = Math.ceil(locked / 1000);
+        throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
+      }
+      await sleep(throttle.delayFor(client));
+      if (!(await postroom.admins.verify(body.username, body.password))) {
+        throttle.fail(client);
+        req.log.warn({ client, username: body.username.slice(0, 100) }, 'failed sign-in');
+        throw unauthorized('wrong user name or password');
+      }
+      throttle.succeed(client);
+      return startSession(reply, body.username);
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/auth/setup',
+    tag: 'auth',
+    summary: 'Choose the administrator password with the one-time setup token printed at first start',
+    access: 'public',
+    body: z.object({ token: z.string().max(200), password: z.string().max(1024) }).strict(),
+    responses: { 200: 'password set, signed in', 403: 'the setup token is wrong, used or expired' },
+    async handle({ body, req, reply }) {
+      checkOrigin(req, false);
+      if (!(await postroom.admins.completeSetup(body.token, body.password))) {
+        throw new HttpError(403, 'setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
+      }
+      return startSession(reply, ADMIN);
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/auth/logout',
+    tag: 'auth',
+    summary: 'Sign out: ends the session',
+    access: 'admin',
+    responses: { 200: 'signed out' },
+    async handle({ caller, reply }) {
+      if (caller?.kind === 'admin') await postroom.sessions.destroy(caller.cookie);
+      void reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
+      return { signedOut: true };
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/auth/session',
+    tag: 'auth',
+    summary: 'The current administrator session',
+    access: 'admin',
+    responses: { 200: 'the session', 401: 'not signed in' },
+    async handle({ caller }) {
+      if (caller?.kind !== 'admin') return null;
+      return { username: caller.username, csrfToken: caller.session.csrfToken, expiresAt: new Date(caller.session.expiresAt).toISOString() };
+    },
+  });
+}

@@ -1,0 +1,166 @@
+// E-mails over HTTP: hand one over, list and search, read one with its attempts; and for
+// administrators, retry, cancel and release held e-mails. A token sees only its own e-mails.
+import { z } from 'zod';
+import { tokenSource } from '../../access/index.js';
+import { emailInputSchema, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
+import type { OutlookDrafts } from '../../outlook/index.js';
+import { draftInputSchema } from '../../outlook/index.js';
+import type { Api } from '../api.js';
+import type { Caller } from '../caller.js';
+import { forbidden } from '../errors.js';
+
+const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
+const idParams = z.object({ id: z.coerce.number().int().positive({ message: 'must be an e-mail ID' }) });
+
+// Base64 grows the attachments by a third; the rest of the e-mail fits in the margin.
+const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) + 2 * LIMITS.bodyChars + 1024 * 1024;
+
+export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDrafts): void {
+  const { postroom } = api;
+
+  const readable = async (id: number, caller: Caller | null): Promise<EmailDetail> => {
+    const email = await postroom.queue.show(id);
+    if (caller?.kind === 'token' && email.source !== tokenSource(caller.token)) {
+      throw forbidden(`e-mail ${id} was not handed over with this token`);
+    }
+    return email;
+  };
+
+  api.route({
+    method: 'POST',
+    path: '/emails',
+    tag: 'emails',
+    summary: 'Hand an e-mail over; it is stored as pending and sent by the next campaign',
+    access: 'admin-or-token',
+    body: emailInputSchema,
+    bodyLimit: HAND_OVER_BODY_LIMIT,
+    responses: {
+      202: 'accepted: {id, status, messageId}',
+      201: 'with compose: true for a user on Outlook (New): {composed, draft: {id, webLink, mailbox}} instead',
+      200: 'this idempotencyKey was seen before: the first e-mail, nothing new',
+      400: 'refused (field and reason given); nothing stored',
+      413: 'body over the size limit',
+    },
+    async handle({ body, caller, reply }) {
+      if (body.compose && body.sender) {
+        const user = await postroom.users.findByEmail(body.sender.email);
+        if (user?.emailSoftware === 'outlook-new') {
+          const { compose: _compose, idempotencyKey: _key, ...draft } = body;
+          void reply.status(201);
+          return { composed: 'outlook-new', draft: await drafts.create(draft) };
+        }
+      }
+      const result = await postroom.queue.handOverValid(body, sourceOf(caller));
+      if (!result.duplicate) onHandOver();
+      void reply.status(result.duplicate ? 200 : 202);
+      return result;
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/emails',
+    tag: 'emails',
+    summary: 'E-mails, newest first; filter by status, search subject and recipients; cursor pagination',
+    access: 'admin-or-token',
+    query: z.object({
+      status: z.enum(STATUSES as [string, ...string[]]).optional(),
+      q: z.string().max(200).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: z.string().regex(/^\d+$/, { message: 'is not a cursor from a previous page' }).optional(),
+    }),
+    responses: { 200: '{items, nextCursor}' },
+    async handle({ query, caller }) {
+      const items = await postroom.queue.list({
+        status: query.status as (typeof STATUSES)[number] | undefined,
+        text: query.q,
+        limit: query.limit,
+        beforeId: query.cursor ? Number(query.cursor) : undefined,
+        source: caller?.kind === 'token' ? tokenSource(caller.token) : undefined,
+      });
+      const last = items.at(-1);
+      return { items, nextCursor: items.length === query.limit && last ? String(last.id) : null };
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/emails/counts',
+    tag: 'emails',
+    summary: 'How many e-mails are in each status',
+    access: 'admin',
+    responses: { 200: 'counts by status' },
+    handle: () => postroom.queue.counts(),
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/emails/:id',
+    tag: 'emails',
+    summary: 'One e-mail with every attempt and the server replies',
+    access: 'admin-or-token',
+    params: idParams,
+    responses: { 200: 'the e-mail', 403: "another token's e-mail", 404: 'no such e-mail' },
+    handle: ({ params, caller }) => readable(params.id, caller),
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/emails/:id/retry',
+    tag: 'emails',
+    summary: 'Send a failed, error or cancelled e-mail again at the next campaign (fresh retry window)',
+    access: 'admin',
+    params: idParams,
+    responses: { 200: 'the e-mail, pending again', 409: 'its status does not allow it' },
+    async handle({ params }) {
+      await postroom.queue.retry(params.id);
+      onHandOver();
+      return postroom.queue.show(params.id);
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/emails/:id/cancel',
+    tag: 'emails',
+    summary: 'Cancel a pending, error or held e-mail',
+    access: 'admin',
+    params: idParams,
+    responses: { 200: 'the e-mail, cancelled', 409: 'its status does not allow it' },
+    async handle({ params }) {
+      await postroom.queue.cancel(params.id);
+      return postroom.queue.show(params.id);
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/emails/release-held',
+    tag: 'emails',
+    summary: 'Release every held e-mail: they are sent at the next campaign',
+    access: 'admin',
+    responses: { 200: '{released}' },
+    async handle() {
+      const released = await postroom.queue.releaseHeld();
+      if (released) onHandOver();
+      return { released };
+    },
+  });
+}
+
+export function draftRoutes(api: Api, drafts: OutlookDrafts): void {
+  api.route({
+    method: 'POST',
+    path: '/outlook/drafts',
+    tag: 'outlook',
+    summary: 'Create a draft in the Outlook (New) mailbox (outlookNewAddress, else the postmaster) for a user to send',
+    access: 'admin-or-token',
+    body: draftInputSchema,
+    bodyLimit: HAND_OVER_BODY_LIMIT,
+    responses: { 201: '{id, webLink, mailbox}', 400: 'refused input', 409: 'Graph settings missing (named)', 502: 'Microsoft Graph refused' },
+    async handle({ body, reply }) {
+      void reply.status(201);
+      return drafts.create(body);
+    },
+  });
+}

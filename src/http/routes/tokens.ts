@@ -1,0 +1,46 @@
+// API tokens for host applications, managed by administrators: made (shown once), listed, revoked.
+import { z } from 'zod';
+import type { Api } from '../api.js';
+import { notFound } from '../errors.js';
+
+export function tokenRoutes(api: Api): void {
+  const { postroom } = api;
+
+  api.route({
+    method: 'POST',
+    path: '/tokens',
+    tag: 'tokens',
+    summary: 'Make an API token for a host application; the token is shown in this answer only',
+    access: 'admin',
+    body: z.object({ name: z.string() }).strict(),
+    responses: { 201: 'the token (keep it: it is not shown again)' },
+    async handle({ body, caller, reply }) {
+      void reply.status(201);
+      return postroom.tokens.create(body.name, caller?.kind === 'admin' ? `admin:${caller.username}` : 'admin');
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/tokens',
+    tag: 'tokens',
+    summary: 'The API tokens (never their value)',
+    access: 'admin',
+    responses: { 200: 'tokens' },
+    handle: () => postroom.tokens.list(),
+  });
+
+  api.route({
+    method: 'DELETE',
+    path: '/tokens/:id',
+    tag: 'tokens',
+    summary: 'Revoke an API token: it stops working at once',
+    access: 'admin',
+    params: z.object({ id: z.coerce.number().int().positive() }),
+    responses: { 200: 'revoked', 404: 'no such active token' },
+    async handle({ params }) {
+      if (!(await postroom.tokens.revoke(params.id))) throw notFound(`no active token ${params.id}`);
+      return { revoked: params.id };
+    },
+  });
+}

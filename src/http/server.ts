@@ -1,0 +1,62 @@
+// The HTTP server: Fastify with the JSON API under /api/v1, health and metrics, cookies for
+// the console's session, one error handler, body limits on every route.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import type { Postroom } from '../app.js';
+import { LoginThrottle, type ThrottleOptions } from '../access/index.js';
+import { microsoftEndpoints, type MicrosoftEndpoints, type RouteOptions } from '../transports/index.js';
+import { Api } from './api.js';
+import { errorHandler } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { authRoutes } from './routes/auth.js';
+import { draftRoutes, emailRoutes } from './routes/emails.js';
+import { OutlookDrafts } from '../outlook/index.js';
+import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/pages.js';
+import { settingsRoutes } from './routes/settings.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+
+export interface HttpOptions {
+  /** Mark cookies Secure: set when Postroom is reached over HTTPS (behind a proxy). */
+  secureCookies?: boolean;
+  /** Trust X-Forwarded-For from a proxy in front (for the per-client login limit). */
+  trustProxy?: boolean;
+  throttle?: ThrottleOptions;
+  /** Options for routes made by test-connection and test-email (extra CA). */
+  route?: RouteOptions;
+  /** Microsoft endpoints (national clouds, test stand-ins); default from the environment. */
+  endpoints?: MicrosoftEndpoints;
+  /** Run a campaign right after a hand-over instead of waiting for the interval. */
+  wakeOnHandOver?: boolean;
+}
+
+export async function buildHttpServer(postroom: Postroom, options: HttpOptions = {}): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: postroom.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    logController: new Fastify.LogController({ disableRequestLogging: true }),
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+  });
+  await app.register(cookie);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.addHook('onSend', async (_req, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+    return payload;
+  });
+
+  const api = new Api(app, postroom);
+  const onHandOver = options.wakeOnHandOver ? () => postroom.dispatcher.wake() : () => undefined;
+  authRoutes(api, new LoginThrottle(options.throttle), options.secureCookies ?? false);
+  settingsRoutes(api, options.route ?? {}, options.endpoints ?? microsoftEndpoints());
+  const endpoints = options.endpoints ?? microsoftEndpoints();
+  const drafts = new OutlookDrafts(postroom.settings, postroom.users, endpoints, options.route?.ca);
+  emailRoutes(api, onHandOver, drafts);
+  draftRoutes(api, drafts);
+  userRoutes(api);
+  tokenRoutes(api);
+  healthRoutes(app, postroom, api, createMetrics(postroom));
+  pageRoutes(app);
+  return app;
+}

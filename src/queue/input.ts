@@ -1,0 +1,123 @@
+// What a host application may hand over, and the checks that refuse bad input before anything
+// is stored: addresses, header injection (CR/LF), sizes, attachments.
+import { z } from 'zod';
+import { emailAddress } from '../settings/index.js';
+
+/** Documented limits (README, "Handing over e-mails"). */
+export const LIMITS = {
+  recipients: 500,
+  attachments: 100,
+  attachmentBytes: 25 * 1024 * 1024,
+  bodyChars: 10 * 1024 * 1024,
+  subjectChars: 998,
+  headerCount: 50,
+} as const;
+
+const noLineBreak = (s: string) => !/[\r\n\u0000]/.test(s);
+const lineText = (max: number) =>
+  z.string().max(max, { message: `is longer than ${max} characters` }).refine(noLineBreak, { message: 'contains a line break' });
+
+export const addressSchema = z.union([
+  emailAddress,
+  z.object({ email: emailAddress, name: lineText(200).optional() }, { message: 'must be an address or {email, name}' }),
+]);
+
+// Headers Postroom writes itself; letting the host set them would bypass the sender policy or break the MIME.
+const RESERVED_HEADERS = new Set([
+  'from', 'sender', 'to', 'cc', 'bcc', 'subject', 'date', 'message-id', 'mime-version', 'return-path',
+  'content-type', 'content-transfer-encoding', 'content-disposition', 'received', 'dkim-signature',
+]);
+
+const headerName = z
+  .string()
+  .regex(/^[!-9;-~]{1,76}$/, { message: 'is not a valid header name' })
+  .refine((n) => !RESERVED_HEADERS.has(n.toLowerCase()), { message: 'is set by Postroom and cannot be given' });
+
+const base64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
+
+const attachmentSchema = z.object({
+  filename: lineText(255).min(1, { message: 'is empty' }).refine((f) => !/[\\/]/.test(f), { message: 'contains a path separator' }),
+  contentType: z
+    .string()
+    .regex(/^[\w.+-]+\/[\w.+-]+$/, { message: 'is not a MIME type (type/subtype)' })
+    .optional(),
+  contentBase64: z.string().regex(base64, { message: 'is not base64' }),
+  /** Set to reference the file from the HTML as cid:… (inline image). */
+  contentId: z
+    .string()
+    .regex(/^[\w.@-]{1,200}$/, { message: 'may only hold letters, digits, ".", "@", "_" and "-"' })
+    .optional(),
+});
+
+export const emailInputSchema = z
+  .object({
+    sender: z.object({ email: emailAddress, name: lineText(200).optional() }).optional(),
+    to: z.array(addressSchema).default([]),
+    cc: z.array(addressSchema).default([]),
+    bcc: z.array(addressSchema).default([]),
+    subject: lineText(LIMITS.subjectChars),
+    text: z.string().max(LIMITS.bodyChars, { message: 'is too long' }).optional(),
+    html: z.string().max(LIMITS.bodyChars, { message: 'is too long' }).optional(),
+    attachments: z.array(attachmentSchema).max(LIMITS.attachments, { message: `holds more than ${LIMITS.attachments} files` }).default([]),
+    headers: z
+      .record(headerName, lineText(998))
+      .refine((h) => Object.keys(h).length <= LIMITS.headerCount, { message: `holds more than ${LIMITS.headerCount} headers` })
+      .default({}),
+    /**
+     * Ask for the user's own e-mail software: a user on Outlook (New) gets a draft to send
+     * himself instead of an e-mail sent by Postroom (HTTP API only).
+     */
+    compose: z.boolean().optional(),
+    idempotencyKey: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, { message: 'must be 1 to 200 printable characters without spaces' })
+      .optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const count = v.to.length + v.cc.length + v.bcc.length;
+    if (count === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient (to, cc or bcc) is required' });
+    if (count > LIMITS.recipients) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `more than ${LIMITS.recipients} recipients in all` });
+    }
+    if (v.text === undefined && v.html === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required' });
+    }
+    let bytes = 0;
+    for (const a of v.attachments) bytes += Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+    if (bytes > LIMITS.attachmentBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['attachments'],
+        message: `total ${bytes} bytes, over the limit of ${LIMITS.attachmentBytes} bytes`,
+      });
+    }
+  });
+
+export type EmailInput = z.input<typeof emailInputSchema>;
+export type ValidEmailInput = z.output<typeof emailInputSchema>;
+
+export interface Address {
+  email: string;
+  name?: string;
+}
+
+export function toAddress(a: z.output<typeof addressSchema>): Address {
+  return typeof a === 'string' ? { email: a } : a.name ? { email: a.email, name: a.name } : { email: a.email };
+}
+
+/** Refused hand-over: names each field and why; nothing was stored. */
+export class EmailInputError extends Error {
+  override name = 'EmailInputError';
+  constructor(readonly errors: { field: string; message: string }[]) {
+    super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  }
+}
+
+export function parseEmailInput(input: unknown): ValidEmailInput {
+  const result = emailInputSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new EmailInputError(
+    result.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : '(body)', message: i.message })),
+  );
+}

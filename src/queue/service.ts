@@ -1,0 +1,242 @@
+// The queue as host applications and administrators see it: hand an e-mail over, list and
+// inspect, retry, cancel, release held e-mails, purge. The sending process works beside it.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Store, EmailStatus } from '../db/index.js';
+import type { SettingsService } from '../settings/index.js';
+import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
+import { EmailRepository, FINISHED, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+
+export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
+
+export class EmailNotFoundError extends Error {
+  override name = 'EmailNotFoundError';
+  constructor(readonly id: number) {
+    super(`e-mail ${id} does not exist`);
+  }
+}
+
+/** An administrator action that the e-mail's current status does not allow. */
+export class EmailStateError extends Error {
+  override name = 'EmailStateError';
+}
+
+export interface HandOverResult {
+  id: number;
+  status: EmailStatus;
+  messageId: string;
+  /** True when the idempotency key was seen before: no new e-mail was made. */
+  duplicate: boolean;
+}
+
+export interface EmailSummary {
+  id: number;
+  status: EmailStatus;
+  messageId: string;
+  createdAt: string;
+  updatedAt: string;
+  sender: Address | null;
+  to: Address[];
+  cc: Address[];
+  bcc: Address[];
+  subject: string;
+  attempts: number;
+  nextAttemptAt: string | null;
+  firstFailureAt: string | null;
+  finishedAt: string | null;
+  lastReplyCode: number | null;
+  lastReply: string | null;
+  rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
+  source: string;
+}
+
+export interface EmailDetail extends EmailSummary {
+  text: string | null;
+  html: string | null;
+  headers: Record<string, string>;
+  attachments: { filename: string; contentType: string; contentId: string | null; size: number }[];
+  attemptLog: {
+    startedAt: string;
+    finishedAt: string;
+    route: string;
+    outcome: AttemptRow['outcome'];
+    replyCode: number | null;
+    reply: string | null;
+    instance: string;
+  }[];
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class Queue {
+  readonly repo: EmailRepository;
+
+  constructor(
+    store: Store,
+    private readonly settings: SettingsService,
+  ) {
+    this.repo = new EmailRepository(store);
+  }
+
+  /**
+   * Validates and stores one e-mail as pending. Nothing is stored when the input is refused,
+   * and an idempotency key seen before returns the first e-mail instead of making a second.
+   */
+  async handOver(input: unknown, source: string): Promise<HandOverResult> {
+    return this.handOverValid(parseEmailInput(input), source);
+  }
+
+  /** For callers that already validated the input against emailInputSchema (the HTTP API). */
+  async handOverValid(email: ValidEmailInput, source: string): Promise<HandOverResult> {
+    if (email.idempotencyKey) {
+      const existing = await this.repo.findByIdempotencyKey(email.idempotencyKey);
+      if (existing) return { id: existing.id, status: existing.status, messageId: existing.message_id, duplicate: true };
+    }
+    const { postmaster } = await this.settings.load();
+    if (!email.sender && !postmaster) {
+      throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
+    }
+    const now = Date.now();
+    const attachments = email.attachments.map((a) => {
+      const content = Buffer.from(a.contentBase64, 'base64');
+      return {
+        filename: a.filename,
+        contentType: a.contentType ?? 'application/octet-stream',
+        contentId: a.contentId ?? null,
+        sha256: crypto.createHash('sha256').update(content).digest('hex'),
+        content,
+      };
+    });
+    const domain = (email.sender?.email ?? postmaster).split('@')[1] ?? os.hostname();
+    const messageId = `<${crypto.randomUUID()}@${domain}>`;
+    const size =
+      email.subject.length + (email.text?.length ?? 0) + (email.html?.length ?? 0) + attachments.reduce((n, a) => n + a.content.length, 0);
+    const row = {
+      status: 'pending' as const,
+      message_id: messageId,
+      idempotency_key: email.idempotencyKey ?? null,
+      sender_email: email.sender?.email ?? null,
+      sender_name: email.sender?.name ?? null,
+      to_addrs: JSON.stringify(email.to.map(toAddress)),
+      cc_addrs: JSON.stringify(email.cc.map(toAddress)),
+      bcc_addrs: JSON.stringify(email.bcc.map(toAddress)),
+      subject: email.subject,
+      text_body: email.text ?? null,
+      html_body: email.html ?? null,
+      headers: JSON.stringify(email.headers),
+      created_at: now,
+      updated_at: now,
+      due_at: now,
+      lease_owner: null,
+      first_failure_at: null,
+      finished_at: null,
+      last_reply_code: null,
+      last_reply: null,
+      rejected_recipients: null,
+      size_bytes: size,
+      attachment_count: attachments.length,
+      source,
+    };
+    try {
+      const id = await this.repo.insert({ row, attachments });
+      return { id, status: 'pending', messageId, duplicate: false };
+    } catch (err) {
+      // Two hand-overs with one key at the same moment: the unique index lets one through.
+      if (email.idempotencyKey) {
+        const existing = await this.repo.findByIdempotencyKey(email.idempotencyKey);
+        if (existing) return { id: existing.id, status: existing.status, messageId: existing.message_id, duplicate: true };
+      }
+      throw err;
+    }
+  }
+
+  async list(filter: Partial<ListFilter> = {}): Promise<EmailSummary[]> {
+    const rows = await this.repo.list({ ...filter, limit: Math.min(filter.limit ?? 50, 1000) });
+    return rows.map(summary);
+  }
+
+  async counts(): Promise<Record<EmailStatus, number>> {
+    const counts = await this.repo.countByStatus();
+    return Object.fromEntries(STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EmailStatus, number>;
+  }
+
+  async oldestDueAgeMs(): Promise<number> {
+    return this.repo.oldestDueAgeMs(Date.now());
+  }
+
+  async show(id: number): Promise<EmailDetail> {
+    const row = await this.repo.get(id);
+    if (!row) throw new EmailNotFoundError(id);
+    const [attempts, files] = await Promise.all([this.repo.attempts(id), this.repo.attachmentList(id)]);
+    return {
+      ...summary(row),
+      text: row.text_body,
+      html: row.html_body,
+      headers: JSON.parse(row.headers) as Record<string, string>,
+      attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, contentId: f.content_id, size: f.size })),
+      attemptLog: attempts.map((a) => ({
+        startedAt: iso(a.started_at) as string,
+        finishedAt: iso(a.finished_at) as string,
+        route: a.route,
+        outcome: a.outcome,
+        replyCode: a.reply_code,
+        reply: a.reply,
+        instance: a.instance,
+      })),
+    };
+  }
+
+  /** Sends a failed, error or cancelled e-mail again at the next campaign, with a fresh retry window. */
+  async retry(id: number): Promise<void> {
+    const now = Date.now();
+    const ok = await this.repo.transition(id, ['failed', 'error', 'cancelled'], { status: 'pending', due_at: now, first_failure_at: null, finished_at: null }, now);
+    if (!ok) await this.refuse(id, 'retried', ['failed', 'error', 'cancelled']);
+  }
+
+  async cancel(id: number): Promise<void> {
+    const now = Date.now();
+    const ok = await this.repo.transition(id, ['pending', 'error', 'held'], { status: 'cancelled', due_at: null, finished_at: now }, now);
+    if (!ok) await this.refuse(id, 'cancelled', ['pending', 'error', 'held']);
+  }
+
+  async releaseHeld(): Promise<number> {
+    return this.repo.releaseHeld(Date.now());
+  }
+
+  /** Deletes finished e-mails older than the retention; `retentionDays` from the settings unless given. */
+  async purge(retentionDays?: number): Promise<number> {
+    const days = retentionDays ?? (await this.settings.load()).retentionDays;
+    return this.repo.purge(Date.now() - days * 86_400_000);
+  }
+
+  private async refuse(id: number, verb: string, allowed: EmailStatus[]): Promise<never> {
+    const row = await this.repo.get(id);
+    if (!row) throw new EmailNotFoundError(id);
+    throw new EmailStateError(`e-mail ${id} is ${row.status}: only ${allowed.join(', ')} e-mails can be ${verb}`);
+  }
+}
+
+function summary(row: EmailRow): EmailSummary {
+  return {
+    id: row.id,
+    status: row.status,
+    messageId: row.message_id,
+    createdAt: iso(row.created_at) as string,
+    updatedAt: iso(row.updated_at) as string,
+    sender: row.sender_email ? { email: row.sender_email, ...(row.sender_name ? { name: row.sender_name } : {}) } : null,
+    to: JSON.parse(row.to_addrs) as Address[],
+    cc: JSON.parse(row.cc_addrs) as Address[],
+    bcc: JSON.parse(row.bcc_addrs) as Address[],
+    subject: row.subject,
+    attempts: row.attempt_count,
+    nextAttemptAt: row.status === 'pending' || row.status === 'error' ? iso(row.due_at) : null,
+    firstFailureAt: iso(row.first_failure_at),
+    finishedAt: iso(row.finished_at),
+    lastReplyCode: row.last_reply_code,
+    lastReply: row.last_reply,
+    rejectedRecipients: row.rejected_recipients ? (JSON.parse(row.rejected_recipients) as EmailSummary['rejectedRecipients']) : [],
+    source: row.source,
+  };
+}
+
+export { FINISHED };

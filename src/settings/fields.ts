@@ -1,0 +1,216 @@
+// Every setting of Configuration > Email: its key, label, help text, default and the rule a
+// value must meet on its own. Rules between fields live in problems.ts, never here.
+import net from 'node:net';
+import { z } from 'zod';
+
+const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const guid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export const emailAddress = z
+  .email({ message: 'is not a valid e-mail address' })
+  .max(254, { message: 'is longer than 254 characters' });
+const optionalEmail = z.union([z.literal(''), emailAddress]);
+const plainText = (max: number) =>
+  z.string().max(max, { message: `is longer than ${max} characters` }).refine(noControl, { message: 'contains a line break or control character' });
+const int = (min: number, max: number) =>
+  z
+    .number({ message: 'must be a whole number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+export interface FieldSpec<T> {
+  label: string;
+  help: string;
+  kind: 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date';
+  default: T;
+  schema: z.ZodType<T>;
+}
+
+const field = <T>(spec: FieldSpec<T>) => spec;
+
+/** In the order of the reference screen, then the additions. */
+export const FIELDS = {
+  enabled: field({
+    label: 'Process for sending emails enabled',
+    help: 'Unchecked: nothing is sent; e-mails are still accepted and wait in the queue.',
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
+  smtpHost: field({
+    label: 'SMTP host',
+    help: 'The server Postroom hands e-mails to. Empty with OAuth: smtp.office365.com.',
+    kind: 'string',
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .refine((h) => h === '' || hostname.test(h) || net.isIP(h) !== 0, { message: 'is not a host name or IP address' }),
+  }),
+  smtpPort: field({
+    label: 'SMTP port',
+    help: '587 for STARTTLS (the usual), 465 for implicit TLS, 25 for a relay on your network.',
+    kind: 'int',
+    default: 587,
+    schema: int(1, 65535),
+  }),
+  smtpUser: field({
+    label: 'SMTP user',
+    help: 'Empty: no authentication. With OAuth: the mailbox to sign in as; empty means the sender.',
+    kind: 'string',
+    default: '',
+    schema: plainText(256),
+  }),
+  smtpPassword: field({
+    label: 'SMTP password',
+    help: 'For Google Workspace, an app password. Stored encrypted; never shown again.',
+    kind: 'secret',
+    default: '',
+    schema: plainText(1024),
+  }),
+  useOAuth: field({
+    label: 'Use OAUTH authentication (Exchange 365 only)',
+    help: 'Sign in to Exchange Online SMTP with an OAuth 2.0 token (XOAUTH2) instead of a password.',
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
+  useGraph: field({
+    label: 'Use Graph API Library',
+    help: 'Send through Microsoft Graph instead of SMTP. Cannot be combined with OAuth SMTP.',
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
+  tenantId: field({
+    label: 'Tenant ID',
+    help: 'Directory (tenant) ID of your Microsoft Entra ID, from the app registration overview.',
+    kind: 'string',
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .refine((t) => t === '' || guid.test(t) || hostname.test(t), { message: 'is not a tenant GUID or domain name' }),
+  }),
+  clientId: field({
+    label: 'Client ID',
+    help: 'Application (client) ID of the app registration.',
+    kind: 'string',
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .refine((t) => t === '' || guid.test(t), { message: 'is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' }),
+  }),
+  clientSecret: field({
+    label: 'Client Secret',
+    help: 'The Value of a client secret (not its ID). Stored encrypted; never shown again.',
+    kind: 'secret',
+    default: '',
+    schema: plainText(1024),
+  }),
+  startTls: field({
+    label: 'Using the STARTTLS command',
+    help: 'Checked: the connection must be encrypted with STARTTLS, or nothing is sent. Uncheck only for a relay on a trusted network.',
+    kind: 'bool',
+    default: true,
+    schema: z.boolean(),
+  }),
+  postmaster: field({
+    label: 'Mail postmaster',
+    help: 'The sender of all e-mails when forced, and of e-mails that name no user.',
+    kind: 'email',
+    default: '',
+    schema: optionalEmail,
+  }),
+  outlookNewAddress: field({
+    label: 'E-mail address used to send e-mails with Outlook(New)',
+    help: 'The mailbox where drafts are created for users of the new Outlook. Empty: the postmaster.',
+    kind: 'email',
+    default: '',
+    schema: optionalEmail,
+  }),
+  forcePostmaster: field({
+    label: 'Force postmaster as sender of all emails',
+    help: 'Checked: every e-mail is sent from the postmaster, with the user as Reply-To. Unchecked: from the user.',
+    kind: 'bool',
+    default: true,
+    schema: z.boolean(),
+  }),
+  maxRetrySeconds: field({
+    label: 'Maximum time after which the system no longer sends emails in error',
+    help: 'Retry window in seconds, counted from the first failed attempt. 0: never retry.',
+    kind: 'int',
+    default: 86400,
+    schema: int(0, 31_536_000),
+  }),
+  campaignIntervalSeconds: field({
+    label: 'Time interval between two email campaigns',
+    help: 'The sending process looks for e-mails to send every this many seconds.',
+    kind: 'int',
+    default: 20,
+    schema: int(1, 86_400),
+  }),
+  retentionDays: field({
+    label: 'Time period (in days) for keeping emails in database',
+    help: 'Sent, failed and cancelled e-mails older than this are deleted. Waiting e-mails never are.',
+    kind: 'int',
+    default: 30,
+    schema: int(1, 3650),
+  }),
+  skipPendingAtStartup: field({
+    label: 'At the starting, do not send the pending emails',
+    help: 'Checked: e-mails waiting when Postroom starts are put on hold until an administrator releases them.',
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
+  maxMessagesPerMinute: field({
+    label: 'Maximum e-mails per minute',
+    help: '0: unlimited. Exchange 365 allows 30 per mailbox; Google Workspace about 2,000 a day.',
+    kind: 'int',
+    default: 0,
+    schema: int(0, 100_000),
+  }),
+  smtpMaxConnections: field({
+    label: 'Maximum simultaneous SMTP connections',
+    help: 'Exchange answers "432 4.3.2" beyond 3 connections per mailbox.',
+    kind: 'int',
+    default: 3,
+    schema: int(1, 50),
+  }),
+  clientSecretExpiresAt: field({
+    label: 'Client secret expires on',
+    help: 'The expiry date chosen when the secret was made; warnings start 30 days before.',
+    kind: 'date',
+    default: '',
+    schema: z.union([
+      z.literal(''),
+      z.iso.date({ message: 'is not a date (YYYY-MM-DD)' }),
+    ]),
+  }),
+} as const;
+
+export type SettingKey = keyof typeof FIELDS;
+export type SettingValue<K extends SettingKey> = (typeof FIELDS)[K]['default'] extends boolean
+  ? boolean
+  : (typeof FIELDS)[K]['default'] extends number
+    ? number
+    : string;
+
+/** The settings as the sending process uses them: secrets in the clear (empty when unset). */
+export type EmailSettings = { [K in SettingKey]: SettingValue<K> };
+
+export const SETTING_KEYS = Object.keys(FIELDS) as SettingKey[];
+export const SECRET_KEYS = SETTING_KEYS.filter((k) => FIELDS[k].kind === 'secret');
+
+export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(FIELDS, k);
+export const isSecretKey = (k: SettingKey): boolean => FIELDS[k].kind === 'secret';
+
+export function defaultSettings(): EmailSettings {
+  const out = {} as Record<SettingKey, unknown>;
+  for (const k of SETTING_KEYS) out[k] = FIELDS[k].default;
+  return out as EmailSettings;
+}

@@ -1,0 +1,54 @@
+// The values of the three setup guides, applied as one audited change. Presets never touch
+// secrets or addresses: those are the administrator's own.
+import type { EmailSettings } from './fields.js';
+
+export interface Preset {
+  name: string;
+  title: string;
+  values: Partial<EmailSettings>;
+  /** What the administrator still has to fill in after applying it. */
+  next: string;
+}
+
+export const PRESETS: Record<string, Preset> = {
+  'exchange365-oauth': {
+    name: 'exchange365-oauth',
+    title: 'Exchange 365 with OAuth 2.0 (SMTP XOAUTH2)',
+    values: {
+      smtpHost: 'smtp.office365.com',
+      smtpPort: 587,
+      startTls: true,
+      useOAuth: true,
+      useGraph: false,
+      smtpMaxConnections: 3,
+      maxMessagesPerMinute: 30,
+    },
+    next: 'fill in Tenant ID, Client ID, Client Secret and the postmaster mailbox',
+  },
+  graph: {
+    name: 'graph',
+    title: 'Microsoft Graph',
+    values: {
+      useGraph: true,
+      useOAuth: false,
+      maxMessagesPerMinute: 30,
+    },
+    next: 'fill in Tenant ID, Client ID, Client Secret and the postmaster mailbox',
+  },
+  'google-workspace': {
+    name: 'google-workspace',
+    title: 'Google Workspace (SMTP with an app password)',
+    values: {
+      smtpHost: 'smtp.gmail.com',
+      smtpPort: 587,
+      startTls: true,
+      useOAuth: false,
+      useGraph: false,
+      smtpMaxConnections: 3,
+      maxMessagesPerMinute: 60,
+    },
+    next: 'fill in SMTP user (the Google account) and SMTP password (an app password, not the account password)',
+  },
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS);

@@ -1,0 +1,54 @@
+// Rules between settings. They never block a save: they make the configuration incomplete,
+// and an incomplete configuration sends nothing (e-mails wait, none is lost).
+import { FIELDS, type EmailSettings, type SettingKey } from './fields.js';
+
+export interface Problem {
+  key: SettingKey;
+  message: string;
+}
+
+const label = (k: SettingKey) => FIELDS[k].label;
+
+export function findProblems(s: EmailSettings): Problem[] {
+  const problems: Problem[] = [];
+  const add = (key: SettingKey, message: string) => problems.push({ key, message });
+
+  if (s.useOAuth && s.useGraph) {
+    add('useGraph', `"${label('useOAuth')}" and "${label('useGraph')}" cannot both be checked: choose one route`);
+  }
+  const microsoft = s.useOAuth || s.useGraph;
+  const why = s.useOAuth ? `"${label('useOAuth')}" is checked` : `"${label('useGraph')}" is checked`;
+  if (microsoft) {
+    if (!s.tenantId) add('tenantId', `Tenant ID is required when ${why}`);
+    if (!s.clientId) add('clientId', `Client ID is required when ${why}`);
+    if (!s.clientSecret) add('clientSecret', `Client Secret is required when ${why}`);
+  }
+  if (!microsoft) {
+    if (!s.smtpHost) add('smtpHost', 'SMTP host is required to send by SMTP');
+    if (s.smtpUser && !s.smtpPassword) add('smtpPassword', `SMTP password is required when SMTP user is set`);
+  }
+  if (s.forcePostmaster && !s.postmaster) {
+    add('postmaster', `Mail postmaster is required when "${label('forcePostmaster')}" is checked`);
+  }
+  return problems;
+}
+
+/**
+ * Warnings that do not stop sending: today, a client secret that expires within 30 days (or has
+ * expired) by the date the administrator recorded when making it.
+ */
+export function findWarnings(s: EmailSettings, now = Date.now()): Problem[] {
+  const days = secretDaysLeft(s, now);
+  if (days === null || days > 30) return [];
+  const message =
+    days < 0
+      ? `the client secret expired on ${s.clientSecretExpiresAt}: create a new one in Certificates & secrets and paste its Value here`
+      : `the client secret expires on ${s.clientSecretExpiresAt} (in ${days} day${days === 1 ? '' : 's'}): create a new one in Certificates & secrets before then`;
+  return [{ key: 'clientSecretExpiresAt', message }];
+}
+
+/** Whole days until the recorded client-secret expiry; null when no date or no Microsoft route. */
+export function secretDaysLeft(s: EmailSettings, now = Date.now()): number | null {
+  if (!s.clientSecretExpiresAt || !(s.useOAuth || s.useGraph || s.outlookNewAddress)) return null;
+  return Math.floor((Date.parse(`${s.clientSecretExpiresAt}T00:00:00Z`) - now) / 86_400_000);
+}

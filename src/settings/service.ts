@@ -1,0 +1,204 @@
+// Reads and changes the email settings: one row per key, validated field by field, secrets
+// sealed, every change audited in the same transaction as the change itself.
+import { writeTransaction, type Store } from '../db/index.js';
+import {
+  FIELDS,
+  SETTING_KEYS,
+  defaultSettings,
+  isSecretKey,
+  isSettingKey,
+  type EmailSettings,
+  type SettingKey,
+} from './fields.js';
+import { findProblems, findWarnings, type Problem } from './problems.js';
+import { PRESETS, PRESET_NAMES } from './presets.js';
+import type { Sealer } from './secrets.js';
+
+export interface FieldError {
+  key: string;
+  message: string;
+}
+
+/** A refused change: nothing of it was stored. */
+export class SettingsValidationError extends Error {
+  override name = 'SettingsValidationError';
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.key}: ${e.message}`).join('; '));
+  }
+}
+
+export interface SecretState {
+  set: boolean;
+  updatedAt: string | null;
+}
+
+/** What any reader outside the sending process sees: secrets reduced to whether they are set. */
+export type PublicSettings = {
+  [K in SettingKey]: (typeof FIELDS)[K]['kind'] extends 'secret' ? SecretState : EmailSettings[K];
+};
+
+export interface SettingsView {
+  settings: PublicSettings;
+  /** Stop sending until fixed. */
+  problems: Problem[];
+  /** Do not stop sending, but need attention soon (an expiring client secret). */
+  warnings: Problem[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  key: string;
+  oldValue: unknown;
+  newValue: unknown;
+  secret: boolean;
+}
+
+export class SettingsService {
+  /**
+   * `postmasterOwner` tells whose address an e-mail is (the user directory answers it): the
+   * postmaster may not be an existing user's address.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly sealer: Sealer,
+    private readonly postmasterOwner: (email: string) => Promise<string | null> = async () => null,
+  ) {}
+
+  /** The effective settings with secrets opened; for the sending process only. */
+  async load(): Promise<EmailSettings> {
+    const rows = await this.store.db.selectFrom('settings').select(['key', 'value']).execute();
+    const out: Record<string, unknown> = defaultSettings();
+    for (const row of rows) {
+      if (!isSettingKey(row.key)) continue;
+      const value: unknown = JSON.parse(row.value);
+      out[row.key] = isSecretKey(row.key) ? this.sealer.open(row.key, String(value)) : value;
+    }
+    return out as EmailSettings;
+  }
+
+  async view(): Promise<SettingsView> {
+    const rows = await this.store.db.selectFrom('settings').select(['key', 'value', 'updated_at']).execute();
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    const settings: Record<string, unknown> = {};
+    for (const k of SETTING_KEYS) {
+      const row = byKey.get(k);
+      if (isSecretKey(k)) {
+        settings[k] = { set: row !== undefined, updatedAt: row ? new Date(row.updated_at).toISOString() : null };
+      } else {
+        settings[k] = row ? JSON.parse(row.value) : FIELDS[k].default;
+      }
+    }
+    const effective = await this.load();
+    return { settings: settings as PublicSettings, problems: findProblems(effective), warnings: findWarnings(effective) };
+  }
+
+  /**
+   * Validates every key of the patch first; if any is refused, nothing is stored. A secret
+   * set to "" or null is cleared. Values equal to the stored one are not re-audited.
+   */
+  async update(patch: Record<string, unknown>, actor: string): Promise<SettingsView> {
+    const parsed = parsePatch(patch);
+    const postmaster = parsed.get('postmaster');
+    if (typeof postmaster === 'string' && postmaster) {
+      const owner = await this.postmasterOwner(postmaster);
+      if (owner) {
+        throw new SettingsValidationError([
+          { key: 'postmaster', message: `${postmaster} is the address of user ${owner}: the postmaster must be a mailbox of its own` },
+        ]);
+      }
+    }
+    const now = Date.now();
+    await writeTransaction(this.store, async (trx) => {
+      const current = await trx.selectFrom('settings').select(['key', 'value']).execute();
+      const stored = new Map(current.map((r) => [r.key, r.value]));
+      for (const [key, value] of parsed) {
+        const secret = isSecretKey(key);
+        const before = stored.get(key);
+        const clearing = secret && value === '';
+        if (clearing) {
+          if (before === undefined) continue;
+          await trx.deleteFrom('settings').where('key', '=', key).execute();
+        } else {
+          const json = JSON.stringify(secret ? this.sealer.seal(key, String(value)) : value);
+          const oldValue = before ?? JSON.stringify(FIELDS[key].default);
+          if (!secret && oldValue === json) continue;
+          const row = { key, value: json, updated_at: now, updated_by: actor };
+          await trx
+            .insertInto('settings')
+            .values(row)
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now, updated_by: actor }))
+            .execute();
+        }
+        await trx
+          .insertInto('settings_audit')
+          .values({
+            at: now,
+            actor,
+            key,
+            old_value: secret ? null : (before ?? JSON.stringify(FIELDS[key].default)),
+            new_value: secret ? null : JSON.stringify(value),
+            secret: secret ? 1 : 0,
+          })
+          .execute();
+      }
+    });
+    return this.view();
+  }
+
+  async applyPreset(name: string, actor: string): Promise<SettingsView> {
+    const preset = PRESETS[name];
+    if (!preset) {
+      throw new SettingsValidationError([{ key: 'preset', message: `unknown preset "${name}" (known: ${PRESET_NAMES.join(', ')})` }]);
+    }
+    return this.update(preset.values, `${actor} (preset ${name})`);
+  }
+
+  async audit(limit = 100): Promise<AuditEntry[]> {
+    const rows = await this.store.db.selectFrom('settings_audit').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      at: new Date(r.at).toISOString(),
+      actor: r.actor,
+      key: r.key,
+      oldValue: r.old_value === null ? null : JSON.parse(r.old_value),
+      newValue: r.new_value === null ? null : JSON.parse(r.new_value),
+      secret: Boolean(r.secret),
+    }));
+  }
+}
+
+function parsePatch(patch: Record<string, unknown>): Map<SettingKey, unknown> {
+  const errors: FieldError[] = [];
+  const out = new Map<SettingKey, unknown>();
+  const entries = Object.entries(patch);
+  if (entries.length === 0) errors.push({ key: '(none)', message: 'no setting to change was given' });
+  for (const [key, raw] of entries) {
+    if (!isSettingKey(key)) {
+      errors.push({ key, message: 'is not a setting' });
+      continue;
+    }
+    const value = raw === null && isSecretKey(key) ? '' : raw;
+    const result = FIELDS[key].schema.safeParse(value);
+    if (result.success) out.set(key, result.data);
+    else errors.push({ key, message: result.error.issues[0]?.message ?? 'is not valid' });
+  }
+  if (errors.length) throw new SettingsValidationError(errors);
+  return out;
+}
+
+/** For the CLI: turns `smtpPort=587` text into the value the field's type wants. */
+export function coerceSettingText(key: string, text: string): unknown {
+  if (!isSettingKey(key)) return text;
+  switch (FIELDS[key].kind) {
+    case 'bool':
+      if (/^(true|yes|on|1)$/i.test(text)) return true;
+      if (/^(false|no|off|0)$/i.test(text)) return false;
+      return text;
+    case 'int':
+      return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+    default:
+      return text;
+  }
+}

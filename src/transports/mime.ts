@@ -1,0 +1,40 @@
+// The stored e-mail as one MIME message (nodemailer's MailComposer): what SMTP sends, and what
+// Graph receives in its MIME form, so headers, Message-ID, Reply-To, both bodies and every file
+// arrive exactly as Postroom stored them.
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { SendMailOptions } from 'nodemailer/lib/mailer';
+import type { OutgoingAttachment, OutgoingMessage } from '../queue/index.js';
+
+export function toMailOptions(m: OutgoingMessage, attachments: OutgoingAttachment[] = m.attachments): SendMailOptions {
+  const addr = (a: { email: string; name?: string | undefined }) => ({ name: a.name ?? '', address: a.email });
+  return {
+    envelope: m.envelope,
+    messageId: m.messageId,
+    date: m.date,
+    from: addr(m.from),
+    ...(m.replyTo.length ? { replyTo: m.replyTo.map(addr) } : {}),
+    to: m.to.map(addr),
+    cc: m.cc.map(addr),
+    bcc: m.bcc.map(addr),
+    subject: m.subject,
+    text: m.text,
+    html: m.html,
+    headers: m.headers,
+    attachments: attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: a.content,
+      ...(a.contentId ? { cid: a.contentId } : {}),
+    })),
+    // Content comes only from the database, never from a path or URL the host might name.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+/** Bcc stays in the headers: Graph reads the recipients from the MIME and strips Bcc itself. */
+export async function buildMime(m: OutgoingMessage, attachments: OutgoingAttachment[] = m.attachments): Promise<Buffer> {
+  const node = new MailComposer(toMailOptions(m, attachments)).compile();
+  node.keepBcc = true;
+  return node.build();
+}

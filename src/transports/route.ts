@@ -1,0 +1,58 @@
+// The one small interface every sending route implements, and the typed failure it throws:
+// transient or permanent, for this message or for the whole route, with the server's reply.
+import type { OutgoingMessage } from '../queue/index.js';
+
+export type RouteName = 'smtp' | 'smtp-oauth' | 'graph';
+
+export interface RejectedRecipient {
+  recipient: string;
+  code: number | null;
+  reply: string;
+}
+
+export interface DeliveryReport {
+  /** The server's final reply, e.g. "250 2.0.0 OK queued as 1234". */
+  reply: string;
+  replyCode: number | null;
+  accepted: string[];
+  /** Recipients the server refused while accepting others (a partial delivery). */
+  rejected: RejectedRecipient[];
+}
+
+export interface Route {
+  readonly name: RouteName;
+  /** Describes where it sends, for logs and errors: never holds a secret. */
+  readonly description: string;
+  send(message: OutgoingMessage): Promise<DeliveryReport>;
+  /** Connects, secures and authenticates without sending: proves the route works. */
+  verify(): Promise<void>;
+  /** Lets in-flight sends finish, then closes pooled connections. */
+  close(): Promise<void>;
+}
+
+export type FailureKind = 'transient' | 'permanent';
+/**
+ * `message`: this e-mail failed, others may well go through.
+ * `route`: the route itself is broken (unreachable, bad credentials, no STARTTLS); sending more
+ * e-mails in this campaign would only fail them the same way.
+ */
+export type FailureScope = 'message' | 'route';
+
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+    readonly scope: FailureScope,
+    readonly replyCode: number | null = null,
+    readonly rejected: RejectedRecipient[] = [],
+    /** The server asked to wait this long before the next try (Graph's Retry-After). */
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+  }
+
+  get transient(): boolean {
+    return this.kind === 'transient';
+  }
+}

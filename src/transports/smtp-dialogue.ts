@@ -1,0 +1,131 @@
+// A minimal SMTP client that speaks one command at a time, for the connection test: it must
+// report each step (connect, STARTTLS, AUTH, MAIL FROM, RCPT TO) with the server's own reply,
+// and stop before DATA, which the pooled sender of nodemailer does not let us observe.
+import net from 'node:net';
+import tls from 'node:tls';
+
+export interface SmtpReply {
+  code: number;
+  text: string;
+  lines: string[];
+}
+
+export class SmtpDialogue {
+  private buffer = '';
+  private waiting: { resolve: (r: SmtpReply) => void; reject: (e: Error) => void } | null = null;
+  private pending: SmtpReply[] = [];
+  private lines: string[] = [];
+  private failure: Error | null = null;
+
+  private constructor(
+    private socket: net.Socket | tls.TLSSocket,
+    private readonly timeoutMs: number,
+  ) {
+    this.attach(socket);
+  }
+
+  static async open(host: string, port: number, options: { implicitTls: boolean; tls: tls.ConnectionOptions; timeoutMs: number }): Promise<SmtpDialogue> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = options.implicitTls ? tls.connect({ host, port, ...options.tls }) : net.connect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`no connection within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      s.once(options.implicitTls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    return new SmtpDialogue(socket, options.timeoutMs);
+  }
+
+  get secureProtocol(): string | null {
+    return this.socket instanceof tls.TLSSocket ? this.socket.getProtocol() : null;
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (e) => this.fail(e));
+    socket.on('close', () => this.fail(new Error('the server closed the connection')));
+  }
+
+  private onData(chunk: string): void {
+    this.buffer += chunk;
+    let i: number;
+    while ((i = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, i).replace(/\r$/, '');
+      this.buffer = this.buffer.slice(i + 1);
+      this.lines.push(line);
+      // "250-…" continues a reply, "250 …" ends it.
+      if (/^\d{3}(?: |$)/.test(line)) {
+        const reply = { code: Number(line.slice(0, 3)), text: this.lines.join('\n'), lines: this.lines };
+        this.lines = [];
+        if (this.waiting) {
+          this.waiting.resolve(reply);
+          this.waiting = null;
+        } else this.pending.push(reply);
+      }
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.waiting?.reject(e);
+    this.waiting = null;
+  }
+
+  /** The next reply from the server. */
+  read(): Promise<SmtpReply> {
+    const ready = this.pending.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        reject(new Error(`no reply within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiting = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  async command(line: string): Promise<SmtpReply> {
+    if (this.failure) throw this.failure;
+    this.socket.write(line + '\r\n');
+    return this.read();
+  }
+
+  /** After a 220 to STARTTLS: the same connection, now encrypted and certificate-checked. */
+  async upgrade(options: tls.ConnectionOptions): Promise<void> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    const secured = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const s = tls.connect({ socket: plain, ...options });
+      s.once('secureConnect', () => resolve(s));
+      s.once('error', reject);
+    });
+    this.socket = secured;
+    this.attach(secured);
+  }
+
+  close(): void {
+    this.socket.removeAllListeners('close');
+    if (!this.failure) this.socket.end('QUIT\r\n');
+    this.socket.destroy();
+  }
+}

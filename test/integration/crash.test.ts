@@ -1,0 +1,69 @@
+// kill -9 of `postroom serve` in the middle of a run: after a restart every e-mail is delivered,
+// duplicates are at most the sends in flight at the kill, and the attempts show the interruption.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { TEST_MASTER_KEY, createTestDatabase, openTestPostroom, sinkSettings } from '../helpers/backends.js';
+import { testPki } from '../helpers/pki.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
+
+const COUNT = 400;
+const CONNECTIONS = 3;
+
+describe('crash of the sending process', () => {
+  const children: ChildProcess[] = [];
+  after(() => children.forEach((c) => c.kill('SIGKILL')));
+
+  it('loses nothing when killed with SIGKILL mid-run', async () => {
+    const sink = await startSmtpSink({ dataDelayMs: 5 });
+    const db = await createTestDatabase('sqlite');
+    const postroom = await openTestPostroom(db);
+    try {
+      await postroom.settings.update(sinkSettings(sink.port, { smtpMaxConnections: CONNECTIONS }), 'test');
+      for (let i = 0; i < COUNT; i++) await postroom.queue.handOver({ to: [`c${i}@example.org`], subject: `n${i}`, text: 'x' }, 'test');
+      const serve = () => {
+        const child = spawn(process.execPath, ['bin/postroom.js', 'serve'], {
+          env: {
+            ...process.env,
+            POSTROOM_DATA_DIR: db.dataDir,
+            POSTROOM_DATABASE_URL: '',
+            POSTROOM_MASTER_KEY: TEST_MASTER_KEY.toString('hex'),
+            POSTROOM_PORT: '0',
+            POSTROOM_ADMIN_PASSWORD: 'crash test password',
+            POSTROOM_LEASE_SECONDS: '2',
+            POSTROOM_LOG_LEVEL: 'warn',
+            NODE_EXTRA_CA_CERTS: testPki().caFile,
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(child);
+        return child;
+      };
+      const first = serve();
+      await sink.waitFor(COUNT / 4, 30_000);
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      const atKill = sink.messages.length;
+      assert.ok(atKill < COUNT, 'killed before the end');
+
+      serve();
+      await sink.waitFor(COUNT, 60_000);
+      let counts = await postroom.queue.counts();
+      for (let i = 0; i < 50 && counts.sent < COUNT; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        counts = await postroom.queue.counts();
+      }
+      assert.equal(counts.sent, COUNT, 'every e-mail delivered');
+      const ids = sink.messages.map((m) => m.parsed.messageId);
+      const duplicates = ids.length - new Set(ids).size;
+      assert.equal(new Set(ids).size, COUNT);
+      assert.ok(duplicates <= CONNECTIONS, `${duplicates} duplicates, at most the ${CONNECTIONS} sends in flight`);
+      const interrupted = await postroom.store.db.selectFrom('attempts').select('email_id').where('outcome', '=', 'interrupted').execute();
+      assert.ok(interrupted.length >= 1, 'the attempts show the interrupted sends');
+    } finally {
+      await postroom.close();
+      await sink.close();
+      await db.cleanup();
+    }
+  });
+});
