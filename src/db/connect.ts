@@ -82,8 +82,17 @@ class StaticProvider implements MigrationProvider {
 }
 
 async function migrate(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new StaticProvider(store.dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+  const provider = new StaticProvider(store.dialect);
+  // PostgreSQL: Kysely serialises concurrent migrators with an advisory lock. SQLite: its
+  // migration lock is a no-op (it assumes one connection), so two processes starting on a fresh
+  // file (`serve` and a CLI command) raced to create the same tables. Taking SQLite's write lock
+  // first makes the second wait, then find the migrations done.
+  const { error, results } =
+    store.dialect === 'postgres'
+      ? await new Migrator({ db: store.db, provider }).migrateToLatest()
+      : await writeTransaction(store, (trx) =>
+          new Migrator({ db: trx, provider, disableTransactions: true }).migrateToLatest(),
+        );
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed on ${store.location}: ${errorMessage(error)}`);
