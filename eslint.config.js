@@ -19,6 +19,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console runs in the browser.
+    files: ['web/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['src/cli/**', 'bench/**', 'bin/**'],
     rules: { 'no-console': 'off' },
   },

@@ -13,6 +13,7 @@ import { draftRoutes, emailRoutes } from './routes/emails.js';
 import { OutlookDrafts } from '../outlook/index.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
+import { consoleRoutes } from './routes/console.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -42,7 +43,8 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
   app.addHook('onSend', async (_req, reply, payload) => {
-    void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+    void reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     return payload;
   });
 
@@ -58,5 +60,6 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   tokenRoutes(api);
   healthRoutes(app, postroom, api, createMetrics(postroom));
   pageRoutes(app);
+  consoleRoutes(app);
   return app;
 }

@@ -107,7 +107,10 @@ export class EmailRepository {
     if (filter.text) {
       const pattern = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const like = (col: 'subject' | 'to_addrs' | 'cc_addrs' | 'bcc_addrs') => sql<boolean>`lower(${sql.ref(col)}) like ${pattern} escape '\\'`;
-      q = q.where((eb) => eb.or([like('subject'), like('to_addrs'), like('cc_addrs'), like('bcc_addrs')]));
+      // Recipients are JSON ([{"email":…,"name":…}]): without this, "email" or "name" matched every e-mail.
+      const likeAddresses = (col: 'to_addrs' | 'cc_addrs' | 'bcc_addrs') =>
+        sql<boolean>`lower(replace(replace(${sql.ref(col)}, '"email":', ''), '"name":', '')) like ${pattern} escape '\\'`;
+      q = q.where((eb) => eb.or([like('subject'), likeAddresses('to_addrs'), likeAddresses('cc_addrs'), likeAddresses('bcc_addrs')]));
     }
     return q.execute();
   }
@@ -122,6 +125,22 @@ export class EmailRepository {
       .executeTakeFirst();
     const due = row?.due === null || row?.due === undefined ? null : Number(row.due);
     return due === null ? 0 : now - due;
+  }
+
+  /**
+   * Sent and failed e-mails per hour since `since` (ms), from when each finished: the outbox
+   * chart. Reads only the partial index on finished_at, so it stays cheap with a large table.
+   */
+  async finishedPerHour(since: number): Promise<{ hour: number; status: EmailStatus; n: number }[]> {
+    const hour = sql<number>`(finished_at / 3600000)`;
+    const rows = await this.db
+      .selectFrom('emails')
+      .select([hour.as('hour'), 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('finished_at', '>=', since)
+      .where('status', 'in', ['sent', 'failed'])
+      .groupBy([hour, 'status'])
+      .execute();
+    return rows.map((r) => ({ hour: Math.floor(Number(r.hour)), status: r.status, n: Number(r.n) }));
   }
 
   async countByStatus(): Promise<Record<string, number>> {

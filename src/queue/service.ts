@@ -50,6 +50,13 @@ export interface EmailSummary {
   source: string;
 }
 
+/** One hour of the outbox chart: the hour's start, and the e-mails that finished in it. */
+export interface HourTally {
+  hour: string;
+  sent: number;
+  failed: number;
+}
+
 export interface EmailDetail extends EmailSummary {
   text: string | null;
   html: string | null;
@@ -158,6 +165,21 @@ export class Queue {
   async counts(): Promise<Record<EmailStatus, number>> {
     const counts = await this.repo.countByStatus();
     return Object.fromEntries(STATUSES.map((s) => [s, counts[s] ?? 0])) as Record<EmailStatus, number>;
+  }
+
+  /** The last `hours` whole hours, oldest first, with how many e-mails were sent and failed in each. */
+  async hourly(hours = 24, now = Date.now()): Promise<HourTally[]> {
+    const HOUR = 3_600_000;
+    const current = Math.floor(now / HOUR);
+    const first = current - hours + 1;
+    const rows = await this.repo.finishedPerHour(first * HOUR);
+    const tally = new Map<number, HourTally>();
+    for (let h = first; h <= current; h++) tally.set(h, { hour: new Date(h * HOUR).toISOString(), sent: 0, failed: 0 });
+    for (const r of rows) {
+      const t = tally.get(r.hour);
+      if (t && (r.status === 'sent' || r.status === 'failed')) t[r.status] += r.n;
+    }
+    return [...tally.values()];
   }
 
   async oldestDueAgeMs(): Promise<number> {

@@ -20,15 +20,21 @@ const int = (min: number, max: number) =>
     .min(min, { message: `must be at least ${min}` })
     .max(max, { message: `must be at most ${max}` });
 
+/** The ways out a setting can serve: SMTP with a password, SMTP with XOAUTH2, Graph, Outlook (New) drafts. */
+export type RouteKind = 'smtp' | 'oauth' | 'graph' | 'drafts';
+
 export interface FieldSpec<T> {
   label: string;
   help: string;
   kind: 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date';
   default: T;
   schema: z.ZodType<T>;
+  /** The routes this setting matters to; absent: every route. The console dims the others. */
+  routes?: RouteKind[];
 }
 
-const field = <T>(spec: FieldSpec<T>) => spec;
+// Keeps each field's kind as a literal type, so PublicSettings can tell secrets from the rest.
+const field = <T, const K extends FieldSpec<T>['kind']>(spec: FieldSpec<T> & { kind: K }) => spec;
 
 /** In the order of the reference screen, then the additions. */
 export const FIELDS = {
@@ -42,6 +48,7 @@ export const FIELDS = {
   smtpHost: field({
     label: 'SMTP host',
     help: 'The server Postroom hands e-mails to. Empty with OAuth: smtp.office365.com.',
+    routes: ['smtp', 'oauth'],
     kind: 'string',
     default: '',
     schema: z
@@ -52,6 +59,7 @@ export const FIELDS = {
   smtpPort: field({
     label: 'SMTP port',
     help: '587 for STARTTLS (the usual), 465 for implicit TLS, 25 for a relay on your network.',
+    routes: ['smtp', 'oauth'],
     kind: 'int',
     default: 587,
     schema: int(1, 65535),
@@ -59,6 +67,7 @@ export const FIELDS = {
   smtpUser: field({
     label: 'SMTP user',
     help: 'Empty: no authentication. With OAuth: the mailbox to sign in as; empty means the sender.',
+    routes: ['smtp', 'oauth'],
     kind: 'string',
     default: '',
     schema: plainText(256),
@@ -66,6 +75,7 @@ export const FIELDS = {
   smtpPassword: field({
     label: 'SMTP password',
     help: 'For Google Workspace, an app password. Stored encrypted; never shown again.',
+    routes: ['smtp'],
     kind: 'secret',
     default: '',
     schema: plainText(1024),
@@ -87,6 +97,7 @@ export const FIELDS = {
   tenantId: field({
     label: 'Tenant ID',
     help: 'Directory (tenant) ID of your Microsoft Entra ID, from the app registration overview.',
+    routes: ['oauth', 'graph', 'drafts'],
     kind: 'string',
     default: '',
     schema: z
@@ -97,6 +108,7 @@ export const FIELDS = {
   clientId: field({
     label: 'Client ID',
     help: 'Application (client) ID of the app registration.',
+    routes: ['oauth', 'graph', 'drafts'],
     kind: 'string',
     default: '',
     schema: z
@@ -107,6 +119,7 @@ export const FIELDS = {
   clientSecret: field({
     label: 'Client Secret',
     help: 'The Value of a client secret (not its ID). Stored encrypted; never shown again.',
+    routes: ['oauth', 'graph', 'drafts'],
     kind: 'secret',
     default: '',
     schema: plainText(1024),
@@ -114,6 +127,7 @@ export const FIELDS = {
   startTls: field({
     label: 'Using the STARTTLS command',
     help: 'Checked: the connection must be encrypted with STARTTLS, or nothing is sent. Uncheck only for a relay on a trusted network.',
+    routes: ['smtp', 'oauth'],
     kind: 'bool',
     default: true,
     schema: z.boolean(),
@@ -177,6 +191,7 @@ export const FIELDS = {
   smtpMaxConnections: field({
     label: 'Maximum simultaneous SMTP connections',
     help: 'Exchange answers "432 4.3.2" beyond 3 connections per mailbox.',
+    routes: ['smtp', 'oauth'],
     kind: 'int',
     default: 3,
     schema: int(1, 50),
@@ -184,6 +199,7 @@ export const FIELDS = {
   clientSecretExpiresAt: field({
     label: 'Client secret expires on',
     help: 'The expiry date chosen when the secret was made; warnings start 30 days before.',
+    routes: ['oauth', 'graph', 'drafts'],
     kind: 'date',
     default: '',
     schema: z.union([
@@ -213,4 +229,22 @@ export function defaultSettings(): EmailSettings {
   const out = {} as Record<SettingKey, unknown>;
   for (const k of SETTING_KEYS) out[k] = FIELDS[k].default;
   return out as EmailSettings;
+}
+
+export interface FieldInfo {
+  key: SettingKey;
+  label: string;
+  help: string;
+  kind: FieldSpec<unknown>['kind'];
+  default: unknown;
+  routes: RouteKind[];
+}
+
+/** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
+export function fieldCatalogue(): FieldInfo[] {
+  const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
+  return SETTING_KEYS.map((key) => {
+    const f: FieldSpec<unknown> = FIELDS[key];
+    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every };
+  });
 }

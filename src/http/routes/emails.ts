@@ -95,6 +95,17 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
 
   api.route({
     method: 'GET',
+    path: '/emails/hourly',
+    tag: 'emails',
+    summary: 'E-mails sent and failed per hour over the last hours (24 by default), oldest first',
+    access: 'admin',
+    query: z.object({ hours: z.coerce.number().int().min(1).max(24 * 14).default(24) }),
+    responses: { 200: '[{hour, sent, failed}]' },
+    handle: ({ query }) => postroom.queue.hourly(query.hours),
+  });
+
+  api.route({
+    method: 'GET',
     path: '/emails/:id',
     tag: 'emails',
     summary: 'One e-mail with every attempt and the server replies',

@@ -1,5 +1,5 @@
-// The two pages the server renders itself until the console lands: a landing page, and the
-// first-start page where the administrator uses the one-time setup link to choose a password.
+// The one page the server renders itself: the first-start page, where the administrator uses
+// the one-time setup link to choose a password (it must work before anyone can sign in).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 const page = (title: string, body: string) => `<!doctype html>
@@ -34,18 +34,10 @@ else{m.className='msg err';m.textContent=j.message||('Refused ('+r.status+')');}
 </script>`,
 );
 
-const HOME = page(
-  'Postroom',
-  `<h1>Postroom is running</h1>
-<p>The API is described at <a href="/api/v1/openapi.json"><code>/api/v1/openapi.json</code></a>; health at
-<a href="/healthz"><code>/healthz</code></a>, metrics at <a href="/metrics"><code>/metrics</code></a>.</p>`,
-);
-
 const CSP = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'";
 
 const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(body);
 
 export function pageRoutes(app: FastifyInstance): void {
   app.get('/setup', (_req, reply) => html(reply, SETUP));
-  app.get('/', (_req, reply) => html(reply, HOME));
 }

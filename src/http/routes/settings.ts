@@ -1,7 +1,7 @@
 // Configuration > Email over HTTP: read, change (field by field or several at once), presets,
 // the connection test and a test e-mail, and the audit log. Administrators only.
 import { z } from 'zod';
-import { PRESETS, emailAddress } from '../../settings/index.js';
+import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
 import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
 import type { Api } from '../api.js';
@@ -31,6 +31,16 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     body: z.record(z.string(), z.unknown()),
     responses: { 200: 'saved; the settings and problems', 400: 'a value was refused (field and reason given); nothing saved' },
     handle: ({ body, caller }) => postroom.settings.update(body, actorOf(caller)),
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/settings/email/fields',
+    tag: 'settings',
+    summary: 'Every setting in screen order: key, label, help text, kind, default and the routes it serves',
+    access: 'admin',
+    responses: { 200: 'the fields' },
+    handle: async () => fieldCatalogue(),
   });
 
   api.route({

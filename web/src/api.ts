@@ -1,0 +1,68 @@
+// Every call the console makes to Postroom's API: JSON, the CSRF header, typed errors, and a
+// pause-and-retry when the session has expired so that nothing the user typed is lost.
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** A refusal from the API, with the field-level reasons when the server gave them. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldProblem[] = [],
+  ) {
+    super(message);
+  }
+
+  /** The server's reason for one field, without the "settings refused…" preamble. */
+  fieldMessage(field: string): string | undefined {
+    return this.fields.find((f) => f.field === field)?.message;
+  }
+}
+
+/** Asked when a call meets 401: resolves once the user has signed in again. */
+let reauthenticate: (() => Promise<void>) | null = null;
+
+export function onSessionExpired(handler: (() => Promise<void>) | null): void {
+  reauthenticate = handler;
+}
+
+function csrfToken(): string {
+  const match = document.cookie.split('; ').find((c) => c.startsWith('csrf='));
+  return match ? decodeURIComponent(match.slice(5)) : '';
+}
+
+interface ErrorBody {
+  error?: string;
+  message?: string;
+  fields?: FieldProblem[];
+}
+
+export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  for (;;) {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status === 401 && !path.startsWith('/auth/') && reauthenticate) {
+      await reauthenticate();
+      continue;
+    }
+    const data: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      const e = (data ?? {}) as ErrorBody;
+      throw new ApiError(res.status, e.error ?? 'error', e.message ?? `the server answered ${res.status}`, e.fields ?? []);
+    }
+    return data as T;
+  }
+}
+
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -1,0 +1,80 @@
+// Configuration > Email: one row per setting in the order of the reference screen, the
+// problems banner, presets, and the connection tests. Each row saves on its own.
+import { useEffect, useState } from 'react';
+import { call, errorText } from '../api';
+import type { FieldInfo, Preset, SettingsView } from '../types';
+import { ProblemsBanner } from './Banners';
+import { FieldRow } from './FieldRow';
+import { Presets } from './Presets';
+import { activeRoutes, ROUTE_NAMES, unusedBecause } from './routes';
+import { SecretRow } from './SecretRow';
+import { TestPanel } from './TestPanel';
+
+export function ConfigPage() {
+  const [fields, setFields] = useState<FieldInfo[] | null>(null);
+  const [view, setView] = useState<SettingsView | null>(null);
+  const [presets, setPresets] = useState<Preset[]>([]);
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+
+  useEffect(() => {
+    Promise.all([
+      call<FieldInfo[]>('GET', '/settings/email/fields'),
+      call<SettingsView>('GET', '/settings/email'),
+      call<Preset[]>('GET', '/settings/email/presets'),
+    ]).then(
+      ([f, v, p]) => {
+        setFields(f);
+        setView(v);
+        setPresets(p);
+      },
+      (err: unknown) => setError(errorText(err)),
+    );
+  }, []);
+
+  // A link from a guide or the banner (#field-tenantId) brings that field into view and focus.
+  useEffect(() => {
+    if (!fields || !location.hash.startsWith('#field-')) return;
+    const el = document.getElementById(location.hash.slice(1)) ?? document.getElementById(`${location.hash.slice(1)}-state`);
+    el?.scrollIntoView({ block: 'center' });
+    el?.focus();
+  }, [fields]);
+
+  if (error) return <p className="field-error" role="alert">{error}</p>;
+  if (!fields || !view) return <p className="loading">Loading the settings…</p>;
+
+  const active = activeRoutes(view.settings);
+  const sending = [...active].filter((r) => r !== 'drafts').map((r) => ROUTE_NAMES[r]);
+
+  return (
+    <div className="config">
+      <h1>Configuration &gt; Email</h1>
+      <ProblemsBanner problems={view.problems} warnings={view.warnings} fields={fields} enabled={view.settings.enabled === true} />
+      <p className="route-in-use">
+        Route in use: <strong>{sending.join(', ')}</strong>
+        {active.has('drafts') && ' · drafts for Outlook (New) users'}. Settings that the route does not use are dimmed.
+      </p>
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <div className="rows">
+        {fields.map((f) => {
+          const Row = f.kind === 'secret' ? SecretRow : FieldRow;
+          return <Row key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={setView} />;
+        })}
+      </div>
+      <Presets
+        presets={presets}
+        fields={fields}
+        view={view}
+        onApplied={(v, next) => {
+          setView(v);
+          setNotice(`Preset applied. Next: ${next}.`);
+        }}
+      />
+      <TestPanel />
+    </div>
+  );
+}

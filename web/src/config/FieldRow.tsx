@@ -1,0 +1,113 @@
+// One setting on Configuration > Email: its label, help, input and its own Save. Save is
+// enabled only when the value differs from the stored one; a refusal shows under the field.
+import { useEffect, useState, type FormEvent } from 'react';
+import { ApiError, call, errorText } from '../api';
+import type { FieldInfo, SettingsView } from '../types';
+
+type Draft = string | boolean;
+
+const toDraft = (v: unknown): Draft => (typeof v === 'boolean' ? v : v === undefined || v === null ? '' : String(v));
+
+/** What goes to the API: whole numbers as numbers; anything else as typed, for the server to judge. */
+function toValue(field: FieldInfo, draft: Draft): unknown {
+  if (field.kind === 'int' && typeof draft === 'string' && /^-?\d+$/.test(draft.trim())) return Number(draft.trim());
+  return typeof draft === 'string' && field.kind !== 'int' ? draft.trim() : draft;
+}
+
+export interface RowProps {
+  field: FieldInfo;
+  stored: unknown;
+  dimmedBecause: string | null;
+  onSaved: (view: SettingsView) => void;
+}
+
+export type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { kind: 'error'; message: string };
+
+export function rowError(field: FieldInfo, err: unknown): string {
+  return err instanceof ApiError ? (err.fieldMessage(field.key) ?? err.message) : errorText(err);
+}
+
+export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
+  const [draft, setDraft] = useState<Draft>(toDraft(stored));
+  const [state, setState] = useState<SaveState>({ kind: 'idle' });
+  // A save elsewhere (a preset) changes the stored value: follow it unless the user is editing.
+  const [lastStored, setLastStored] = useState(stored);
+  useEffect(() => {
+    if (stored !== lastStored) {
+      setLastStored(stored);
+      setDraft(toDraft(stored));
+    }
+  }, [stored, lastStored]);
+
+  const changed = toDraft(stored) !== draft;
+  const id = `field-${field.key}`;
+  const helpId = `${id}-help`;
+  const errorId = `${id}-error`;
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!changed) return;
+    setState({ kind: 'saving' });
+    try {
+      const view = await call<SettingsView>('PATCH', '/settings/email', { [field.key]: toValue(field, draft) });
+      setState({ kind: 'saved' });
+      onSaved(view);
+    } catch (err) {
+      setState({ kind: 'error', message: rowError(field, err) });
+    }
+  };
+
+  const describedBy = [helpId, state.kind === 'error' ? errorId : ''].filter(Boolean).join(' ');
+  const input =
+    field.kind === 'bool' ? (
+      <input id={id} type="checkbox" checked={draft === true} aria-describedby={describedBy} onChange={(e) => {
+        setDraft(e.target.checked);
+        setState({ kind: 'idle' });
+      }} />
+    ) : (
+      <input
+        id={id}
+        type={field.kind === 'date' ? 'date' : 'text'}
+        inputMode={field.kind === 'int' ? 'numeric' : field.kind === 'email' ? 'email' : undefined}
+        autoComplete="off"
+        spellCheck={false}
+        value={String(draft)}
+        aria-invalid={state.kind === 'error'}
+        aria-describedby={describedBy}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          setState({ kind: 'idle' });
+        }}
+      />
+    );
+
+  return (
+    <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
+      <label htmlFor={id}>{field.label}</label>
+      <div className="control">
+        {input}
+        <p id={helpId} className="help">
+          {field.help}
+          {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
+        </p>
+        {state.kind === 'error' && (
+          <p id={errorId} className="field-error" role="alert">
+            {state.message}
+          </p>
+        )}
+      </div>
+      <div className="save">
+        <button disabled={!changed || state.kind === 'saving'}>Save</button>
+        <SaveStatus state={state} />
+      </div>
+    </form>
+  );
+}
+
+export function SaveStatus({ state }: { state: SaveState }) {
+  return (
+    <span className={`status ${state.kind}`} role="status">
+      {state.kind === 'saving' ? 'Saving…' : state.kind === 'saved' ? 'Saved' : state.kind === 'error' ? 'Not saved' : ''}
+    </span>
+  );
+}

@@ -1,0 +1,175 @@
+// The outbox: counts by status, the last day's chart, and the e-mails, newest first, with a
+// status filter, a search on subject and recipients, and pages that stay fast on a large table.
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { call, errorText } from '../api';
+import { Link, replaceQuery, useLocation } from '../router';
+import { Confirm } from '../shell/Confirm';
+import { STATUSES, type EmailPage, type EmailStatus, type HourTally } from '../types';
+import { addressList, STATUS_LABELS, timeText } from './format';
+import { HourlyChart } from './HourlyChart';
+
+const PAGE_SIZE = 50;
+
+export function OutboxPage() {
+  const query = new URLSearchParams(useLocation().split('?')[1] ?? '');
+  const status = (STATUSES as readonly string[]).includes(query.get('status') ?? '') ? (query.get('status') as EmailStatus) : '';
+  const q = query.get('q') ?? '';
+  const [search, setSearch] = useState(q);
+  // Cursors of the pages before this one, so "Newer" goes back without recounting.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [page, setPage] = useState<EmailPage | null>(null);
+  const [counts, setCounts] = useState<Record<EmailStatus, number> | null>(null);
+  const [hours, setHours] = useState<HourTally[] | null>(null);
+  const [error, setError] = useState('');
+  const [confirmRelease, setConfirmRelease] = useState(false);
+  const [notice, setNotice] = useState('');
+
+  const loadSummary = useCallback(() => {
+    call<Record<EmailStatus, number>>('GET', '/emails/counts').then(setCounts, (e: unknown) => setError(errorText(e)));
+    call<HourTally[]>('GET', '/emails/hourly?hours=24').then(setHours, (e: unknown) => setError(errorText(e)));
+  }, []);
+
+  const loadPage = useCallback(() => {
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (status) params.set('status', status);
+    if (q) params.set('q', q);
+    if (cursor) params.set('cursor', cursor);
+    call<EmailPage>('GET', `/emails?${params}`).then(setPage, (e: unknown) => setError(errorText(e)));
+  }, [status, q, cursor]);
+
+  useEffect(loadSummary, [loadSummary]);
+  useEffect(loadPage, [loadPage]);
+
+  const filter = (next: { status?: string; q?: string }) => {
+    const params = new URLSearchParams();
+    const s = next.status ?? status;
+    const text = next.q ?? q;
+    if (s) params.set('status', s);
+    if (text) params.set('q', text);
+    setCursors([]);
+    setCursor(null);
+    replaceQuery(params);
+  };
+
+  const submitSearch = (e: FormEvent) => {
+    e.preventDefault();
+    filter({ q: search.trim() });
+  };
+
+  const releaseHeld = async () => {
+    setConfirmRelease(false);
+    try {
+      const r = await call<{ released: number }>('POST', '/emails/release-held');
+      setNotice(`${r.released} held e-mail(s) released: they go out at the next campaign.`);
+      loadSummary();
+      loadPage();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  return (
+    <div className="outbox">
+      <h1>Outbox</h1>
+      {error && <p className="field-error" role="alert">{error}</p>}
+      {notice && <p className="notice" role="status">{notice}</p>}
+      {counts && (
+        <ul className="counts" aria-label="E-mails by status">
+          {STATUSES.map((s) => (
+            <li key={s}>
+              <button type="button" className={`count ${s}${status === s ? ' selected' : ''}`} aria-pressed={status === s} onClick={() => filter({ status: status === s ? '' : s })}>
+                <span className="n">{counts[s]}</span> {STATUS_LABELS[s]}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {counts && counts.held > 0 && (
+        <p>
+          <button type="button" onClick={() => setConfirmRelease(true)}>
+            Release held e-mails ({counts.held})
+          </button>
+        </p>
+      )}
+      {hours && <HourlyChart hours={hours} />}
+      <div className="filters">
+        <label htmlFor="status-filter">Status</label>
+        <select id="status-filter" value={status} onChange={(e) => filter({ status: e.target.value })}>
+          <option value="">All</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {STATUS_LABELS[s]}
+            </option>
+          ))}
+        </select>
+        <form onSubmit={submitSearch} role="search" className="inline">
+          <label htmlFor="search">Search subject or recipient</label>
+          <input id="search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <button>Search</button>
+        </form>
+      </div>
+      <div className="table-wrap">
+        <table className="emails">
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">Sender</th>
+              <th scope="col">Recipients</th>
+              <th scope="col">Subject</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last reply</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page?.items.map((e) => (
+              <tr key={e.id}>
+                <td>
+                  <span className={`badge ${e.status}`}>{STATUS_LABELS[e.status]}</span>
+                </td>
+                <td>{timeText(e.createdAt)}</td>
+                <td>{e.sender ? addressList([e.sender]) : 'postmaster'}</td>
+                <td className="recipients">{addressList([...e.to, ...e.cc, ...e.bcc])}</td>
+                <td>
+                  <Link href={`/outbox/${e.id}`}>{e.subject || '(no subject)'}</Link>
+                </td>
+                <td className="num">{e.attempts}</td>
+                <td className="reply">{e.lastReply ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {page && page.items.length === 0 && <p>No e-mail matches.</p>}
+      </div>
+      <nav className="pager" aria-label="Pages">
+        <button
+          type="button"
+          disabled={cursors.length === 0}
+          onClick={() => {
+            const previous = cursors.slice(0, -1);
+            setCursor(cursors.at(-1) || null);
+            setCursors(previous);
+          }}
+        >
+          ← Newer
+        </button>
+        <button
+          type="button"
+          disabled={!page?.nextCursor}
+          onClick={() => {
+            setCursors([...cursors, cursor ?? '']);
+            setCursor(page?.nextCursor ?? null);
+          }}
+        >
+          Older →
+        </button>
+      </nav>
+      {confirmRelease && (
+        <Confirm title="Release the held e-mails?" confirmLabel="Release and send" onCancel={() => setConfirmRelease(false)} onConfirm={() => void releaseHeld()}>
+          <p>{counts?.held} e-mail(s) put on hold at start-up will be sent at the next campaign.</p>
+        </Confirm>
+      )}
+    </div>
+  );
+}
