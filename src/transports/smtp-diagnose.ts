@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
-import type { RouteOptions } from './smtp.js';
+import { EXCHANGE_535_HELP, type RouteOptions } from './smtp.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
 
@@ -87,7 +87,9 @@ export async function diagnoseSmtp(
       const reply = await smtp.command(`AUTH XOAUTH2 ${Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64')}`);
       // A 334 carries the error as base64 JSON; an empty line ends it and the server answers 535.
       const final = reply.code === 334 ? await smtp.command('') : reply;
-      if (!step('auth', final.code === 235, final.code === 235 ? `signed in as ${user} with an OAuth token` : `XOAUTH2 sign-in as ${user} failed`, final)) return done(false);
+      // The test is where an administrator looks first: a 535 says what Exchange usually lacks.
+      const refused = `XOAUTH2 sign-in as ${user} failed${final.code === 535 ? `: ${EXCHANGE_535_HELP}` : ''}`;
+      if (!step('auth', final.code === 235, final.code === 235 ? `signed in as ${user} with an OAuth token` : refused, final)) return done(false);
     } else if (s.smtpUser) {
       const plain = /^250[- ]AUTH\b.*\bPLAIN\b/im.test(ehlo.text);
       const login = /^250[- ]AUTH\b.*\bLOGIN\b/im.test(ehlo.text);

@@ -35,7 +35,7 @@ export const EXCHANGE_SMTP_HOST = 'smtp.office365.com';
 type SmtpSettings = Pick<EmailSettings, 'smtpHost' | 'smtpPort' | 'smtpUser' | 'smtpPassword' | 'startTls' | 'smtpMaxConnections' | 'postmaster'>;
 
 // Exchange answers a refused XOAUTH2 sign-in with 535 5.7.3; its usual causes, for the administrator.
-const EXCHANGE_535_HELP =
+export const EXCHANGE_535_HELP =
   'check that the app has the SMTP.SendAsApp application permission of Office 365 Exchange Online with admin consent, ' +
   'that it is registered in Exchange Online (New-ServicePrincipal with the Enterprise application object ID), ' +
   'that it has FullAccess on the mailbox (Add-MailboxPermission), and that SMTP AUTH is enabled for the mailbox';
@@ -139,13 +139,28 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     },
     async verify() {
       const user = signInAs(settings.smtpUser || settings.postmaster);
-      try {
+      const check = async () => {
         if (oauth) await oauth.provider.getToken(oauth.scope);
         await pool(user).verify();
+      };
+      try {
+        await check();
       } catch (err) {
         if (err instanceof DeliveryError) throw err;
-        const failure = classifySmtpError(err, where);
-        if (oauth && failure.replyCode === 535) oauth.provider.invalidate(oauth.scope);
+        let failure = classifySmtpError(err, where);
+        // As in send(): a 535 may only mean the cached token went stale (the route is checked
+        // first after a rebuild), so one more try with a fresh token before calling the route broken.
+        if (oauth && failure.replyCode === 535) {
+          oauth.provider.invalidate(oauth.scope);
+          try {
+            await check();
+            return;
+          } catch (again) {
+            if (again instanceof DeliveryError) throw again;
+            failure = classifySmtpError(again, where);
+            if (failure.replyCode === 535) oauth.provider.invalidate(oauth.scope);
+          }
+        }
         throw explain(failure, user);
       }
     },

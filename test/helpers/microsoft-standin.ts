@@ -1,0 +1,516 @@
+// A local HTTPS stand-in for the Microsoft identity platform's token endpoint and the Microsoft
+// Graph mail endpoints, written from Microsoft's documentation, for tests of the Microsoft 365 routes.
+//
+// What it follows (learn.microsoft.com):
+// - client-credentials flow: POST /{tenant}/oauth2/v2.0/token, form body with client_id,
+//   client_secret, grant_type=client_credentials and a resource's /.default scope; success is
+//   {token_type, expires_in, ext_expires_in, access_token}; errors are 400/401 with {error,
+//   error_description "AADSTSnnn: …\r\nTrace ID…", error_codes, timestamp, trace_id, correlation_id}.
+// - Graph: sendMail and create-message take base64 MIME with Content-Type text/plain (202 / 201);
+//   createUploadSession (201, uploadUrl, nextExpectedRanges) then PUT ranges with Content-Range to
+//   a pre-authenticated URL that must not get an Authorization header (200 with the next offset,
+//   201 with a Location on the last range); POST …/send is 202; errors are {error: {code, message}},
+//   429/503 with Retry-After.
+import crypto from 'node:crypto';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { microsoftEndpoints, type MicrosoftEndpoints } from '../../src/transports/index.js';
+import { testPki } from './pki.js';
+
+/** The scope of Exchange Online SMTP (what Postroom asks for on the SMTP OAuth route). */
+export const EXCHANGE_SMTP_SCOPE = 'https://outlook.office365.com/.default';
+/** Graph refuses a single upload request above 4 MB on Outlook attachment sessions. */
+export const MAX_UPLOAD_RANGE = 4 * 1024 * 1024;
+/** Attachments through an upload session: 3 MB to 150 MB. */
+const MAX_SESSION_SIZE = 150 * 1024 * 1024;
+
+/** The one app registration the stand-in knows, changeable by the test at any time. */
+export interface StandInApp {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** The secret's end date has passed: AADSTS7000222. */
+  secretExpired: boolean;
+  /** Admin consent was granted for the app's permissions; without it, AADSTS65001. */
+  consented: boolean;
+}
+
+export interface TokenRequestRecord {
+  tenant: string;
+  form: Record<string, string>;
+  status: number;
+  /** The AADSTS code of a refusal, null when a token was issued. */
+  aadsts: number | null;
+}
+
+export interface GraphRequestRecord {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+  status: number;
+}
+
+/** A scripted Graph answer for the next matching requests. */
+export interface GraphReply {
+  status: number;
+  code?: string;
+  message?: string;
+  retryAfterSeconds?: number;
+}
+
+export interface UploadRecord {
+  draftId: string;
+  name: string;
+  start: number;
+  end: number;
+  total: number;
+  /** An Authorization header came with the range (Graph refuses it). */
+  authorization: boolean;
+  status: number;
+}
+
+export interface UploadedAttachment {
+  name: string;
+  contentType: string | undefined;
+  isInline: boolean;
+  contentId: string | undefined;
+  content: Buffer;
+}
+
+export interface StandInDraft {
+  id: string;
+  mailbox: string;
+  webLink: string;
+  mime: Buffer;
+  parsed: ParsedMail;
+  /** Files added through upload sessions, in the order they completed. */
+  uploaded: UploadedAttachment[];
+}
+
+/** A message Graph accepted for delivery: by sendMail, or a draft that was sent. */
+export interface SentMessage {
+  mailbox: string;
+  via: 'sendMail' | 'draft';
+  mime: Buffer;
+  parsed: ParsedMail;
+  uploaded: UploadedAttachment[];
+}
+
+interface IssuedToken {
+  scope: string;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+interface UploadSession {
+  id: string;
+  secret: string;
+  draft: StandInDraft;
+  item: { name: string; size: number; contentType: string | undefined; isInline: boolean; contentId: string | undefined };
+  received: Buffer[];
+  next: number;
+  done: boolean;
+}
+
+interface Script {
+  reply: GraphReply;
+  remaining: number;
+  match: RegExp | undefined;
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+const graphError = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+  new HttpFailure(
+    status,
+    { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': crypto.randomUUID(), 'client-request-id': crypto.randomUUID() } } },
+    headers,
+  );
+
+export class MicrosoftStandIn {
+  readonly app: StandInApp;
+  /** Seconds a token lives (expires_in). */
+  expiresInSeconds = 3599;
+  /** Holds each token answer this long, so that concurrent requests overlap. */
+  tokenDelayMs = 0;
+  /** Holds each Graph answer this long (to see how many calls a mailbox gets at once). */
+  graphDelayMs = 0;
+  /** The most Graph requests in flight at once, per mailbox. */
+  readonly maxConcurrentPerMailbox = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
+  readonly tokenRequests: TokenRequestRecord[] = [];
+  readonly graphRequests: GraphRequestRecord[] = [];
+  readonly uploads: UploadRecord[] = [];
+  readonly sent: SentMessage[] = [];
+  readonly drafts = new Map<string, StandInDraft>();
+  /** Requests for paths the stand-in does not serve (MSAL discovery, say): should stay empty. */
+  readonly unknownRequests: string[] = [];
+  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly sessions = new Map<string, UploadSession>();
+  private readonly scripts: Script[] = [];
+  private readonly tokenScripts: number[] = [];
+  private server: https.Server | null = null;
+  private port = 0;
+
+  constructor(app: Partial<StandInApp> = {}) {
+    this.app = {
+      tenantId: '8f1c3a52-6d0e-4b7a-9c21-5e4d3b2a1f00',
+      clientId: '2b7d9e14-3c5a-4f68-8a1b-0c9d8e7f6a55',
+      clientSecret: 'Xy8Q~standin.secret-value_0123456789abcdefgh',
+      secretExpired: false,
+      consented: true,
+      ...app,
+    };
+  }
+
+  /** https://localhost:PORT: the login URL and the Graph URL both point here. */
+  get origin(): string {
+    return `https://localhost:${this.port}`;
+  }
+
+  /** The endpoints Postroom reads from POSTROOM_MS_LOGIN_URL / POSTROOM_GRAPH_URL, for this stand-in. */
+  get endpoints(): MicrosoftEndpoints {
+    return microsoftEndpoints({ POSTROOM_MS_LOGIN_URL: this.origin, POSTROOM_GRAPH_URL: this.origin });
+  }
+
+  get graphScope(): string {
+    return `${this.origin}/.default`;
+  }
+
+  /** Tokens issued (successful token requests). */
+  get tokensIssued(): number {
+    return this.tokenRequests.filter((r) => r.status === 200).length;
+  }
+
+  async start(): Promise<this> {
+    const pki = testPki();
+    const server = https.createServer({ key: pki.keyPem, cert: pki.certPem }, (req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    // Keep-alive sockets from Postroom's HTTPS agent would hold close() open.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  /** What a resource server checks: issued here, for this scope, not expired, not revoked. */
+  tokenIsValid(token: string, scope: string): boolean {
+    const t = this.tokens.get(token);
+    return !!t && !t.revoked && t.scope === scope && t.expiresAt > Date.now();
+  }
+
+  /** Every token issued so far stops working (a key rollover, a revoked grant). */
+  revokeAll(): void {
+    for (const t of this.tokens.values()) t.revoked = true;
+  }
+
+  /** The next `times` Graph requests whose "METHOD /v1.0/path" matches get this answer. */
+  failGraph(reply: GraphReply, times = 1, match?: RegExp): void {
+    this.scripts.push({ reply, remaining: times, match });
+  }
+
+  /** The next token requests are refused with these AADSTS codes, one each, whatever they carry. */
+  failToken(...codes: number[]): void {
+    this.tokenScripts.push(...codes);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    try {
+      const body = await readBody(req);
+      const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
+      if (token && req.method === 'POST') return send(res, 200, await this.issueToken(decodeURIComponent(token[1] ?? ''), req, body));
+      if (url.pathname.startsWith('/upload/') && req.method === 'PUT') return this.upload(url, req, body, res);
+      if (url.pathname.startsWith('/v1.0/')) return await this.graph(url, req, body, res);
+      this.unknownRequests.push(`${req.method} ${url.pathname}`);
+      throw graphError(404, 'ResourceNotFound', `the stand-in does not serve ${req.method} ${url.pathname}`);
+    } catch (err) {
+      if (err instanceof HttpFailure) return send(res, err.status, err.body, err.headers);
+      return send(res, 500, { error: { code: 'InternalServerError', message: err instanceof Error ? err.message : String(err) } });
+    }
+  }
+
+  // --- identity platform -------------------------------------------------------------------
+
+  private async issueToken(tenant: string, req: IncomingMessage, body: Buffer): Promise<unknown> {
+    const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+    const record: TokenRequestRecord = { tenant, form, status: 200, aadsts: null };
+    this.tokenRequests.push(record);
+    if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs));
+    const refuse = (status: number, error: string, code: number, text: string, suberror?: string, headers: Record<string, string> = {}): never => {
+      record.status = status;
+      record.aadsts = code;
+      throw this.aadError(status, error, code, text, suberror, headers);
+    };
+    const a = this.app;
+    const scripted = this.tokenScripts.shift();
+    // A transient refusal asks to wait two seconds (MSAL then holds further requests that long).
+    if (scripted !== undefined) refuse(503, 'temporarily_unavailable', scripted, 'A transient error has occurred. Please try again.', undefined, { 'retry-after': '2' });
+    if (!/application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+      refuse(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+    }
+    if (tenant.toLowerCase() !== a.tenantId.toLowerCase()) {
+      refuse(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    }
+    if (form.grant_type !== 'client_credentials') refuse(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.grant_type ?? ''}'.`);
+    if (!form.client_id) refuse(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+    if (form.client_id !== a.clientId) {
+      refuse(400, 'unauthorized_client', 700016, `Application with identifier '${form.client_id}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    }
+    if (!form.client_secret) refuse(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (form.client_secret !== a.clientSecret) {
+      refuse(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${a.clientId}'.`);
+    }
+    if (a.secretExpired) {
+      refuse(401, 'invalid_client', 7000222, `The provided client secret keys for app '${a.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`);
+    }
+    const scope = form.scope ?? '';
+    if (!scope.endsWith('/.default') || scope.includes(' ')) {
+      refuse(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    }
+    if (scope !== this.graphScope && scope !== EXCHANGE_SMTP_SCOPE) {
+      refuse(400, 'invalid_resource', 500011, `The resource principal named ${scope.replace(/\/\.default$/, '')} was not found in the tenant named ${tenant}.`);
+    }
+    if (!a.consented) {
+      refuse(400, 'invalid_grant', 65001, `The user or administrator has not consented to use the application with ID '${a.clientId}'. Send an interactive authorization request for this user and resource.`, 'consent_required');
+    }
+    const accessToken = `eyJ0eXAiOiJKV1QiLCJzdGFuZGluIjp0cnVlfQ.${crypto.randomBytes(32).toString('base64url')}`;
+    this.tokens.set(accessToken, { scope, expiresAt: Date.now() + this.expiresInSeconds * 1000, revoked: false });
+    return { token_type: 'Bearer', expires_in: this.expiresInSeconds, ext_expires_in: this.expiresInSeconds, access_token: accessToken };
+  }
+
+  private aadError(status: number, error: string, code: number, text: string, suberror?: string, headers: Record<string, string> = {}): HttpFailure {
+    const traceId = crypto.randomUUID();
+    const correlationId = crypto.randomUUID();
+    const timestamp = new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+    return new HttpFailure(status, {
+      error,
+      error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `${this.origin}/error?code=${code}`,
+      ...(suberror ? { suberror } : {}),
+    }, headers);
+  }
+
+  // --- Graph -------------------------------------------------------------------------------
+
+  private async graph(url: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const record: GraphRequestRecord = { method, path, contentType: req.headers['content-type'], status: 0 };
+    this.graphRequests.push(record);
+    const mailbox = decodeURIComponent(/^\/v1\.0\/users\/([^/]+)/.exec(path)?.[1] ?? '').toLowerCase();
+    const now = (this.inFlight.get(mailbox) ?? 0) + 1;
+    this.inFlight.set(mailbox, now);
+    this.maxConcurrentPerMailbox.set(mailbox, Math.max(now, this.maxConcurrentPerMailbox.get(mailbox) ?? 0));
+    try {
+      if (this.graphDelayMs) await new Promise((r) => setTimeout(r, this.graphDelayMs));
+      const answer = await this.graphRoute(method, path, req, body);
+      record.status = answer.status;
+      send(res, answer.status, answer.body, answer.headers);
+    } catch (err) {
+      if (err instanceof HttpFailure) record.status = err.status;
+      throw err;
+    } finally {
+      this.inFlight.set(mailbox, (this.inFlight.get(mailbox) ?? 1) - 1);
+    }
+  }
+
+  private async graphRoute(method: string, path: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer) throw graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    if (!this.tokenIsValid(bearer, this.graphScope)) {
+      const t = this.tokens.get(bearer);
+      const why = !t ? 'IDX14100: JWT is not well formed.' : t.scope !== this.graphScope ? 'Invalid audience.' : t.revoked ? 'Access token has been revoked.' : 'Lifetime validation failed, the token is expired.';
+      throw graphError(401, 'InvalidAuthenticationToken', why);
+    }
+    const script = this.scripts.find((s) => s.remaining > 0 && (!s.match || s.match.test(`${method} ${path}`)));
+    if (script) {
+      script.remaining--;
+      const { status, code, message, retryAfterSeconds } = script.reply;
+      throw graphError(status, code ?? (status === 429 ? 'TooManyRequests' : 'ErrorInternalServerTransientError'), message ?? 'scripted by the test', retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) });
+    }
+
+    const user = /^\/v1\.0\/users\/([^/]+)(\/.*)$/.exec(path);
+    if (!user) throw graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/')[2] ?? ''}'.`);
+    const mailbox = decodeURIComponent(user[1] ?? '').toLowerCase();
+    const rest = user[2] ?? '';
+
+    if (method === 'POST' && rest === '/sendMail') {
+      const parsed = await this.mime(req, body);
+      this.sent.push({ mailbox, via: 'sendMail', mime: parsed.mime, parsed: parsed.mail, uploaded: [] });
+      return { status: 202 };
+    }
+    if (method === 'POST' && rest === '/messages') {
+      const parsed = await this.mime(req, body);
+      const id = `AAMkAD${crypto.randomBytes(24).toString('base64url')}=`;
+      const webLink = `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(id)}&exvsurl=1&viewmodel=ReadMessageItem`;
+      const draft: StandInDraft = { id, mailbox, webLink, mime: parsed.mime, parsed: parsed.mail, uploaded: [] };
+      this.drafts.set(id, draft);
+      return {
+        status: 201,
+        body: {
+          '@odata.context': `${this.origin}/v1.0/$metadata#users('${mailbox}')/messages/$entity`,
+          id,
+          createdDateTime: new Date().toISOString(),
+          isDraft: true,
+          subject: parsed.mail.subject ?? '',
+          internetMessageId: parsed.mail.messageId ?? null,
+          hasAttachments: parsed.mail.attachments.length > 0,
+          webLink,
+        },
+      };
+    }
+    const item = /^\/messages\/([^/]+)(\/.*)?$/.exec(rest);
+    if (item) {
+      const draft = this.drafts.get(decodeURIComponent(item[1] ?? ''));
+      if (!draft || draft.mailbox !== mailbox) throw graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      const action = item[2] ?? '';
+      if (method === 'DELETE' && action === '') {
+        this.drafts.delete(draft.id);
+        return { status: 204 };
+      }
+      if (method === 'POST' && action === '/send') {
+        this.drafts.delete(draft.id);
+        this.sent.push({ mailbox, via: 'draft', mime: draft.mime, parsed: draft.parsed, uploaded: draft.uploaded });
+        return { status: 202 };
+      }
+      if (method === 'POST' && action === '/attachments/createUploadSession') return this.createSession(draft, body);
+    }
+    throw graphError(400, 'BadRequest', `the stand-in has no ${method} ${rest}`);
+  }
+
+  /** A MIME request body: Content-Type text/plain, the message base64-encoded. */
+  private async mime(req: IncomingMessage, body: Buffer): Promise<{ mime: Buffer; mail: ParsedMail }> {
+    if (!/^text\/plain\b/i.test(req.headers['content-type'] ?? '')) {
+      throw graphError(400, 'ErrorInvalidRequest', 'the stand-in only takes MIME content (Content-Type: text/plain)');
+    }
+    const text = body.toString('ascii').trim();
+    if (!text || !/^[A-Za-z0-9+/\r\n]+={0,2}$/.test(text)) throw graphError(400, 'ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.');
+    const mime = Buffer.from(text, 'base64');
+    // Keep cid: links as sent (mailparser would inline them as data: URLs).
+    const mail = await simpleParser(mime, { skipImageLinks: true });
+    const recipients = [mail.to, mail.cc, mail.bcc].flatMap((a) => (a ? (Array.isArray(a) ? a : [a]) : [])).flatMap((a) => a.value);
+    if (!mail.headers.has('from')) throw graphError(400, 'ErrorMimeContentInvalid', 'The MIME content has no From header.');
+    if (recipients.length === 0 && req.url?.endsWith('/sendMail')) throw graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid., A message can\'t be sent because it contains no recipients.');
+    return { mime, mail };
+  }
+
+  private createSession(draft: StandInDraft, body: Buffer): { status: number; body: unknown } {
+    let input: { AttachmentItem?: { attachmentType?: string; name?: string; size?: number; contentType?: string; isInline?: boolean; contentId?: string } };
+    try {
+      input = JSON.parse(body.toString('utf8')) as typeof input;
+    } catch {
+      throw graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
+    }
+    const a = input.AttachmentItem;
+    if (!a || a.attachmentType !== 'file' || !a.name || typeof a.size !== 'number') {
+      throw graphError(400, 'ErrorInvalidRequest', 'AttachmentItem with attachmentType "file", name and size is required.');
+    }
+    if (a.size <= 0 || a.size > MAX_SESSION_SIZE) throw graphError(400, 'ErrorAttachmentSizeLimitExceeded', `The attachment size ${a.size} is outside the limits of an upload session.`);
+    const session: UploadSession = {
+      id: crypto.randomUUID(),
+      secret: crypto.randomBytes(24).toString('base64url'),
+      draft,
+      item: { name: a.name, size: a.size, contentType: a.contentType, isInline: a.isInline ?? false, contentId: a.contentId },
+      received: [],
+      next: 0,
+      done: false,
+    };
+    this.sessions.set(session.id, session);
+    return {
+      status: 201,
+      body: {
+        '@odata.context': `${this.origin}/v1.0/$metadata#microsoft.graph.uploadSession`,
+        // Pre-authenticated: the URL carries its own token, like Outlook's.
+        uploadUrl: `${this.origin}/upload/${session.id}?authtoken=${session.secret}`,
+        expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(),
+        nextExpectedRanges: ['0-'],
+      },
+    };
+  }
+
+  private upload(url: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const session = this.sessions.get(url.pathname.slice('/upload/'.length));
+    if (!session || url.searchParams.get('authtoken') !== session.secret || session.done) {
+      throw graphError(404, 'ErrorItemNotFound', 'The upload session was not found or has ended.');
+    }
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(req.headers['content-range'] ?? '');
+    const [start, end, total] = range ? [Number(range[1]), Number(range[2]), Number(range[3])] : [-1, -1, -1];
+    const record: UploadRecord = { draftId: session.draft.id, name: session.item.name, start, end, total, authorization: req.headers.authorization !== undefined, status: 0 };
+    this.uploads.push(record);
+    const fail = (status: number, code: string, message: string): never => {
+      record.status = status;
+      throw graphError(status, code, message);
+    };
+    // The upload URL is pre-authenticated: a bearer token sent along makes Graph refuse the range.
+    if (record.authorization) fail(401, 'InvalidAuthenticationToken', 'Do not send an Authorization header to the upload URL.');
+    if (!range) fail(400, 'ErrorInvalidContentRange', 'A Content-Range header "bytes start-end/total" is required.');
+    if (total !== session.item.size) fail(400, 'ErrorInvalidContentRange', `The total ${total} differs from the session size ${session.item.size}.`);
+    if (start !== session.next || end < start || end >= total) fail(416, 'ErrorInvalidContentRange', `Expected the range to start at ${session.next}.`);
+    if (end - start + 1 > MAX_UPLOAD_RANGE) fail(400, 'ErrorRequestEntityTooLarge', 'A range may not exceed 4 MB.');
+    if (body.length !== end - start + 1 || Number(req.headers['content-length']) !== body.length) fail(400, 'ErrorInvalidContentRange', 'Content-Length does not match Content-Range.');
+    session.received.push(body);
+    session.next = end + 1;
+    if (session.next < total) {
+      record.status = 200;
+      return send(res, 200, { expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(), nextExpectedRanges: [String(session.next)] });
+    }
+    session.done = true;
+    const attachmentId = `AAMkAD${crypto.randomBytes(12).toString('base64url')}`;
+    session.draft.uploaded.push({ ...session.item, content: Buffer.concat(session.received) });
+    record.status = 201;
+    send(res, 201, undefined, {
+      location: `${this.origin}/v1.0/users('${session.draft.mailbox}')/messages('${session.draft.id}')/attachments('${attachmentId}')`,
+    });
+  }
+}
+
+/** Starts a stand-in on a free loopback port. */
+export async function startMicrosoftStandIn(app: Partial<StandInApp> = {}): Promise<MicrosoftStandIn> {
+  return new MicrosoftStandIn(app).start();
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,313 @@
+// The SMTP + OAuth 2.0 route over real sockets: tokens from the HTTPS identity-platform stand-in,
+// SASL XOAUTH2 to an smtp-server that accepts only tokens the stand-in issued for Exchange.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Postroom } from '../../src/app.js';
+import { TokenProvider } from '../../src/transports/index.js';
+import { captureLog, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
+import { EXCHANGE_SMTP_SCOPE, startMicrosoftStandIn, type MicrosoftStandIn } from '../helpers/microsoft-standin.js';
+import { testPki } from '../helpers/pki.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { Client, startHttp } from '../helpers/http.js';
+
+const FAST = { backoff: { baseMs: 50, capMs: 200 }, leaseMs: 5_000 };
+// Shaped like a real Entra secret Value; it must never reach a log line, an error or an attempt.
+const SECRET = 'Qk8~Never.Log-This_Secret-0123456789abcd';
+const POSTMASTER = 'postmaster@corp.example';
+const PASSWORD = 'correct horse battery staple';
+const basic = { to: ['alice@example.org'], subject: 'Invoice 42', text: 'Please find it attached.' };
+
+const routeFailure = (r: { outcome: { state: string; message?: string } }) => (r.outcome.state === 'route-failing' ? (r.outcome.message ?? '') : `(not failing: ${r.outcome.state})`);
+
+describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
+  let standIn: MicrosoftStandIn;
+  let sink: SmtpSink;
+  let db: TestDatabase;
+  let postroom: Postroom;
+  const log = captureLog();
+  /** Plays Exchange refusing a good token (no SMTP.SendAsApp, no mailbox permission). */
+  let exchangeRefuses = false;
+  const exchangeAccepts = (_user: string, token: string) => !exchangeRefuses && standIn.tokenIsValid(token, EXCHANGE_SMTP_SCOPE);
+
+  before(() => testPki());
+
+  /** What the running test started, stopped after it in reverse order. */
+  const cleanups: (() => Promise<void>)[] = [];
+
+  async function startStandIn() {
+    standIn = await startMicrosoftStandIn({ clientSecret: SECRET });
+    cleanups.push(() => standIn.close());
+  }
+
+  async function setup(settings: Record<string, unknown> = {}) {
+    exchangeRefuses = false;
+    await startStandIn();
+    sink = await startSmtpSink({ xoauth2: exchangeAccepts });
+    cleanups.push(() => sink.close());
+    db = await createTestDatabase('sqlite');
+    cleanups.push(() => db.cleanup());
+    postroom = await openTestPostroom(db, { logger: log.logger, dispatcher: { ...FAST, route: { ca: testPki().caPem }, endpoints: standIn.endpoints } });
+    cleanups.push(() => postroom.close());
+    await postroom.settings.update(
+      sinkSettings(sink.port, { useOAuth: true, tenantId: standIn.app.tenantId, clientId: standIn.app.clientId, clientSecret: SECRET, postmaster: POSTMASTER, ...settings }),
+      'test',
+    );
+  }
+
+  /** Drops every SMTP connection (the pool must reconnect and sign in again), same port. */
+  async function restartSink() {
+    const port = sink.port;
+    await sink.close();
+    sink = await startSmtpSink({ xoauth2: exchangeAccepts, port });
+    // Let the pool see its sockets close before the next send.
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  after(() => {
+    assert.ok(log.lines.length > 0, 'the log was captured');
+    assert.ok(!log.lines.join('\n').includes(SECRET), 'a log line holds the client secret');
+  });
+
+  it('delivers over STARTTLS with XOAUTH2, reusing one token for many e-mails', async () => {
+    await setup();
+    for (let i = 0; i < 12; i++) await postroom.queue.handOver({ ...basic, subject: `n${i}` }, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'ran');
+    assert.equal(report.outcome.state === 'ran' ? report.outcome.sent : 0, 12);
+    await sink.waitFor(12);
+    assert.ok(sink.messages.every((m) => m.secure && m.user === POSTMASTER), 'signed in as the postmaster, over TLS');
+    for (let i = 0; i < 5; i++) await postroom.queue.handOver({ ...basic, subject: `later ${i}` }, 'test');
+    await postroom.dispatcher.runCampaign();
+    await sink.waitFor(17);
+    assert.equal(standIn.tokensIssued, 1, 'one token for every e-mail and connection');
+    assert.deepEqual([...new Set(standIn.tokenRequests.map((r) => r.form.scope))], [EXCHANGE_SMTP_SCOPE]);
+    assert.equal(standIn.unknownRequests.length, 0, 'MSAL made no discovery request');
+    assert.equal(sink.authFailures, 0);
+    const [first] = await postroom.queue.list({ limit: 1 });
+    const shown = await postroom.queue.show(first?.id ?? 0);
+    assert.equal(shown.attemptLog[0]?.route, 'smtp-oauth');
+  });
+
+  it('signs in as the SMTP user, else as the sending mailbox (the postmaster when forced)', async () => {
+    await setup({ smtpUser: 'relay@corp.example' });
+    await postroom.queue.handOver({ ...basic, sender: { email: 'bob@corp.example', name: 'Bob' } }, 'test');
+    await postroom.dispatcher.runCampaign();
+    assert.equal((await sink.waitFor(1))[0]?.user, 'relay@corp.example');
+
+    await postroom.settings.update({ smtpUser: '' }, 'test');
+    await postroom.queue.handOver({ ...basic, sender: { email: 'bob@corp.example', name: 'Bob' } }, 'test');
+    await postroom.dispatcher.runCampaign();
+    const forced = (await sink.waitFor(2))[1];
+    assert.equal(forced?.user, POSTMASTER, 'forced: the postmaster mailbox');
+    assert.equal(forced?.from, POSTMASTER);
+
+    await postroom.settings.update({ forcePostmaster: false }, 'test');
+    await postroom.queue.handOver({ ...basic, sender: { email: 'bob@corp.example', name: 'Bob' } }, 'test');
+    await postroom.queue.handOver({ ...basic, subject: 'no user' }, 'test');
+    await postroom.dispatcher.runCampaign();
+    const rest = (await sink.waitFor(4)).slice(2);
+    assert.deepEqual(rest.map((m) => [m.from, m.user]).sort(), [['bob@corp.example', 'bob@corp.example'], [POSTMASTER, POSTMASTER]]);
+    assert.equal(standIn.tokensIssued, 1, 'the same app token signs in as every mailbox');
+  });
+
+  it('answers a 535 for a stale token with one fresh token and sends the e-mail', async () => {
+    await setup();
+    await postroom.queue.handOver(basic, 'test');
+    await postroom.dispatcher.runCampaign();
+    await sink.waitFor(1);
+    assert.equal(standIn.tokensIssued, 1);
+
+    // The token is revoked while Postroom still holds it; the next sign-in gets 535 at once.
+    standIn.revokeAll();
+    await restartSink();
+    const { id } = await postroom.queue.handOver({ ...basic, subject: 'after revocation' }, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'ran');
+    const e = await postroom.queue.show(id);
+    assert.equal(e.status, 'sent');
+    assert.deepEqual(e.attemptLog.map((a) => a.outcome), ['sent'], 'one attempt: the retry happened inside it');
+    assert.equal(sink.authFailures, 1, 'the stale token was refused once');
+    assert.equal(standIn.tokensIssued, 2, 'exactly one fresh token');
+    assert.equal((await sink.waitFor(1))[0]?.parsed.subject, 'after revocation');
+
+    // Same when the route is rebuilt (a setting changed) and first checks itself with the stale token.
+    standIn.revokeAll();
+    await postroom.settings.update({ smtpMaxConnections: 2 }, 'test');
+    const second = await postroom.queue.handOver({ ...basic, subject: 'after rebuild' }, 'test');
+    const again = await postroom.dispatcher.runCampaign();
+    assert.equal(again.outcome.state, 'ran', routeFailure(again));
+    assert.equal((await postroom.queue.show(second.id)).status, 'sent');
+    assert.equal(standIn.tokensIssued, 3);
+  });
+
+  it('fails a 535 5.7.3 that a fresh token does not cure, and says what to check in Exchange', async () => {
+    await setup();
+    await postroom.queue.handOver(basic, 'test');
+    await postroom.dispatcher.runCampaign();
+    await sink.waitFor(1);
+
+    // The app loses its Exchange permission: every token, however fresh, gets 535 5.7.3.
+    exchangeRefuses = true;
+    await restartSink();
+    const { id } = await postroom.queue.handOver({ ...basic, subject: 'refused' }, 'test');
+    await postroom.dispatcher.runCampaign();
+    const e = await postroom.queue.show(id);
+    assert.equal(e.status, 'failed');
+    assert.equal(e.lastReplyCode, 535);
+    const help = [/535 5\.7\.3/, /signed in as postmaster@corp\.example with OAuth/, /SMTP\.SendAsApp/, /admin consent/, /New-ServicePrincipal/, /Add-MailboxPermission/, /SMTP AUTH is enabled for the mailbox/];
+    for (const re of help) assert.match(e.lastReply ?? '', re);
+    assert.equal(e.attemptLog.length, 1);
+    for (const re of help) assert.match(e.attemptLog[0]?.reply ?? '', re);
+    assert.equal(sink.authFailures, 2, 'the cached token, then one fresh token');
+    assert.equal(standIn.tokensIssued, 2);
+
+    // The route is now known to fail: later e-mails wait, and the campaign says why.
+    const waiting = await postroom.queue.handOver({ ...basic, subject: 'waits' }, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    for (const re of help) assert.match(routeFailure(report), re);
+    assert.equal((await postroom.queue.show(waiting.id)).status, 'pending');
+  });
+
+  it('reports each AADSTS refusal with its meaning; e-mails wait until it is fixed', async () => {
+    await setup();
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const { tenantId, clientId } = standIn.app;
+    const cases: [string, () => Promise<void>, RegExp][] = [
+      ['unknown tenant', () => postroom.settings.update({ tenantId: '00000000-0000-0000-0000-00000000beef' }, 'test').then(() => undefined), /the tenant was not found: check Tenant ID .*\(AADSTS90002\)/],
+      ['unknown application', () => postroom.settings.update({ tenantId, clientId: '11111111-2222-3333-4444-555555555555' }, 'test').then(() => undefined), /the application was not found in this tenant: check Client ID .*\(AADSTS700016\)/],
+      ['wrong secret', () => postroom.settings.update({ clientId, clientSecret: 'Qk8~the-secret-ID-not-its-Value' }, 'test').then(() => undefined), /the client secret is wrong: paste the secret's Value, not its Secret ID \(AADSTS7000215\)/],
+      [
+        'expired secret',
+        async () => {
+          await postroom.settings.update({ clientSecret: SECRET }, 'test');
+          standIn.app.secretExpired = true;
+        },
+        /token request refused: the client secret has expired: create a new one in Certificates & secrets and paste its Value here \(AADSTS7000222\)/,
+      ],
+      [
+        'no admin consent',
+        async () => {
+          standIn.app.secretExpired = false;
+          standIn.app.consented = false;
+        },
+        /admin consent is missing: grant admin consent for the API permissions of the app registration \(AADSTS65001\)/,
+      ],
+      [
+        'identity platform unavailable',
+        async () => {
+          standIn.app.consented = true;
+          standIn.failToken(90033);
+        },
+        /unavailable for a moment \(AADSTS90033\)/,
+      ],
+    ];
+    for (const [what, change, expected] of cases) {
+      await change();
+      const report = await postroom.dispatcher.runCampaign();
+      const message = routeFailure(report);
+      assert.match(message, expected, what);
+      assert.ok(!message.includes(SECRET), `${what}: the secret is in the message`);
+      assert.equal((await postroom.queue.show(id)).status, 'pending', `${what}: the e-mail waits`);
+    }
+    assert.equal(sink.messages.length, 0, 'nothing reached the SMTP server without a token');
+    // MSAL honours the identity platform's Retry-After: no request until it has passed.
+    const requests = standIn.tokenRequests.length;
+    assert.match(routeFailure(await postroom.dispatcher.runCampaign()), /AADSTS90033/);
+    assert.equal(standIn.tokenRequests.length, requests, 'no token request inside the Retry-After');
+    await new Promise((r) => setTimeout(r, 2_100));
+    await postroom.dispatcher.runCampaign();
+    assert.equal((await postroom.queue.show(id)).status, 'sent', 'fixed: sent at the next campaign');
+    assert.equal((await postroom.queue.show(id)).attemptLog.length, 1, 'no attempt was spent while the token was refused');
+  });
+
+  it('never lets the client secret into a log line, an error, an attempt or the settings view', async () => {
+    await setup();
+    const good = await postroom.queue.handOver(basic, 'test');
+    await postroom.dispatcher.runCampaign();
+    exchangeRefuses = true;
+    await restartSink();
+    const refused = await postroom.queue.handOver({ ...basic, subject: 'refused' }, 'test');
+    await postroom.dispatcher.runCampaign();
+    exchangeRefuses = false;
+    await postroom.settings.update({ clientSecret: `${SECRET}-typo` }, 'test');
+    const failing = await postroom.dispatcher.runCampaign();
+
+    assert.ok(standIn.tokenRequests.some((r) => r.form.client_secret === SECRET), 'the secret did go to the token endpoint');
+    const seen = JSON.stringify([
+      await postroom.queue.show(good.id),
+      await postroom.queue.show(refused.id),
+      failing,
+      await postroom.settings.view(),
+      await postroom.settings.audit(100),
+      log.lines,
+    ]);
+    assert.match(seen, /AADSTS7000215/, 'the failures were recorded');
+    assert.ok(!seen.includes(SECRET), 'the client secret leaked');
+  });
+
+  it('tests the connection: token, STARTTLS, XOAUTH2 sign-in, and what a 535 5.7.3 means', async () => {
+    await setup();
+    await postroom.admins.setPassword(PASSWORD);
+    const server = await startHttp(postroom, { route: { ca: testPki().caPem }, endpoints: standIn.endpoints });
+    cleanups.push(() => server.close());
+    const admin = new Client(server.url);
+    assert.equal((await admin.login(PASSWORD)).status, 200);
+    type Result = { ok: boolean; steps: { step: string; ok: boolean; detail: string; reply?: string }[] };
+    const test = () => admin.post<Result>('/api/v1/settings/email/test-connection', {});
+
+    const good = await test();
+    assert.equal(good.body.ok, true, good.text);
+    assert.deepEqual(good.body.steps.map((s) => s.step), ['token', 'connect', 'starttls', 'auth', 'sender', 'recipient']);
+    assert.match(good.body.steps[0]?.detail ?? '', /token issued by tenant .* for https:\/\/outlook\.office365\.com\/\.default/);
+    assert.equal(good.body.steps[3]?.detail, `signed in as ${POSTMASTER} with an OAuth token`);
+    assert.equal(sink.messages.length, 0, 'a test sends nothing');
+
+    exchangeRefuses = true;
+    const refused = await test();
+    assert.equal(refused.body.ok, false);
+    const auth = refused.body.steps.find((s) => s.step === 'auth');
+    assert.equal(auth?.ok, false);
+    assert.match(auth?.reply ?? '', /^535 5\.7\.3/);
+    for (const re of [/SMTP\.SendAsApp/, /New-ServicePrincipal/, /Add-MailboxPermission/, /SMTP AUTH is enabled for the mailbox/]) assert.match(auth?.detail ?? '', re);
+
+    exchangeRefuses = false;
+    assert.equal((await admin.patch('/api/v1/settings/email', { clientSecret: 'Qk8~the-secret-ID-not-its-Value' })).status, 200);
+    const wrong = await test();
+    assert.deepEqual(wrong.body.steps.map((s) => [s.step, s.ok]), [['token', false]]);
+    assert.match(wrong.body.steps[0]?.detail ?? '', /\(AADSTS7000215\)/);
+    for (const r of [good, refused, wrong]) assert.ok(!r.text.includes(SECRET));
+  });
+
+  it('makes one token request for many concurrent cold callers, and renews before expiry', async () => {
+    await startStandIn();
+    const credentials = { tenantId: standIn.app.tenantId, clientId: standIn.app.clientId, clientSecret: SECRET };
+    const provider = new TokenProvider(credentials, standIn.endpoints, testPki().caPem);
+    standIn.tokenDelayMs = 150;
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => provider.getToken(EXCHANGE_SMTP_SCOPE)));
+    assert.equal(new Set(tokens).size, 1);
+    assert.equal(standIn.tokensIssued, 1, 'single flight');
+    assert.equal(provider.requests, 1);
+    // Forced refreshes (after a 535) at the same moment also share one request.
+    const fresh = await Promise.all(Array.from({ length: 5 }, () => provider.getToken(EXCHANGE_SMTP_SCOPE, { forceRefresh: true })));
+    assert.equal(new Set(fresh).size, 1);
+    assert.notEqual(fresh[0], tokens[0]);
+    assert.equal(standIn.tokensIssued, 2);
+
+    // Short-lived tokens are renewed before they run out, not after a refusal.
+    standIn.tokenDelayMs = 0;
+    // MSAL counts the lifetime from the request time rounded to a second (±0.5 s), and Postroom
+    // renews at half the lifetime: a 3 s token is renewed 1.25 to 1.75 s after it was issued.
+    standIn.expiresInSeconds = 3;
+    const short = await provider.getToken(EXCHANGE_SMTP_SCOPE, { forceRefresh: true });
+    assert.equal(await provider.getToken(EXCHANGE_SMTP_SCOPE), short, 'cached while fresh');
+    await new Promise((r) => setTimeout(r, 1_900));
+    const renewed = await provider.getToken(EXCHANGE_SMTP_SCOPE);
+    assert.notEqual(renewed, short);
+    assert.ok(standIn.tokenIsValid(renewed, EXCHANGE_SMTP_SCOPE));
+    assert.equal(standIn.tokensIssued, 4);
+  });
+});
