@@ -56,7 +56,9 @@ export class OutlookDrafts {
       if (!found) throw new EmailInputError([{ field: 'userId', message: `no user "${input.userId}" in the directory` }]);
       user = { email: found.email, ...(found.name ? { name: found.name } : {}) };
     }
-    const { from, replyTo } = applySenderPolicy({ ...s, postmaster: s.postmaster || mailbox }, user);
+    // The draft is sent from the mailbox it lives in: that mailbox plays the postmaster's part
+    // (forced: From the mailbox, Reply-To the user), so no Send As right on another one is needed.
+    const { from, replyTo } = applySenderPolicy({ ...s, postmaster: mailbox }, user);
     const addr = (a: string | { email: string; name?: string | undefined }): Address =>
       typeof a === 'string' ? { email: a } : { email: a.email, ...(a.name ? { name: a.name } : {}) };
     const to = input.to.map(addr);

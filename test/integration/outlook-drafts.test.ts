@@ -95,6 +95,7 @@ describe('Outlook (New) drafts', () => {
       assert.equal(made.parsed.text?.trim(), 'Here is the quote.');
       assert.match(made.parsed.html || '', /Here is the quote\./);
       assert.deepEqual(made.parsed.replyTo?.value, [{ address: 'olivia@corp.example', name: 'Olivia' }], 'answers go to the user');
+      assert.equal(made.parsed.from?.value[0]?.address, DRAFTS, 'sent from the mailbox the draft lives in, not another one');
       assert.deepEqual(made.parsed.attachments.map((a) => [a.filename, a.content.toString()]), [['quote.pdf', '%PDF-1.4 quote']]);
     }
     assert.ok(standIn.graphRequests.every((g) => g.path === `/v1.0/users/${encodeURIComponent(DRAFTS)}/messages` && g.contentType === 'text/plain'));
