@@ -52,6 +52,8 @@ function openSqlite(dataDir: string): Store {
   // The CLI and `serve` share the file: wait for the other's write instead of failing.
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  // SQLite's own lower() folds only ASCII: searching the outbox for "Été" missed "Été" itself.
+  database.function('lower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
@@ -64,6 +66,10 @@ function openPostgres(url: string, schema?: string): Store {
   });
   // A dropped idle connection (server restart) must not crash the process: the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor a dropped connection that is checked out between two statements (in a transaction, or the
+  // purge's pinned lock connection): with no query to fail, pg emits the error on the client, and
+  // unheard it kills the process. Its next query fails instead, and the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {
@@ -87,9 +93,13 @@ async function migrate(store: Store): Promise<void> {
   // migration lock is a no-op (it assumes one connection), so two processes starting on a fresh
   // file (`serve` and a CLI command) raced to create the same tables. Taking SQLite's write lock
   // first makes the second wait, then find the migrations done.
+  // Kysely looks for its migration tables in every schema unless told which: a second Postroom
+  // schema (or any Kysely app) in the same database made it skip creating its own, then fail.
+  const pgSchema =
+    store.dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema : undefined;
   const { error, results } =
     store.dialect === 'postgres'
-      ? await new Migrator({ db: store.db, provider }).migrateToLatest()
+      ? await new Migrator({ db: store.db, provider, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) }).migrateToLatest()
       : await writeTransaction(store, (trx) =>
           new Migrator({ db: trx, provider, disableTransactions: true }).migrateToLatest(),
         );

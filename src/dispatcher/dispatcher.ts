@@ -247,21 +247,35 @@ export class Dispatcher {
       if (batch.length === 0) break;
       tally.claimed += batch.length;
       let next = 0;
+      // A database failure stops every worker of the batch, not only the one that met it.
+      let fault = null as { err: unknown } | null;
       const worker = async () => {
-        while (next < batch.length && tally.routeFailure === null && !this.stopping) {
+        while (next < batch.length && tally.routeFailure === null && fault === null && !this.stopping) {
           const email = batch[next++] as EmailRow;
-          const result = await this.deliver(email, route, settings);
-          tally[result.outcome]++;
-          if (result.routeFailure) tally.routeFailure = result.routeFailure;
+          try {
+            const result = await this.deliver(email, route, settings);
+            tally[result.outcome]++;
+            if (result.routeFailure) tally.routeFailure = result.routeFailure;
+          } catch (err) {
+            fault ??= { err };
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
-      // What this campaign claimed but did not start goes back untouched.
+      // What this campaign claimed but did not start goes back untouched. It leaves inFlight in
+      // any case: kept there, the heartbeat would renew its lease for as long as the process lives.
       const untouched = batch.slice(next).map((e) => e.id);
+      for (const id of untouched) this.inFlight.delete(id);
       if (untouched.length) {
-        await this.opts.queue.repo.release(untouched, this.instanceId, Date.now());
-        tally.released += untouched.length;
+        try {
+          await this.opts.queue.repo.release(untouched, this.instanceId, Date.now());
+          tally.released += untouched.length;
+        } catch (err) {
+          // The database is gone: their leases expire instead, and a later claim takes them.
+          fault ??= { err };
+        }
       }
+      if (fault) throw fault.err;
       if (tally.routeFailure) {
         this.routeFault = tally.routeFailure;
         this.log.warn({ route: route.description, reason: tally.routeFailure }, 'route failed: campaign stopped, e-mails wait');
@@ -296,6 +310,7 @@ export class Dispatcher {
   ): Promise<{ outcome: 'sent' | 'retrying' | 'failed'; routeFailure?: string }> {
     const repo = this.opts.queue.repo;
     const startedAt = Date.now();
+    let delivered = false;
     try {
       // Claimed before without an attempt recorded: the process that held it died mid-send.
       if (email.claim_count > email.attempt_count + 1) {
@@ -309,6 +324,7 @@ export class Dispatcher {
         settings,
       );
       const report = await route.send(message);
+      delivered = true;
       const now = Date.now();
       await repo.finishAttempt(
         email.id,
@@ -325,6 +341,10 @@ export class Dispatcher {
       if (report.rejected.length) this.log.warn({ id: email.id, rejected: report.rejected }, 'sent, but some recipients were refused');
       return { outcome: 'sent' };
     } catch (raw) {
+      // The server accepted it but the database did not take the news: recorded as a failure, it
+      // would be sent again as a retry. Left 'sending', its lease expires and the next claim
+      // records the interrupted send before sending it again (at least once).
+      if (delivered) throw raw;
       const failure =
         raw instanceof DeliveryError
           ? raw
