@@ -59,7 +59,11 @@ export function classifySmtpError(raw: unknown, where: string): DeliveryError {
     if (code >= 500) return new DeliveryError(text, 'permanent', 'message', code);
   }
   if (err.code && NETWORK_CODES.has(err.code)) {
-    return new DeliveryError(`cannot reach ${where}: ${err.message}`, 'transient', 'route', null);
+    // A reset after the session began (often mid-DATA) is not the same news as a server that
+    // cannot be reached at all: the administrator looks at the server's logs, not the network.
+    const lost = /ECONNRESET|EPIPE|closed unexpectedly/i.test(err.message) && err.code !== 'ECONNREFUSED';
+    const what = lost ? `the connection to ${where} was lost${err.command && err.command !== 'CONN' ? ` during ${err.command}` : ''}` : `cannot reach ${where}`;
+    return new DeliveryError(`${what}: ${err.message}`, 'transient', 'route', null);
   }
   // Unknown: a retry within the window is the safe side; nothing is lost by trying again.
   return new DeliveryError(`${where}: ${err.message}`, 'transient', 'message', code);

@@ -35,6 +35,14 @@ describe('SMTP failure classification', () => {
     assert.equal(e.replyCode, 535);
   });
 
+  it('tells a connection lost mid-session from a server that cannot be reached', () => {
+    const lost = classifySmtpError(fail({ code: 'ESOCKET', command: 'CONN' }, 'read ECONNRESET'), where);
+    assert.equal(lost.kind, 'transient');
+    assert.match(lost.message, /^the connection to smtp\.example\.com:587 was lost: read ECONNRESET$/);
+    const refused = classifySmtpError(fail({ code: 'ESOCKET', command: 'CONN' }, 'connect ECONNREFUSED 127.0.0.1:587'), where);
+    assert.match(refused.message, /^cannot reach smtp\.example\.com:587/);
+  });
+
   it('all recipients refused: permanent unless every refusal was a 4xx', () => {
     const refused = (codes: number[]) =>
       fail({
