@@ -74,6 +74,11 @@ export class Dispatcher {
   private stopping = false;
   private loop: Promise<void> | null = null;
   private wakeUp: AbortController | null = null;
+  /** A wake-up that came while a campaign ran: it may have claimed before the new e-mail came. */
+  private wakePending = false;
+  /** The `wakeOnHandOver` setting as the last campaign read it. */
+  private wakeOnHandOver = false;
+  private lastPurgeAt = 0;
   private intervalMs = 20_000;
   private route: { key: string; route: Route } | null = null;
   /**
@@ -113,6 +118,7 @@ export class Dispatcher {
     const startedAt = Date.now();
     const settings = await this.opts.settings.load();
     this.intervalMs = settings.campaignIntervalSeconds * 1000;
+    this.wakeOnHandOver = settings.wakeOnHandOver;
     if (settings.skipPendingAtStartup) {
       // With other instances running, the pending e-mails are theirs to send: this is not a
       // start-up of the service, only of one more process.
@@ -177,7 +183,13 @@ export class Dispatcher {
 
   /** Runs the next campaign now instead of at the end of the interval. */
   wake(): void {
+    this.wakePending = true;
     this.wakeUp?.abort();
+  }
+
+  /** An e-mail was handed over (or retried): send it now if the settings ask for that. */
+  handedOver(): void {
+    if (this.wakeOnHandOver) this.wake();
   }
 
   private async runLoop(): Promise<void> {
@@ -187,6 +199,7 @@ export class Dispatcher {
         this.log.warn({ err: errorMessage(err) }, 'could not record the campaign status');
       });
       if (!this.running) break;
+      if (this.wakePending) continue;
       this.wakeUp = new AbortController();
       await sleep(this.intervalMs, undefined, { signal: this.wakeUp.signal }).catch(() => undefined);
     }
@@ -197,10 +210,16 @@ export class Dispatcher {
     const started = Date.now();
     let expired = 0;
     let outcome: CampaignOutcome;
+    this.wakePending = false;
     try {
       const settings = await this.opts.settings.load();
       this.intervalMs = settings.campaignIntervalSeconds * 1000;
-      this.startPurge(settings.retentionDays);
+      this.wakeOnHandOver = settings.wakeOnHandOver;
+      // Woken campaigns can follow each other closely; the purge keeps to the interval.
+      if (started - this.lastPurgeAt >= this.intervalMs) {
+        this.lastPurgeAt = started;
+        this.startPurge(settings.retentionDays);
+      }
       expired = await this.opts.queue.repo.expireRetryWindow(settings.maxRetrySeconds * 1000, started);
       if (expired) this.log.info({ expired }, 'retry window expired: e-mails failed');
       outcome = await this.deliverDue(settings);

@@ -28,7 +28,7 @@ export interface HttpOptions {
   route?: RouteOptions;
   /** Microsoft endpoints (national clouds, test stand-ins); default from the environment. */
   endpoints?: MicrosoftEndpoints;
-  /** Run a campaign right after a hand-over instead of waiting for the interval. */
+  /** Always run a campaign right after a hand-over, whatever the `wakeOnHandOver` setting says. */
   wakeOnHandOver?: boolean;
 }
 
@@ -49,7 +49,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   });
 
   const api = new Api(app, postroom);
-  const onHandOver = options.wakeOnHandOver ? () => postroom.dispatcher.wake() : () => undefined;
+  const onHandOver = options.wakeOnHandOver ? () => postroom.dispatcher.wake() : () => postroom.dispatcher.handedOver();
   authRoutes(api, new LoginThrottle(options.throttle), options.secureCookies ?? false);
   settingsRoutes(api, options.route ?? {}, options.endpoints ?? microsoftEndpoints());
   const endpoints = options.endpoints ?? microsoftEndpoints();

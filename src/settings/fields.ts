@@ -196,6 +196,13 @@ export const FIELDS = {
     default: 3,
     schema: int(1, 50),
   }),
+  wakeOnHandOver: field({
+    label: 'Send at once after a hand-over',
+    help: 'Checked: a campaign starts as soon as an e-mail is handed over to this server, instead of at the next interval. Unchecked (the reference behaviour): e-mails wait for the next campaign.',
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
   clientSecretExpiresAt: field({
     label: 'Client secret expires on',
     help: 'The expiry date chosen when the secret was made; warnings start 30 days before.',

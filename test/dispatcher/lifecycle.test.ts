@@ -7,6 +7,7 @@ import type { Postroom } from '../../src/app.js';
 import { TEST_MASTER_KEY, SKIP_POSTGRES, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
+import { Client, startHttp } from '../helpers/http.js';
 
 const basic = { to: ['alice@example.org'], subject: 'Order shipped', text: 'On its way.' };
 const route = () => ({ ca: testPki().caPem });
@@ -47,6 +48,32 @@ describe('sending process lifecycle', () => {
     postroom.dispatcher.wake();
     await sink.waitFor(2);
     await until(async () => (await postroom.queue.show(id)).status === 'sent', 5000, 'the released e-mail');
+  });
+
+  it('sends an e-mail handed over by HTTP at once with wakeOnHandOver, and waits for the interval without it', async () => {
+    const sink = track(await startSmtpSink());
+    const db = track(await createTestDatabase('sqlite'));
+    const postroom = track(await openTestPostroom(db, { dispatcher: { route: route() } }));
+    await postroom.settings.update(sinkSettings(sink.port, { campaignIntervalSeconds: 3600 }), 'test');
+    await postroom.admins.setPassword('wake on hand-over password');
+    const server = track(await startHttp(postroom));
+    const admin = new Client(server.url);
+    await admin.login('wake on hand-over password');
+    await postroom.dispatcher.start();
+    await until(async () => postroom.dispatcher.lastCampaign !== null, 5000, 'the first campaign');
+
+    const waiting = await admin.request<{ id: number }>('POST', '/api/v1/emails', basic);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await postroom.queue.show(waiting.body.id)).status, 'pending', 'the reference behaviour: the next campaign, an hour away');
+
+    await admin.request('PATCH', '/api/v1/settings/email', { wakeOnHandOver: true });
+    // The setting is read at the next campaign, like every other: a retry starts one.
+    postroom.dispatcher.wake();
+    await sink.waitFor(1);
+    const sentAt = Date.now();
+    await admin.request('POST', '/api/v1/emails', { ...basic, subject: 'at once' });
+    await sink.waitFor(2);
+    assert.ok(Date.now() - sentAt < 3000, 'delivered within seconds of the hand-over, with an hour-long interval');
   });
 
   it('does not hold the pending e-mails of other running instances', async () => {
