@@ -99,7 +99,7 @@ export class Queue {
       const existing = await this.repo.findByIdempotencyKey(email.idempotencyKey);
       if (existing) return { id: existing.id, status: existing.status, messageId: existing.message_id, duplicate: true };
     }
-    const { postmaster } = await this.settings.load();
+    const postmaster = await this.settings.value('postmaster');
     if (!email.sender && !postmaster) {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }

@@ -66,6 +66,13 @@ export class SettingsService {
     private readonly postmasterOwner: (email: string) => Promise<string | null> = async () => null,
   ) {}
 
+  /** One setting that is not a secret, read alone: for paths as hot as a hand-over. */
+  async value<K extends SettingKey>(key: K): Promise<EmailSettings[K]> {
+    if (isSecretKey(key)) throw new Error(`${key} is a secret: use load()`);
+    const row = await this.store.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return (row ? JSON.parse(row.value) : FIELDS[key].default) as EmailSettings[K];
+  }
+
   /** The effective settings with secrets opened; for the sending process only. */
   async load(): Promise<EmailSettings> {
     const rows = await this.store.db.selectFrom('settings').select(['key', 'value']).execute();
