@@ -34,7 +34,22 @@ export interface ListFilter {
 /** Statuses an e-mail no longer leaves by itself; the purge deletes only these. */
 export const FINISHED: EmailStatus[] = ['sent', 'failed', 'cancelled'];
 
+type OutcomeChange = Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at' | 'rejected_recipients'>>;
+
+interface PendingOutcome {
+  id: number;
+  owner: string;
+  attempt: AttemptRecord;
+  change: OutcomeChange;
+  resolve(recorded: boolean): void;
+  reject(err: unknown): void;
+}
+
 export class EmailRepository {
+  /** Outcomes waiting for the next SQLite commit, and the commit loop while it runs. */
+  private readonly outcomes: PendingOutcome[] = [];
+  private committing: Promise<void> | null = null;
+
   constructor(private readonly store: Store) {}
 
   private get db(): Kysely<Database> {
@@ -229,40 +244,71 @@ export class EmailRepository {
     id: number,
     owner: string,
     attempt: AttemptRecord,
-    change: Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at' | 'rejected_recipients'>>,
+    change: OutcomeChange,
   ): Promise<boolean> {
     if (this.store.dialect === 'postgres') return this.finishAttemptPostgres(id, owner, attempt, change);
-    return writeTransaction(this.store, async (trx) => {
-      const updated = await trx
-        .updateTable('emails')
-        .set({
-          ...change,
-          lease_owner: null,
-          attempt_count: sql`attempt_count + 1`,
-          last_reply_code: attempt.replyCode,
-          last_reply: attempt.reply,
-          updated_at: attempt.finishedAt,
-        })
-        .where('id', '=', id)
-        .where('status', '=', 'sending')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return false;
-      await trx
-        .insertInto('attempts')
-        .values({
-          email_id: id,
-          started_at: attempt.startedAt,
-          finished_at: attempt.finishedAt,
-          route: attempt.route,
-          outcome: attempt.outcome,
-          reply_code: attempt.replyCode,
-          reply: attempt.reply,
-          instance: owner,
-        })
-        .execute();
-      return true;
+    return new Promise<boolean>((resolve, reject) => {
+      this.outcomes.push({ id, owner, attempt, change, resolve, reject });
+      this.committing ??= this.commitOutcomes();
     });
+  }
+
+  /**
+   * SQLite group commit: the outcomes that arrive while one commit runs share the next. A
+   * commit costs about the same for one e-mail as for several (the same index pages), and it
+   * blocks the event loop. Each caller still waits for its own commit: nothing is called
+   * finished before it is recorded.
+   */
+  private async commitOutcomes(): Promise<void> {
+    // Let the outcomes of this turn of the event loop join the first group.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.outcomes.length > 0) {
+      const group = this.outcomes.splice(0);
+      try {
+        const recorded = await writeTransaction(this.store, async (trx) => {
+          const out: boolean[] = [];
+          for (const o of group) out.push(await this.recordOutcome(trx, o));
+          return out;
+        });
+        group.forEach((o, i) => o.resolve(recorded[i] ?? false));
+      } catch (err) {
+        group.forEach((o) => o.reject(err));
+      }
+    }
+    this.committing = null;
+  }
+
+  private async recordOutcome(trx: Kysely<Database>, o: PendingOutcome): Promise<boolean> {
+    const { id, owner, attempt, change } = o;
+    const updated = await trx
+      .updateTable('emails')
+      .set({
+        ...change,
+        lease_owner: null,
+        attempt_count: sql`attempt_count + 1`,
+        last_reply_code: attempt.replyCode,
+        last_reply: attempt.reply,
+        updated_at: attempt.finishedAt,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return false;
+    await trx
+      .insertInto('attempts')
+      .values({
+        email_id: id,
+        started_at: attempt.startedAt,
+        finished_at: attempt.finishedAt,
+        route: attempt.route,
+        outcome: attempt.outcome,
+        reply_code: attempt.replyCode,
+        reply: attempt.reply,
+        instance: owner,
+      })
+      .execute();
+    return true;
   }
 
   /**
@@ -275,7 +321,7 @@ export class EmailRepository {
     id: number,
     owner: string,
     attempt: AttemptRecord,
-    change: Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at' | 'rejected_recipients'>>,
+    change: OutcomeChange,
   ): Promise<boolean> {
     const recorded = await this.db
       .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
