@@ -121,12 +121,19 @@ async function migrate(store: Store): Promise<void> {
   // schema (or any Kysely app) in the same database made it skip creating its own, then fail.
   const pgSchema =
     store.dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema : undefined;
-  const { error, results } =
+  const run = () =>
     store.dialect === 'postgres'
-      ? await new Migrator({ db: store.db, provider, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) }).migrateToLatest()
-      : await writeTransaction(store, (trx) =>
-          new Migrator({ db: trx, provider, disableTransactions: true }).migrateToLatest(),
-        );
+      ? new Migrator({ db: store.db, provider, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) }).migrateToLatest()
+      : writeTransaction(store, (trx) => new Migrator({ db: trx, provider, disableTransactions: true }).migrateToLatest());
+  let { error, results } = await run();
+  // Kysely's introspection reads the catalog of every schema in the database: one that another
+  // tenant (or test) drops meanwhile fails the read with "does not exist" though nothing is wrong
+  // here. No migration ran yet (no results), so looking again is safe.
+  const otherSchemaGone = (err: unknown) => {
+    const gone = /^(?:schema "([^"]+)"|relation "([^".]+)\.[^"]+") does not exist$/.exec(errorMessage(err));
+    return gone !== null && (gone[1] ?? gone[2]) !== pgSchema;
+  };
+  for (let retry = 0; error && results === undefined && otherSchemaGone(error) && retry < 5; retry++) ({ error, results } = await run());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed on ${store.location}: ${errorMessage(error)}`);

@@ -60,7 +60,10 @@ export const emailInputSchema = z
     html: z.string().max(LIMITS.bodyChars, { message: 'is too long' }).optional(),
     attachments: z.array(attachmentSchema).max(LIMITS.attachments, { message: `holds more than ${LIMITS.attachments} files` }).default([]),
     headers: z
-      .record(headerName, lineText(998))
+      .record(headerName, lineText(998), {
+        // Zod reports a refused key as "Invalid key in record"; give the host the reason instead.
+        error: (iss) => (iss.code === 'invalid_key' ? iss.issues[0]?.message : undefined),
+      })
       .refine((h) => Object.keys(h).length <= LIMITS.headerCount, { message: `holds more than ${LIMITS.headerCount} headers` })
       .default({}),
     /**

@@ -73,7 +73,7 @@ describe('sending process lifecycle', () => {
     const sentAt = Date.now();
     await admin.request('POST', '/api/v1/emails', { ...basic, subject: 'at once' });
     await sink.waitFor(2);
-    assert.ok(Date.now() - sentAt < 3000, 'delivered within seconds of the hand-over, with an hour-long interval');
+    assert.ok(Date.now() - sentAt < 15_000, 'delivered within seconds of the hand-over, with an hour-long interval');
   });
 
   it('does not hold the pending e-mails of other running instances', async () => {
