@@ -1,5 +1,6 @@
 // Several Postroom processes starting at once on a fresh data directory (`serve` beside a CLI
-// command, or a service manager starting instances together) must all come up on one schema.
+// command, or a service manager starting instances together) must all come up on one schema;
+// and two Postroom databases may live in two schemas of one PostgreSQL database.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -7,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { openStore } from '../../src/db/index.js';
+import { createTestDatabase } from '../helpers/backends.js';
 
 const CONNECT = fileURLToPath(new URL('../../src/db/index.ts', import.meta.url));
 
@@ -33,5 +36,22 @@ describe('schema migrations', () => {
     t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     const results = await Promise.all([1, 2, 3, 4].map(() => openInChild(dataDir)));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('gives a second PostgreSQL schema of the same database its own tables', async () => {
+    const first = await createTestDatabase('postgres');
+    const second = await createTestDatabase('postgres');
+    try {
+      const a = await openStore({ dataDir: first.dataDir, databaseUrl: first.databaseUrl, pgSchema: first.pgSchema });
+      const b = await openStore({ dataDir: second.dataDir, databaseUrl: second.databaseUrl, pgSchema: second.pgSchema });
+      await a.db.insertInto('settings').values({ key: 'postmaster', value: '"a@example.com"', updated_at: 1, updated_by: 'test' }).execute();
+      const inB = await b.db.selectFrom('settings').selectAll().execute();
+      assert.deepEqual(inB, [], 'the second schema does not see the first one\'s rows');
+      await a.close();
+      await b.close();
+    } finally {
+      await first.cleanup();
+      await second.cleanup();
+    }
   });
 });
