@@ -1,5 +1,43 @@
-// `npm run bench [-- --quick]`: runs the benchmarks and prints their figures and ratios.
-import { drainBenchmark } from './drain.js';
+// `npm run bench [-- --quick] [NAME...]`: runs the benchmarks one after the other, each in a
+// process of its own, and prints their figures and ratios. NAME: throughput handover backlog purge latency crash.
+//
+// A process each: memory (the backlog's RSS), JIT state and leftovers of one benchmark must not
+// colour the next; and each file also runs alone (node --import tsx bench/NAME.ts [--quick]).
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 
-const quick = process.argv.includes('--quick');
-await drainBenchmark(quick);
+const ALL = ['throughput', 'handover', 'backlog', 'purge', 'latency', 'crash'] as const;
+type Name = (typeof ALL)[number];
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const isName = (a: string) => /^[a-z]+$/.test(a);
+const unknown = args.filter((a) => isName(a) && !(ALL as readonly string[]).includes(a));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+  process.exit(2);
+}
+const chosen = ALL.filter((n) => args.includes(n));
+const names: Name[] = chosen.length ? chosen : [...ALL];
+
+console.log(`Postroom benchmarks${quick ? ' (--quick)' : ''}: ${names.join(', ')}`);
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, node ${process.version}, ${os.platform()} ${os.release()}`);
+
+const started = performance.now();
+let failed = 0;
+for (const name of names) {
+  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  // Options (--quick, --n 20000, --rounds 3, --postgres) go to every benchmark; each ignores the others.
+  const extra = args.filter((a) => !isName(a));
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...extra], { stdio: 'inherit' });
+    child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+  if (code !== 0) {
+    failed++;
+    console.error(`benchmark ${name} failed (exit ${code})`);
+  }
+}
+console.log(`\n${names.length - failed} of ${names.length} benchmarks ran in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+process.exit(failed ? 1 : 0);

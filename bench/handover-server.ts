@@ -1,0 +1,47 @@
+// The HTTP server side of the hand-over benchmark, in a child process of its own so that it does
+// not share an event loop with autocannon: a real Postroom API server, or a bare Fastify route.
+//
+// Usage: node --import tsx bench/handover-server.ts bare|postroom-sqlite|postroom-postgres
+// Prints one JSON line {port, token}; stops (and removes its data) when stdin closes or on SIGTERM.
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../src/http/index.js';
+import { POSTMASTER, openBenchPostroom, type BenchPostroom } from './common.js';
+
+export type ServerKind = 'bare' | 'postroom-sqlite' | 'postroom-postgres';
+
+const kind = process.argv[2] as ServerKind;
+let app: FastifyInstance;
+let bench: BenchPostroom | null = null;
+let token = '';
+
+if (kind === 'bare') {
+  // The floor: Fastify parses the same JSON body and answers 202; nothing is checked or stored.
+  app = Fastify({ logger: false });
+  app.post('/api/v1/emails', async (_req, reply) => reply.code(202).send());
+} else if (kind === 'postroom-sqlite' || kind === 'postroom-postgres') {
+  bench = await openBenchPostroom(kind === 'postroom-sqlite' ? 'sqlite' : 'postgres');
+  // A postmaster makes hand-overs without a sender acceptable; sending stays disabled, so this
+  // measures the hand-over path alone (validation, token check, the insert).
+  await bench.postroom.settings.update({ postmaster: POSTMASTER }, 'bench');
+  token = (await bench.postroom.tokens.create('bench', 'bench')).token;
+  app = await buildHttpServer(bench.postroom);
+} else {
+  throw new Error(`unknown server kind "${kind}"`);
+}
+
+await app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port, token })}\n`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await app.close();
+  await bench?.cleanup();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop());
+// The parent holds our stdin: when it goes away (even killed), we clean up and go too.
+process.stdin.on('end', () => void stop());
+process.stdin.resume();

@@ -1,0 +1,192 @@
+// The contenders of the throughput benchmark, behind one interface: Postroom (SQLite or
+// PostgreSQL), raw pooled nodemailer (no queue: the ceiling), pg-boss 10 and BullMQ workers.
+//
+// Fairness: every contender sends the same messages (same From, To, Subject, text and a
+// Message-ID made at hand-over) through a nodemailer pool of CONNECTIONS connections, 100
+// messages per connection (Postroom's own SMTP route settings), with CONNECTIONS sends in flight.
+import crypto from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import PgBoss from 'pg-boss';
+import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CONNECTIONS, PG_URL, POSTMASTER, REDIS, message, onInterrupt, openBenchPostroom, pgQuery, sinkSettings, until, type Backend, type BenchPostroom } from './common.js';
+import type { CountingSink } from './sink.js';
+
+/** Host applications hand e-mails over one at a time, from a few request handlers at once. */
+export const HANDOVER_CONCURRENCY = 8;
+
+/** pg-boss fetches this many jobs per worker per poll (its `batchSize`); see pgBoss() for why. */
+export const PGBOSS_BATCH = 100;
+/** pg-boss's smallest polling interval (its floor is 0.5 s); a worker sleeps it out after a short batch. */
+export const PGBOSS_POLL_SECONDS = 0.5;
+
+export interface Contender {
+  name: string;
+  /** How the contender was set up, for the printout. */
+  setup: string;
+  /** Stores n e-mails, one hand-over per e-mail, HANDOVER_CONCURRENCY at a time. */
+  handOver(n: number): Promise<void>;
+  /** Starts sending; resolves when the sink has all n and the queue records every one as done. */
+  drain(n: number, sink: CountingSink): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface MailJob {
+  to: string[];
+  subject: string;
+  text: string;
+  messageId: string;
+}
+
+const mailJob = (i: number): MailJob => ({ ...message(i), messageId: `<${crypto.randomUUID()}@example.com>` });
+
+export const transport = (port: number): Transporter =>
+  nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, ignoreTLS: true, maxConnections: CONNECTIONS, maxMessages: 100 });
+
+const send = (t: Transporter, job: MailJob) => t.sendMail({ from: POSTMASTER, to: job.to, subject: job.subject, text: job.text, messageId: job.messageId, date: new Date() });
+
+/** Runs fn(0..n-1) with at most `concurrency` calls in flight. */
+export async function inParallel(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, lane));
+}
+
+/** No queue at all: the messages are in memory and go straight to the pool. */
+export function rawNodemailer(sinkPort: number): Contender {
+  let jobs: MailJob[] = [];
+  const t = transport(sinkPort);
+  return {
+    name: 'raw nodemailer pool (no queue)',
+    setup: `pool of ${CONNECTIONS}, ${CONNECTIONS} sends in flight`,
+    async handOver(n) {
+      jobs = Array.from({ length: n }, (_, i) => mailJob(i));
+    },
+    async drain(n, sink) {
+      await inParallel(n, CONNECTIONS, (i) => send(t, jobs[i] as MailJob));
+      await sink.waitFor(n, 600_000);
+    },
+    async close() {
+      t.close();
+    },
+  };
+}
+
+/** Postroom as shipped: library hand-overs, the sending process started once the backlog is in. */
+export async function postroom(backend: Backend, sinkPort: number): Promise<Contender> {
+  const bench: BenchPostroom = await openBenchPostroom(backend);
+  const { postroom: p } = bench;
+  await p.settings.update(sinkSettings(sinkPort), 'bench');
+  return {
+    name: `Postroom on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+    setup: `defaults: batches of 100, smtpMaxConnections ${CONNECTIONS}`,
+    async handOver(n) {
+      await inParallel(n, HANDOVER_CONCURRENCY, (i) => p.queue.handOver(message(i), 'bench'));
+    },
+    async drain(n, sink) {
+      // The first campaign runs at start() and claims batch after batch until the queue is empty.
+      await p.dispatcher.start();
+      await sink.waitFor(n, 600_000);
+      await until('Postroom to record every e-mail as sent', async () => (await p.queue.counts()).sent === n, 60_000);
+    },
+    close: () => bench.cleanup(),
+  };
+}
+
+/**
+ * pg-boss 10: jobs in its own schema, a queue made with createQueue(), one `work()` per
+ * connection (in v10 each work() call adds one polling worker: that is how concurrency is had),
+ * each fetching `batchSize` jobs and sending them one after the other. pg-boss completes the
+ * batch when the handler resolves. A worker that finishes a batch in less than its polling
+ * interval waits out the rest of it (v10 worker loop), so the batch must be big enough.
+ */
+export async function pgBoss(sinkPort: number, batchSize = PGBOSS_BATCH): Promise<Contender> {
+  const schema = `pgboss_bench_${crypto.randomBytes(5).toString('hex')}`;
+  const name = 'email';
+  const forget = onInterrupt(() => pgQuery(`drop schema if exists ${schema} cascade`));
+  const boss = new PgBoss({ connectionString: PG_URL, schema });
+  boss.on('error', (err: Error) => console.error(`pg-boss: ${err.message}`));
+  await boss.start();
+  await boss.createQueue(name);
+  const t = transport(sinkPort);
+  return {
+    name: 'pg-boss 10 + nodemailer worker',
+    setup: `${CONNECTIONS} × work({batchSize: ${batchSize}, pollingIntervalSeconds: ${PGBOSS_POLL_SECONDS}})`,
+    async handOver(n) {
+      await inParallel(n, HANDOVER_CONCURRENCY, (i) => boss.send(name, mailJob(i)));
+    },
+    async drain(n, sink) {
+      for (let k = 0; k < CONNECTIONS; k++) {
+        await boss.work<MailJob>(name, { batchSize, pollingIntervalSeconds: PGBOSS_POLL_SECONDS }, async (jobs) => {
+          for (const job of jobs) await send(t, job.data);
+        });
+      }
+      await sink.waitFor(n, 600_000);
+      await until('pg-boss to complete every job', async () => (await boss.getQueueSize(name, { before: 'completed' })) === 0, 60_000);
+    },
+    async close() {
+      t.close();
+      try {
+        await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      } finally {
+        await pgQuery(`drop schema if exists ${schema} cascade`);
+        forget();
+      }
+    },
+  };
+}
+
+/**
+ * BullMQ on the local Redis: one Worker with `concurrency` = CONNECTIONS (BullMQ's way of
+ * running several jobs at once in one process), started after the backlog is in. The queue has
+ * a unique name and key prefix; it is obliterated and any leftover key deleted at the end.
+ */
+export async function bullMq(sinkPort: number): Promise<Contender> {
+  const prefix = `postroom-bench-${crypto.randomBytes(5).toString('hex')}`;
+  const name = 'email';
+  const connection = { ...REDIS, maxRetriesPerRequest: null };
+  const deleteKeys = async () => {
+    const redis = new Redis(REDIS);
+    try {
+      for (let cursor = '0'; ; ) {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+        if (cursor === '0') break;
+      }
+    } finally {
+      redis.disconnect();
+    }
+  };
+  const forget = onInterrupt(deleteKeys);
+  const queue = new BullQueue<MailJob>(name, { connection, prefix });
+  const t = transport(sinkPort);
+  let worker: BullWorker<MailJob> | null = null;
+  return {
+    name: 'BullMQ (Redis) + nodemailer worker',
+    setup: `Worker({concurrency: ${CONNECTIONS}}), completed jobs kept (BullMQ default)`,
+    async handOver(n) {
+      await inParallel(n, HANDOVER_CONCURRENCY, (i) => queue.add('email', mailJob(i)));
+    },
+    async drain(n, sink) {
+      worker = new BullWorker<MailJob>(name, async (job) => void (await send(t, job.data)), { connection, prefix, concurrency: CONNECTIONS });
+      worker.on('error', (err) => console.error(`BullMQ worker: ${err.message}`));
+      await sink.waitFor(n, 600_000);
+      await until('BullMQ to complete every job', async () => (await queue.getJobCounts('completed')).completed === n, 60_000);
+    },
+    async close() {
+      t.close();
+      try {
+        await worker?.close();
+        await queue.obliterate({ force: true });
+        await queue.close();
+      } finally {
+        // obliterate() leaves the queue's meta and event keys: nothing of ours may stay behind.
+        await deleteKeys();
+        forget();
+      }
+    },
+  };
+}
