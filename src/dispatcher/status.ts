@@ -23,6 +23,8 @@ export class StatusBoard {
     await this.store.db
       .insertInto('instances')
       .values({ id, hostname: os.hostname(), pid: process.pid, started_at: now, heartbeat_at: now, stopped_at: null, last_campaign: null })
+      // The same dispatcher started again after a stop (an embedding application may do that).
+      .onConflict((oc) => oc.column('id').doUpdateSet({ started_at: now, heartbeat_at: now, stopped_at: null }))
       .execute();
   }
 

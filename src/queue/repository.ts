@@ -230,7 +230,7 @@ export class EmailRepository {
         route: '-',
         outcome: 'interrupted',
         reply_code: null,
-        reply: 'the previous send did not finish (its process stopped or lost the database); sending again',
+        reply: 'claimed by a sending process that stopped (or lost the database) before it recorded an outcome: it may or may not have been sent; sending again',
         instance,
       })
       .execute();

@@ -76,6 +76,21 @@ describe('sending process lifecycle', () => {
     assert.ok(Date.now() - sentAt < 15_000, 'delivered within seconds of the hand-over, with an hour-long interval');
   });
 
+  it('starts again after a stop, as an embedding application may ask', async () => {
+    const sink = track(await startSmtpSink());
+    const db = track(await createTestDatabase('sqlite'));
+    const postroom = track(await openTestPostroom(db, { dispatcher: { route: route() } }));
+    await postroom.settings.update(sinkSettings(sink.port), 'test');
+    await postroom.dispatcher.start();
+    await postroom.dispatcher.stop();
+    await postroom.dispatcher.start();
+    await postroom.queue.handOver(basic, 'test');
+    postroom.dispatcher.wake();
+    await sink.waitFor(1);
+    const live = (await postroom.dispatcher.status.list(Date.now(), 60_000)).filter((i) => i.alive);
+    assert.equal(live.length, 1, 'the status board shows it running again');
+  });
+
   it('does not hold the pending e-mails of other running instances', async () => {
     const sink = track(await startSmtpSink());
     const db = track(await createTestDatabase('sqlite'));
