@@ -1,7 +1,7 @@
 // All SQL about e-mails, their attempts and attachments. Every status change goes through here,
 // and every change made by the sending process checks that it still holds the e-mail's lease.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
+import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
 
 export type EmailRow = Selectable<EmailTable>;
 export type AttemptRow = Selectable<Database['attempts']>;
@@ -36,21 +36,22 @@ export const FINISHED: EmailStatus[] = ['sent', 'failed', 'cancelled'];
 
 type OutcomeChange = Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at' | 'rejected_recipients'>>;
 
-interface PendingOutcome {
+interface Outcome {
   id: number;
   owner: string;
   attempt: AttemptRecord;
   change: OutcomeChange;
-  resolve(recorded: boolean): void;
-  reject(err: unknown): void;
 }
 
 export class EmailRepository {
-  /** Outcomes waiting for the next SQLite commit, and the commit loop while it runs. */
-  private readonly outcomes: PendingOutcome[] = [];
-  private committing: Promise<void> | null = null;
+  /** SQLite: outcomes and hand-overs that arrive together share a commit (see GroupCommit). */
+  private readonly outcomes: GroupCommit<Outcome, boolean>;
+  private readonly handOvers: GroupCommit<NewEmail['row'], number>;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.outcomes = new GroupCommit(store, (trx, o) => this.recordOutcome(trx, o));
+    this.handOvers = new GroupCommit(store, (trx, row) => this.insertRow(trx, row));
+  }
 
   private get db(): Kysely<Database> {
     return this.store.db;
@@ -58,13 +59,9 @@ export class EmailRepository {
 
   async insert(email: NewEmail): Promise<number> {
     if (email.attachments.length === 0) {
-      // One statement is atomic by itself: no transaction round trips for the common case.
-      const { id } = await this.db
-        .insertInto('emails')
-        .values({ ...email.row, claim_count: 0, attempt_count: 0 })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return id;
+      // One statement is atomic by itself: on PostgreSQL no transaction round trips for the
+      // common case; on SQLite, hand-overs arriving together share a commit.
+      return this.store.dialect === 'sqlite' ? this.handOvers.submit(email.row) : this.insertRow(this.db, email.row);
     }
     return writeTransaction(this.store, async (trx) => {
       for (const a of email.attachments) {
@@ -88,6 +85,11 @@ export class EmailRepository {
       }
       return id;
     });
+  }
+
+  private async insertRow(db: Kysely<Database>, row: NewEmail['row']): Promise<number> {
+    const { id } = await db.insertInto('emails').values({ ...row, claim_count: 0, attempt_count: 0 }).returning('id').executeTakeFirstOrThrow();
+    return id;
   }
 
   async findByIdempotencyKey(key: string): Promise<EmailRow | undefined> {
@@ -247,38 +249,10 @@ export class EmailRepository {
     change: OutcomeChange,
   ): Promise<boolean> {
     if (this.store.dialect === 'postgres') return this.finishAttemptPostgres(id, owner, attempt, change);
-    return new Promise<boolean>((resolve, reject) => {
-      this.outcomes.push({ id, owner, attempt, change, resolve, reject });
-      this.committing ??= this.commitOutcomes();
-    });
+    return this.outcomes.submit({ id, owner, attempt, change });
   }
 
-  /**
-   * SQLite group commit: the outcomes that arrive while one commit runs share the next. A
-   * commit costs about the same for one e-mail as for several (the same index pages), and it
-   * blocks the event loop. Each caller still waits for its own commit: nothing is called
-   * finished before it is recorded.
-   */
-  private async commitOutcomes(): Promise<void> {
-    // Let the outcomes of this turn of the event loop join the first group.
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.outcomes.length > 0) {
-      const group = this.outcomes.splice(0);
-      try {
-        const recorded = await writeTransaction(this.store, async (trx) => {
-          const out: boolean[] = [];
-          for (const o of group) out.push(await this.recordOutcome(trx, o));
-          return out;
-        });
-        group.forEach((o, i) => o.resolve(recorded[i] ?? false));
-      } catch (err) {
-        group.forEach((o) => o.reject(err));
-      }
-    }
-    this.committing = null;
-  }
-
-  private async recordOutcome(trx: Kysely<Database>, o: PendingOutcome): Promise<boolean> {
+  private async recordOutcome(trx: Kysely<Database>, o: Outcome): Promise<boolean> {
     const { id, owner, attempt, change } = o;
     const updated = await trx
       .updateTable('emails')

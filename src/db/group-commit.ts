@@ -1,0 +1,53 @@
+// Group commit for SQLite: writes that arrive while one commit runs share the next one. A
+// commit costs about the same for one row as for several, and it blocks the event loop.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { writeTransaction, type Store } from './connect.js';
+
+interface Waiting<I, O> {
+  item: I;
+  resolve(out: O): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Each caller still waits for its own commit: nothing is reported done before it is stored.
+ * When a group fails, its writes are tried again one by one, so that one caller's refusal (a
+ * unique key, say) is that caller's alone.
+ */
+export class GroupCommit<I, O> {
+  private readonly waiting: Waiting<I, O>[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly write: (trx: Kysely<Database>, item: I) => Promise<O>,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.running ??= this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    // Let the writes of this turn of the event loop join the first group.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0);
+      try {
+        const outs = await writeTransaction(this.store, async (trx) => {
+          const done: O[] = [];
+          for (const w of group) done.push(await this.write(trx, w.item));
+          return done;
+        });
+        group.forEach((w, i) => w.resolve(outs[i] as O));
+      } catch (err) {
+        if (group.length === 1) group[0]?.reject(err);
+        else for (const w of group) await writeTransaction(this.store, (trx) => this.write(trx, w.item)).then(w.resolve, w.reject);
+      }
+    }
+    this.running = null;
+  }
+}
