@@ -293,9 +293,10 @@ describe('recovery without a restart', () => {
 
   describe('PostgreSQL unreachable for a few seconds', { skip: SKIP_POSTGRES ? 'POSTROOM_TEST_POSTGRES=skip' : false }, () => {
     it('keeps `postroom serve` running, and it delivers every e-mail once the database is back', async (t) => {
-      const COUNT = 150;
+      // At most 150/s (3 connections × 20 ms per DATA): the outage comes while the run goes on.
+      const COUNT = 300;
       const CONNECTIONS = 3;
-      const sink = await startSmtpSink({ dataDelayMs: 10 });
+      const sink = await startSmtpSink({ dataDelayMs: 20 });
       const db = await createTestDatabase('postgres');
       const target = new URL(db.databaseUrl ?? '');
       const proxy = await startProxy(target.hostname, Number(target.port || 5432));
@@ -344,9 +345,11 @@ describe('recovery without a restart', () => {
 
   describe('SQLite locked by another process for longer than the busy timeout', () => {
     it('keeps `postroom serve` running, and it delivers every e-mail once the lock is gone', async (t) => {
-      const COUNT = 120;
+      // Slow enough (3 connections × 20 ms per DATA: at most 150/s) that the run is still going
+      // when the lock is taken, however fast the rest of Postroom gets.
+      const COUNT = 400;
       const CONNECTIONS = 3;
-      const sink = await startSmtpSink({ dataDelayMs: 10 });
+      const sink = await startSmtpSink({ dataDelayMs: 20 });
       const db = await createTestDatabase('sqlite');
       const postroom = await openTestPostroom(db);
       let locker: SQLite.Database | undefined;
@@ -360,6 +363,7 @@ describe('recovery without a restart', () => {
         // longer than Postroom's 5 s busy timeout: its writes fail with "database is locked".
         locker = new SQLite(path.join(db.dataDir, 'postroom.sqlite'));
         locker.exec('BEGIN IMMEDIATE');
+        assert.ok(sink.messages.length < COUNT - 2 * CONNECTIONS, 'the lock is taken while sending goes on');
         await sleep(5_800);
         locker.exec('COMMIT');
         const back = Date.now();
