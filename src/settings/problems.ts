@@ -48,7 +48,7 @@ export function findWarnings(s: EmailSettings, now = Date.now()): Problem[] {
 }
 
 /** Whole days until the recorded client-secret expiry; null when no date or no Microsoft route. */
-export function secretDaysLeft(s: EmailSettings, now = Date.now()): number | null {
+export function secretDaysLeft(s: Pick<EmailSettings, 'clientSecretExpiresAt' | 'useOAuth' | 'useGraph' | 'outlookNewAddress'>, now = Date.now()): number | null {
   if (!s.clientSecretExpiresAt || !(s.useOAuth || s.useGraph || s.outlookNewAddress)) return null;
   return Math.floor((Date.parse(`${s.clientSecretExpiresAt}T00:00:00Z`) - now) / 86_400_000);
 }

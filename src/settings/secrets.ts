@@ -26,6 +26,16 @@ export class Sealer {
     return ['v1', this.keyId, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.');
   }
 
+  /** Why `sealed` cannot be opened by this key, without decrypting it; null when it can. */
+  problem(name: string, sealed: string): string | null {
+    const [version, keyId, iv, tag, body] = sealed.split('.');
+    if (version !== 'v1' || !keyId || !iv || !tag || body === undefined) return `the stored ${name} is not a sealed secret: enter it again`;
+    if (keyId !== this.keyId) {
+      return `the stored ${name} was sealed with another master key (key ${keyId}, this process has ${this.keyId}): set POSTROOM_MASTER_KEY to the original key, or enter ${name} again`;
+    }
+    return null;
+  }
+
   open(name: string, sealed: string): string {
     const [version, keyId, iv, tag, body] = sealed.split('.');
     if (version !== 'v1' || !keyId || !iv || !tag || body === undefined) {

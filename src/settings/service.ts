@@ -89,16 +89,25 @@ export class SettingsService {
     const rows = await this.store.db.selectFrom('settings').select(['key', 'value', 'updated_at']).execute();
     const byKey = new Map(rows.map((r) => [r.key, r]));
     const settings: Record<string, unknown> = {};
+    // The rules need to know whether a secret is there, never its value: nothing is decrypted
+    // here, and a secret sealed under another master key is a problem to fix on this screen,
+    // not an error that would keep the administrator from the screen.
+    const effective: Record<string, unknown> = {};
+    const keyProblems: Problem[] = [];
     for (const k of SETTING_KEYS) {
       const row = byKey.get(k);
       if (isSecretKey(k)) {
         settings[k] = { set: row !== undefined, updatedAt: row ? new Date(row.updated_at).toISOString() : null };
+        const problem = row ? this.sealer.problem(k, String(JSON.parse(row.value))) : null;
+        if (problem) keyProblems.push({ key: k, message: problem });
+        effective[k] = row && !problem ? '(set)' : '';
       } else {
         settings[k] = row ? JSON.parse(row.value) : FIELDS[k].default;
+        effective[k] = settings[k];
       }
     }
-    const effective = await this.load();
-    return { settings: settings as PublicSettings, problems: findProblems(effective), warnings: findWarnings(effective) };
+    const s = effective as EmailSettings;
+    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s) };
   }
 
   /**
