@@ -1,6 +1,6 @@
 // All SQL about e-mails, their attempts and attachments. Every status change goes through here,
 // and every change made by the sending process checks that it still holds the e-mail's lease.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
 
 export type EmailRow = Selectable<EmailTable>;
@@ -252,9 +252,9 @@ export class EmailRepository {
     return this.outcomes.submit({ id, owner, attempt, change });
   }
 
-  private async recordOutcome(trx: Kysely<Database>, o: Outcome): Promise<boolean> {
-    const { id, owner, attempt, change } = o;
-    const updated = await trx
+  /** The e-mail's side of an outcome, guarded by the lease: matches nothing once the lease is lost. */
+  private moveOn(db: QueryCreator<Database>, { id, owner, attempt, change }: Outcome) {
+    return db
       .updateTable('emails')
       .set({
         ...change,
@@ -266,8 +266,12 @@ export class EmailRepository {
       })
       .where('id', '=', id)
       .where('status', '=', 'sending')
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
+      .where('lease_owner', '=', owner);
+  }
+
+  private async recordOutcome(trx: Kysely<Database>, o: Outcome): Promise<boolean> {
+    const { id, owner, attempt } = o;
+    const updated = await this.moveOn(trx, o).executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) return false;
     await trx
       .insertInto('attempts')
@@ -298,23 +302,8 @@ export class EmailRepository {
     change: OutcomeChange,
   ): Promise<boolean> {
     const recorded = await this.db
+      .with('moved', (db) => this.moveOn(db, { id, owner, attempt, change }).returning('id'))
       .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
-      .with('moved', (db) =>
-        db
-          .updateTable('emails')
-          .set({
-            ...change,
-            lease_owner: null,
-            attempt_count: sql`attempt_count + 1`,
-            last_reply_code: attempt.replyCode,
-            last_reply: attempt.reply,
-            updated_at: attempt.finishedAt,
-          })
-          .where('id', '=', id)
-          .where('status', '=', 'sending')
-          .where('lease_owner', '=', owner)
-          .returning('id'),
-      )
       .insertInto('attempts')
       .columns(['email_id', 'started_at', 'finished_at', 'route', 'outcome', 'reply_code', 'reply', 'instance'])
       .expression((eb) =>
