@@ -37,15 +37,9 @@ export class Sealer {
   }
 
   open(name: string, sealed: string): string {
-    const [version, keyId, iv, tag, body] = sealed.split('.');
-    if (version !== 'v1' || !keyId || !iv || !tag || body === undefined) {
-      throw new MasterKeyError(`the stored ${name} is not a sealed secret`);
-    }
-    if (keyId !== this.keyId) {
-      throw new MasterKeyError(
-        `the stored ${name} was sealed with another master key (key ${keyId}, this process has ${this.keyId}): set POSTROOM_MASTER_KEY to the original key, or enter ${name} again`,
-      );
-    }
+    const problem = this.problem(name, sealed);
+    if (problem) throw new MasterKeyError(problem);
+    const [, , iv = '', tag = '', body = ''] = sealed.split('.');
     const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
     decipher.setAAD(Buffer.from(name));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
