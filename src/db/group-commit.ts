@@ -10,10 +10,13 @@ interface Waiting<I, O> {
   reject(err: unknown): void;
 }
 
+/** A constraint refused one row (a repeated unique key, say): the rest of the group is fine. */
+const refusesOneRow = (err: unknown): boolean => String((err as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
+
 /**
  * Each caller still waits for its own commit: nothing is reported done before it is stored.
- * When a group fails, its writes are tried again one by one, so that one caller's refusal (a
- * unique key, say) is that caller's alone.
+ * When a constraint refuses one write of a group, the writes are tried again one by one, so that
+ * one caller's refusal (a unique key, say) is that caller's alone.
  */
 export class GroupCommit<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
@@ -44,8 +47,13 @@ export class GroupCommit<I, O> {
         });
         group.forEach((w, i) => w.resolve(outs[i] as O));
       } catch (err) {
-        if (group.length === 1) group[0]?.reject(err);
-        else for (const w of group) await writeTransaction(this.store, (trx) => this.write(trx, w.item)).then(w.resolve, w.reject);
+        // Only a refusal of one row is worth writing the others again; a locked or broken
+        // database would make each of them wait out the busy timeout once more.
+        if (group.length > 1 && refusesOneRow(err)) {
+          for (const w of group) await writeTransaction(this.store, (trx) => this.write(trx, w.item)).then(w.resolve, w.reject);
+        } else {
+          group.forEach((w) => w.reject(err));
+        }
       }
     }
     this.running = null;
