@@ -246,7 +246,7 @@ export class Queue {
     const since = filter.since === undefined ? null : new Date(filter.since).toISOString();
     await this.store.db
       .insertInto('settings_audit')
-      .values({ at: Date.now(), actor, key: 'queue.retry', old_value: null, new_value: JSON.stringify({ status: filter.status, since, retried: total }), secret: false })
+      .values({ at: Date.now(), actor, key: 'queue.retry', old_value: null, new_value: JSON.stringify({ status: filter.status, since, retried: total }), secret: 0 })
       .execute();
     return total;
   }
