@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type FailureKind } from './route.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
-import { isAuthRequired } from './smtp-outcome.js';
+import { isAuthRequired, isSenderRefusedAtRcpt } from './smtp-outcome.js';
 import { EXCHANGE_535_HELP } from './smtp.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
@@ -44,8 +44,6 @@ const kindOf = (code: number | null): FailureKind => (code !== null && code >= 5
 const NOT_ENCRYPTED =
   'the connection is not encrypted, so Postroom did not send the password: check "Using the STARTTLS command" (or use port 465), or allow a password over an unencrypted connection';
 
-/** Postfix (smtpd_delay_reject, its default) answers a refused sender at RCPT TO, with these words. */
-const isSenderRefusedAtRcpt = (r: SmtpReply) => r.code >= 400 && /sender address rejected/i.test(r.text);
 
 async function walk(s: DiagnoseSettings, sender: string, recipient: string | null, options: WalkOptions): Promise<Walk> {
   const where = `${s.smtpHost}:${s.smtpPort}`;
@@ -154,7 +152,7 @@ async function walk(s: DiagnoseSettings, sender: string, recipient: string | nul
     // The route check asks for the sender itself as recipient: nothing is sent, but a server that
     // delays its sender checks to RCPT TO gives its answer.
     const rcpt = await smtp.command(`RCPT TO:<${recipient ?? sender}>`);
-    if (isSenderRefusedAtRcpt(rcpt)) return senderRefused(rcpt, ' (it said so at RCPT TO)');
+    if (rcpt.code >= 400 && isSenderRefusedAtRcpt(rcpt.text)) return senderRefused(rcpt, ' (it said so at RCPT TO)');
     pass('sender', `${sender} may send`, mail);
     if (recipient !== null) {
       const rcptOk = rcpt.code === 250 || rcpt.code === 251;

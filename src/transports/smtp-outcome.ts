@@ -65,7 +65,12 @@ export function isTooManyRecipients(code: number | null, reply: string): boolean
   return (code === 452 || code === 552) && /too many recipients/i.test(reply);
 }
 
-const isRelayDenied = (r: RejectedRecipient) => r.code !== null && r.code >= 500 && /relay/i.test(r.reply) && /^5\.7\./.test(enhancedCode(r.reply) ?? '5.7.');
+/** Postfix's "Relay access denied", sendmail's "Relaying denied", Exchange's "Unable to relay". */
+const isRelayDenied = (r: RejectedRecipient) =>
+  r.code !== null && r.code >= 500 && /relay access denied|relaying denied|unable to relay|relay not permitted/i.test(r.reply);
+
+/** Postfix (smtpd_delay_reject, its default) answers a refused sender at RCPT TO, with these words. */
+export const isSenderRefusedAtRcpt = (reply: string) => /sender address rejected/i.test(reply);
 
 function networkWhat(e: SmtpFailure): string {
   const sys = e.originalCode ?? '';
@@ -137,6 +142,15 @@ export function classifyStaged(failure: unknown, ctx: FailureContext): DeliveryE
     }
     if (e.code === 'EENVELOPE' && e.rejectedErrors?.length) {
       const base = classifySmtpError(e, where);
+      const first = base.rejected[0];
+      if (ctx.senderIsPostmaster && first && base.rejected.every((r) => r.code !== null && isSenderRefusedAtRcpt(r.reply))) {
+        return new DeliveryError(
+          `${where} refuses the postmaster ${ctx.sender} as sender${ctx.user ? ` for ${ctx.user}` : ''}: ${first.reply} (check that this login may send as the postmaster, or change "Mail postmaster")`,
+          (first.code ?? 500) >= 500 ? 'permanent' : 'transient',
+          'route',
+          first.code,
+        );
+      }
       if (base.rejected.every(isRelayDenied)) {
         return new DeliveryError(
           `${where} refuses to relay for this connection: ${base.rejected[0]?.reply} (sign in with an SMTP user, or allow this host on the relay)`,
@@ -162,7 +176,8 @@ export function classifyStaged(failure: unknown, ctx: FailureContext): DeliveryE
     return new DeliveryError(`${networkWhat(e)} (${where}) while the message was being sent: it was not delivered`, 'transient', 'message');
   }
   if (stage === 'awaiting-reply' && (isNetwork(e) || !code)) {
-    const waited = Math.round((failure.waitedMs ?? 0) / 1000);
+    const ms = failure.waitedMs ?? 0;
+    const waited = ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
     const what = e.code === 'ETIMEDOUT' ? `no reply from ${where} after the message was sent (${waited} s)` : `${networkWhat(e)} (${where}) after the message was sent, before the server answered`;
     return new DeliveryError(`${what}: it may or may not have been delivered`, 'transient', 'message');
   }

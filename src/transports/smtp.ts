@@ -156,18 +156,15 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       } catch (err) {
         const failure = err instanceof DeliveryError ? err : classifyStaged(err, ctx);
         const everyoneRefused = failure.scope === 'message' && failure.rejected.length > 0;
-        if (first && !(everyoneRefused && failure.rejected.some((r) => isTooManyRecipients(r.code, r.reply)))) throw failure;
-        // A later transaction failed (the first one delivered), or "too many" cut the first one
-        // short: each recipient left gets its own outcome, and only the deferred are owed again.
-        refusals = everyoneRefused ? failure.rejected : pending.map((recipient) => ({ recipient, code: failure.replyCode, reply: failure.message }));
-        if (!everyoneRefused && failure.kind === 'permanent') {
-          rejected.push(...refusals);
-          break;
-        }
         if (!everyoneRefused) {
-          deferred.push(...refusals);
+          if (first) throw failure;
+          // A later transaction failed after the first one delivered: the recipients it carried
+          // get its outcome, and only the deferred are owed again.
+          const outcome = pending.map((recipient) => ({ recipient, code: failure.replyCode, reply: failure.message }));
+          (failure.kind === 'permanent' ? rejected : deferred).push(...outcome);
           break;
         }
+        refusals = failure.rejected;
       }
       first = false;
       const tooMany = refusals.filter((r) => isTooManyRecipients(r.code, r.reply));
@@ -182,8 +179,9 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     if (!accepted.length) {
       const all = [...rejected, ...deferred];
       const summary = all.map((r) => `${r.recipient}: ${r.reply}`).join('; ');
+      // Permanent only when no recipient may get it later.
       const kind = deferred.length ? 'transient' : 'permanent';
-      throw new DeliveryError(`every recipient was refused: ${summary}`, kind, 'message', all[0]?.code ?? null, all);
+      throw new DeliveryError(`every recipient was refused: ${summary}`, kind, 'message', (deferred[0] ?? all[0])?.code ?? null, all);
     }
     return { reply, replyCode: Number(/^\d{3}/.exec(reply)?.[0]) || null, accepted, rejected, deferred };
   };
