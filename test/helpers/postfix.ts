@@ -154,14 +154,24 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
   execFileSync('chown', ['postfix:postfix', sasldb]);
   fs.chmodSync(sasldb, 0o640);
 
-  // Creates the queue directories with Postfix's own owners and modes.
+  // The queue directories with the owners and modes of Postfix's postfix-files (what `postfix
+  // check` would make, in a tenth of the time).
+  const queue: [string, number, string][] = [
+    ...['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'private', 'saved', 'trace'].map((d): [string, number, string] => [d, 0o700, 'postfix:root']),
+    ['maildrop', 0o730, 'postfix:postdrop'],
+    ['public', 0o710, 'postfix:postdrop'],
+    ['pid', 0o755, 'root:root'],
+  ];
+  for (const [d, mode, owner] of queue) {
+    fs.mkdirSync(path.join(spool, d), { mode });
+    fs.chmodSync(path.join(spool, d), mode);
+    execFileSync('chown', [owner, path.join(spool, d)]);
+  }
   const env = { ...process.env, MAIL_CONFIG: etc };
-  execFileSync('/usr/sbin/postfix', ['-c', etc, 'check'], { env, stdio: 'pipe' });
-  const master: ChildProcess = spawn(MASTER, ['-c', etc, '-d'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  master.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  master.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const log = () => `${output}${fs.existsSync(maillog) ? fs.readFileSync(maillog, 'utf8') : ''}`;
+  // Postfix's daemons inherit the standard streams: ignored, they cannot keep this process alive.
+  // Their messages go to maillog_file.
+  const master: ChildProcess = spawn(MASTER, ['-c', etc, '-d'], { env, stdio: 'ignore' });
+  const log = () => (fs.existsSync(maillog) ? fs.readFileSync(maillog, 'utf8') : '');
   try {
     await waitForGreeting(port, 15_000, log);
   } catch (err) {
@@ -179,7 +189,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
       if (master.exitCode === null) {
         const exited = new Promise<void>((r) => master.once('exit', () => r()));
         master.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
       }
       fs.rmSync(dir, { recursive: true, force: true });
     },
