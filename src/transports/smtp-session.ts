@@ -228,7 +228,7 @@ export class SmtpPool {
 
   /** Runs `use` on a session (a fresh one when `fresh`), then gives it back or retires it. */
   async with<T>(use: (s: SmtpSession) => Promise<T>, fresh = false): Promise<T> {
-    while (this.open >= this.max && !this.idle.length) await new Promise<void>((r) => this.waiters.push(r));
+    while (this.open >= this.max && !this.idle.length && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
     if (this.closed) throw new SmtpStageError('connect', new Error('the route was closed'), false);
     if (fresh && this.open >= this.max) {
       // Room for the fresh session: the idle one it replaces is not trusted any more.

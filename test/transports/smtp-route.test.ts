@@ -224,7 +224,65 @@ describe('SMTP route', () => {
     });
   });
 
+  /** A bare SMTP server that resets the connection (TCP RST) when `resetOn` matches a line it reads. */
+  async function resettingServer(resetOn: RegExp): Promise<{ port: number; close(): Promise<void> }> {
+    const server = net.createServer((socket) => {
+      let inData = false;
+      let buffered = '';
+      socket.write('220 raw.example.com ESMTP\r\n');
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('latin1');
+        let i: number;
+        while ((i = buffered.indexOf('\r\n')) >= 0) {
+          const line = buffered.slice(0, i);
+          buffered = buffered.slice(i + 2);
+          if (resetOn.test(line)) return void socket.resetAndDestroy();
+          if (inData) {
+            if (line === '.') {
+              inData = false;
+              socket.write('250 2.0.0 Ok\r\n');
+            }
+            continue;
+          }
+          const verb = line.slice(0, 4).toUpperCase();
+          if (verb === 'DATA') {
+            inData = true;
+            socket.write('354 End data with <CR><LF>.<CR><LF>\r\n');
+          } else if (verb === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
+          else socket.write(verb === 'EHLO' ? '250 raw.example.com\r\n' : '250 2.0.0 Ok\r\n');
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as net.AddressInfo).port, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
   describe('replies that say what happened', () => {
+    it('a reset before the message went out: nothing was delivered, the e-mail is retried, the route goes on', async () => {
+      const raw = await resettingServer(/^MAIL FROM/);
+      try {
+        route = createSmtpRoute({ smtpHost: '127.0.0.1', smtpPort: raw.port, smtpUser: '', smtpPassword: '', startTls: false, smtpMaxConnections: 1, postmaster: POSTMASTER });
+        const e = await refusal(route.send(message(['alice@example.org'])));
+        assert.deepEqual([e.scope, e.kind], ['message', 'transient']);
+        assert.match(e.message, /^the server \(or something on the way\) reset the connection \(127\.0\.0\.1:\d+\) before the message was sent: nothing was delivered$/);
+      } finally {
+        await raw.close();
+      }
+    });
+
+    it('a reset after the end of the message: it may or may not have been delivered', async () => {
+      const raw = await resettingServer(/^\.$/);
+      try {
+        route = createSmtpRoute({ smtpHost: '127.0.0.1', smtpPort: raw.port, smtpUser: '', smtpPassword: '', startTls: false, smtpMaxConnections: 1, postmaster: POSTMASTER });
+        const e = await refusal(route.send(message(['alice@example.org'])));
+        assert.deepEqual([e.scope, e.kind], ['message', 'transient']);
+        assert.match(e.message, /after the message was sent, before the server answered: it may or may not have been delivered$/);
+      } finally {
+        await raw.close();
+      }
+    });
+
     it('no reply after the message was sent: it may or may not have been delivered', async () => {
       const { sink, route } = await setup({ silentAfterData: true }, {}, { timeouts: { dataReplyMs: 400 } });
       const e = await refusal(route.send(message(['alice@example.org'])));
