@@ -1,11 +1,23 @@
 // Outlook (New) drafts: instead of sending, Postroom creates the e-mail as a draft in a mailbox
-// (outlookNewAddress, else the postmaster) for the user to open in the new Outlook and send.
+// (outlookNewAddress, else the postmaster; or the user's own with outlookNewDraftsIn=user-mailbox)
+// for the user to open in the new Outlook and send.
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
 import { applySenderPolicy, emailInputSchema, EmailInputError, type Address, type OutgoingMessage } from '../queue/index.js';
-import { GraphClient, splitForGraph, tokenProviderFor, type MicrosoftEndpoints } from '../transports/index.js';
+import {
+  credentialsOf,
+  DeliveryError,
+  endpointsFor,
+  GraphClient,
+  mailboxSlotsFor,
+  planAttachments,
+  tokenProviderFor,
+  withSlot,
+  type MailboxSlots,
+  type MicrosoftEndpoints,
+} from '../transports/index.js';
 
 export const draftInputSchema = emailInputSchema.safeExtend({
   /** The user the draft is for (from the directory); or name the sender directly. */
@@ -26,14 +38,21 @@ export interface CreatedDraft {
   id: string;
   webLink: string | null;
   mailbox: string;
+  /** Why the draft is not where outlookNewDraftsIn asked (the user has no mailbox in the tenant). */
+  note?: string;
 }
+
+/** Graph's answers meaning "this address has no mailbox Graph can use in this tenant". */
+const NO_MAILBOX = /\b404 (ErrorInvalidUser|MailboxNotEnabledForRESTAPI)\b/;
 
 export class OutlookDrafts {
   constructor(
     private readonly settings: SettingsService,
     private readonly users: UserDirectory,
-    private readonly endpoints: MicrosoftEndpoints,
+    /** Given: a test stand-in; else the endpoints of the microsoftCloud setting. */
+    private readonly endpoints: MicrosoftEndpoints | undefined,
     private readonly ca?: string | string[],
+    private readonly slots: MailboxSlots = mailboxSlotsFor(undefined),
   ) {}
 
   async create(raw: unknown): Promise<CreatedDraft> {
@@ -45,7 +64,8 @@ export class OutlookDrafts {
     const s = await this.settings.load();
     const mailbox = s.outlookNewAddress || s.postmaster;
     const missing = [
-      ...(['tenantId', 'clientId', 'clientSecret'] as const).filter((k) => !s[k]),
+      ...(['tenantId', 'clientId'] as const).filter((k) => !s[k]),
+      ...(s.clientSecret || s.clientCertificate ? [] : ['clientSecret']),
       ...(mailbox ? [] : ['outlookNewAddress (or postmaster)']),
     ];
     if (missing.length) throw new MissingGraphSettingsError(missing);
@@ -56,9 +76,39 @@ export class OutlookDrafts {
       if (!found) throw new EmailInputError([{ field: 'userId', message: `no user "${input.userId}" in the directory` }]);
       user = { email: found.email, ...(found.name ? { name: found.name } : {}) };
     }
+    const endpoints = endpointsFor(s, this.endpoints);
+    const graph = new GraphClient({
+      graphUrl: endpoints.graphUrl,
+      scope: endpoints.graphScope,
+      provider: tokenProviderFor(credentialsOf(s), endpoints, this.ca),
+      ca: this.ca,
+      uploadSessions: endpoints.uploadSessions,
+    });
+    if (s.outlookNewDraftsIn === 'user-mailbox' && user) {
+      // In the user's own mailbox, From the user: it lands in their Drafts with no extra rights.
+      try {
+        const draft = await this.make(graph, user.email, this.message(input, { from: user, replyTo: [] }, user.email), user.email);
+        return { id: draft.id, webLink: draft.webLink, mailbox: user.email };
+      } catch (err) {
+        if (!(err instanceof DeliveryError && NO_MAILBOX.test(err.message))) throw err;
+        const note = `${user.email} has no mailbox in this tenant (${/404 \w+/.exec(err.message)?.[0] ?? '404'}): the draft was made in ${mailbox} instead`;
+        const draft = await this.make(graph, mailbox, this.message(input, applySenderPolicy({ ...s, postmaster: mailbox }, user), mailbox), mailbox);
+        return { id: draft.id, webLink: draft.webLink, mailbox, note };
+      }
+    }
     // The draft is sent from the mailbox it lives in: that mailbox plays the postmaster's part
     // (forced: From the mailbox, Reply-To the user), so no Send As right on another one is needed.
-    const { from, replyTo } = applySenderPolicy({ ...s, postmaster: mailbox }, user);
+    const draft = await this.make(graph, mailbox, this.message(input, applySenderPolicy({ ...s, postmaster: mailbox }, user), mailbox), mailbox);
+    return { id: draft.id, webLink: draft.webLink, mailbox };
+  }
+
+  private async make(graph: GraphClient, mailbox: string, message: OutgoingMessage, routeMailbox: string) {
+    const plan = await planAttachments(message);
+    return withSlot(this.slots, mailbox, () => graph.createDraft(mailbox, message, plan, { mailbox, routeMailbox }));
+  }
+
+  private message(input: z.output<typeof draftInputSchema>, sender: { from: Address; replyTo: Address[] }, mailbox: string): OutgoingMessage {
+    const { from, replyTo } = sender;
     const addr = (a: string | { email: string; name?: string | undefined }): Address =>
       typeof a === 'string' ? { email: a } : { email: a.email, ...(a.name ? { name: a.name } : {}) };
     const to = input.to.map(addr);
@@ -85,15 +135,6 @@ export class OutlookDrafts {
         content: Buffer.from(a.contentBase64, 'base64'),
       })),
     };
-    const { tenantId, clientId, clientSecret } = s;
-    const graph = new GraphClient({
-      graphUrl: this.endpoints.graphUrl,
-      scope: this.endpoints.graphScope,
-      provider: tokenProviderFor({ tenantId, clientId, clientSecret }, this.endpoints, this.ca),
-      ca: this.ca,
-    });
-    const { small, large } = await splitForGraph(message);
-    const draft = await graph.createDraft(mailbox, message, small, large);
-    return { id: draft.id, webLink: draft.webLink, mailbox };
+    return message;
   }
 }
