@@ -94,7 +94,11 @@ export function createGraphRoute(config: GraphRouteConfig): Route {
     async verify() {
       const token = await config.provider.getToken(config.scope);
       const missing = missingGraphPermissions(tokenRoles(token));
-      if (missing.send) throw new DeliveryError(missing.send, 'permanent', 'route', 403);
+      if (missing.send) {
+        // A permission granted since is only in a new token: the next check asks for one.
+        config.provider.invalidate(config.scope, token);
+        throw new DeliveryError(missing.send, 'permanent', 'route', 403);
+      }
       if (mailboxFault && Date.now() < mailboxFault.until) {
         throw new DeliveryError(`${mailboxFault.error.message} (checked again at ${new Date(mailboxFault.until).toISOString().slice(11, 19)} UTC, or when the settings change)`, 'transient', 'route', mailboxFault.error.replyCode);
       }

@@ -72,7 +72,7 @@ export function tokenRoles(token: string): string[] | null {
 }
 
 /** After this many refusals in a row, token requests wait longer each time (cap: BACKOFF_CAP_MS). */
-const FREE_REFUSALS = 2;
+const FREE_REFUSALS = 3;
 const BACKOFF_BASE_MS = 15_000;
 const BACKOFF_CAP_MS = 15 * 60_000;
 
@@ -103,7 +103,7 @@ export class TokenProvider {
   /**
    * Refusals that will repeat until someone changes something (wrong secret, no consent): the
    * identity platform throttles a client that keeps sending the same refused request, so after
-   * FREE_REFUSALS in a row the next request waits 15 s, 30 s, … up to 15 minutes.
+   * FREE_REFUSALS in a row the next request waits 15 s, then 30 s, 60 s, … up to 15 minutes.
    */
   private refusals = { count: 0, until: 0, last: null as DeliveryError | null };
 
@@ -184,7 +184,7 @@ export class TokenProvider {
       // Transient refusals carry their own Retry-After (MSAL honours it); only lasting ones back off.
       if (failure.kind === 'permanent') {
         const count = this.refusals.count + 1;
-        const wait = count > FREE_REFUSALS ? Math.min(BACKOFF_BASE_MS * 2 ** (count - FREE_REFUSALS - 1), BACKOFF_CAP_MS) : 0;
+        const wait = count >= FREE_REFUSALS ? Math.min(BACKOFF_BASE_MS * 2 ** (count - FREE_REFUSALS), BACKOFF_CAP_MS) : 0;
         this.refusals = { count, until: Date.now() + wait, last: failure };
       }
       throw failure;
