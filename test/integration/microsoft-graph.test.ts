@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { captureLog, createTestDatabase, openTestPostroom, type TestDatabase } from '../helpers/backends.js';
+import { captureLog, createTestDatabase, openTestPostroom, SKIP_POSTGRES, type TestDatabase } from '../helpers/backends.js';
+import { OutlookDrafts } from '../../src/outlook/index.js';
 import { Client, startHttp } from '../helpers/http.js';
 import { MAX_UPLOAD_RANGE, makeClientCertificate, startMicrosoftStandIn, type MicrosoftStandIn } from '../helpers/microsoft-standin.js';
 import { testPki } from '../helpers/pki.js';
@@ -244,6 +245,36 @@ describe('Microsoft Graph route', () => {
     await postroom.dispatcher.runCampaign();
     assert.equal(standIn.sent.length, 12);
     assert.equal(standIn.maxConcurrentPerMailbox.get(POSTMASTER), 4);
+  });
+
+  it('shares the four requests per mailbox between instances on PostgreSQL, drafts included', { skip: SKIP_POSTGRES && 'POSTROOM_TEST_POSTGRES=skip' }, async () => {
+    standIn = await startMicrosoftStandIn({ clientSecret: SECRET });
+    cleanups.push(() => standIn.close());
+    standIn.graphDelayMs = 150;
+    db = await createTestDatabase('postgres');
+    cleanups.push(() => db.cleanup());
+    const open = async () => {
+      // Small batches, so that both instances claim and send at the same time.
+      const p = await openTestPostroom(db, { dispatcher: { ...FAST, batchSize: 4, route: { ca: testPki().caPem }, endpoints: standIn.endpoints } });
+      cleanups.push(() => p.close());
+      return p;
+    };
+    const one = await open();
+    const two = await open();
+    await one.settings.update({ enabled: true, useGraph: true, tenantId: standIn.app.tenantId, clientId: standIn.app.clientId, clientSecret: SECRET, postmaster: POSTMASTER, smtpMaxConnections: 6 }, 'test');
+    for (let i = 0; i < 16; i++) await one.queue.handOver({ ...basic, subject: `n${i}` }, 'test');
+    const drafts = new OutlookDrafts(two.settings, two.users, standIn.endpoints, testPki().caPem, two.graphSlots);
+    const [a, b] = await Promise.all([
+      one.dispatcher.runCampaign(),
+      two.dispatcher.runCampaign(),
+      ...[1, 2, 3].map((i) => sleep(200 + i * 50).then(() => drafts.create({ ...basic, subject: `draft ${i}` }))),
+    ]);
+    const sentBy = (r: typeof a) => (r && 'outcome' in r && r.outcome.state === 'ran' ? r.outcome.sent : 0);
+    assert.ok(sentBy(a) > 0 && sentBy(b) > 0, `both instances sent (${sentBy(a)} and ${sentBy(b)})`);
+    assert.equal(standIn.concurrencyRefusals, 0, 'Graph never had to refuse a fifth request');
+    assert.equal(standIn.maxConcurrentPerMailbox.get(POSTMASTER), 4, 'four at once, not four per instance');
+    assert.equal(standIn.sent.length, 16);
+    assert.equal(standIn.drafts.size, 3);
   });
 
   it('keeps a throttled (429 Retry-After) e-mail due without losing it, while other senders go on', async () => {
