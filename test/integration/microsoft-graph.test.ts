@@ -453,6 +453,30 @@ describe('Microsoft Graph route', () => {
     assert.equal((await postroom.queue.show(id)).status, 'sent', 'new credentials: asked at once, sent');
   });
 
+  it('sends with a client certificate instead of a secret: the stand-in checks the signed client assertion', async () => {
+    const cert = makeClientCertificate(365);
+    await setup({ clientSecret: null, clientCertificate: cert.pem });
+    standIn.app.certificates = [cert.certificatePem];
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    await postroom.dispatcher.runCampaign();
+    assert.equal((await postroom.queue.show(id)).status, 'sent');
+    const form = standIn.tokenRequests[0]?.form ?? {};
+    assert.equal(form.client_secret, undefined);
+    assert.equal(form.scope, standIn.graphScope);
+    const [header, claims] = (form.client_assertion ?? '..').split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
+    assert.equal(claims?.iss, standIn.app.clientId);
+    assert.equal(claims?.aud, `${standIn.origin}/${standIn.app.tenantId}/oauth2/v2.0/token`);
+    assert.equal(Array.isArray(header?.x5c), true, 'the certificate goes along (x5c)');
+    // The certificate removed from the app registration: refused, the route waits.
+    standIn.app.certificates = [];
+    await postroom.settings.update({ clientCertificate: makeClientCertificate(365).pem }, 'test');
+    const waits = await postroom.queue.handOver({ ...basic, subject: 'waits' }, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(routeMessage(report), /AADSTS700027/);
+    assert.equal((await postroom.queue.show(waits.id)).status, 'pending');
+  });
+
   it('gets a fresh token once when Graph answers 401 to a cached one', async () => {
     await setup();
     await postroom.queue.handOver(basic, 'test');
