@@ -17,8 +17,20 @@ export interface ClientCertificate {
 const CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 
+/**
+ * Each PEM block rebuilt with its lines: a password field (the console's) drops the line breaks
+ * of what is pasted into it, and OpenSSL reads no PEM without them.
+ */
+function normalizePem(text: string): string {
+  return text.replace(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g, (_m, label: string, body: string) => {
+    const b64 = body.replace(/\s+/g, '');
+    return `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`;
+  });
+}
+
 /** Reads the PEM text; throws an Error whose message says what is wrong (never the key itself). */
-export function readClientCertificate(pem: string): ClientCertificate {
+export function readClientCertificate(text: string): ClientCertificate {
+  const pem = normalizePem(text);
   const certs = pem.match(CERT) ?? [];
   const keyPem = KEY.exec(pem)?.[0];
   if (certs.length === 0) throw new Error('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');

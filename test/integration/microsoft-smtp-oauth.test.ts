@@ -277,6 +277,18 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     assert.match(auth?.reply ?? '', /^535 5\.7\.3/);
     for (const re of [/SMTP\.SendAsApp/, /New-ServicePrincipal/, /Add-MailboxPermission/, /SMTP AUTH is enabled for the mailbox/]) assert.match(auth?.detail ?? '', re);
 
+    // The token's roles claim says when the Exchange permission itself is missing.
+    exchangeRefuses = false;
+    standIn.app.smtpRoles = [];
+    const noRole = await test();
+    assert.equal(noRole.body.ok, false);
+    assert.deepEqual(noRole.body.steps[1], {
+      step: 'permissions',
+      ok: false,
+      detail: "the app's token has no SMTP.SendAsApp application permission (roles: none): add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp and grant admin consent",
+    });
+    standIn.app.smtpRoles = ['SMTP.SendAsApp'];
+
     exchangeRefuses = false;
     assert.equal((await admin.patch('/api/v1/settings/email', { clientSecret: 'Qk8~the-secret-ID-not-its-Value' })).status, 200);
     const wrong = await test();
@@ -363,6 +375,8 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     assert.match(await refused(b.certificatePem + keyOf(a.pem)), /clientCertificate: holds a private key that does not belong to the certificate/);
     assert.match(await refused('hello'), /clientCertificate: holds no PEM certificate/);
     assert.match(await refused(a.pem), /\(saved\)/);
+    // Pasted into a password field, which drops line breaks: still read.
+    assert.match(await refused(a.pem.replace(/\r?\n/g, '')), /\(saved\)/);
     try {
       await postroom.settings.update({ clientCertificateExpiresAt: '2099-01-01' }, 'test');
       assert.fail('a read-only setting was changed');
