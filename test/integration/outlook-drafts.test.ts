@@ -240,6 +240,11 @@ describe('Outlook (New) drafts', () => {
     assert.equal(r.status, 201, r.text);
     assert.equal(standIn.tokenRequests[0]?.form.client_assertion_type, 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
     assert.equal(standIn.tokenRequests[0]?.form.client_secret, undefined);
+    const metrics = (await admin.get('/metrics')).text;
+    assert.match(metrics, /^postroom_client_certificate_expiry_days (399|400)$/m, 'the expiry read from the certificate');
+    const view = await admin.get<{ settings: Record<string, unknown> }>('/api/v1/settings/email');
+    assert.ok(!view.text.includes('PRIVATE KEY') && !view.text.includes(cert.certificatePem.split('\n')[1] ?? 'x'), 'neither key nor certificate is shown');
+    assert.deepEqual(Object.keys(view.body.settings.clientCertificate as object).sort(), ['set', 'updatedAt']);
   });
 
   it('creates a draft with an 8 MB file and five 1 MB files: an upload session for the large one only', async () => {
