@@ -5,7 +5,8 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
-import { applySenderPolicy, emailInputSchema, EmailInputError, type Address, type OutgoingMessage } from '../queue/index.js';
+import { emailInputSchema, EmailInputError } from '../queue/index.js';
+import { address, buildMessage, type Address, type OutgoingMessage, type SenderPolicy } from '../mail/index.js';
 import {
   credentialsOf,
   DeliveryError,
@@ -70,11 +71,11 @@ export class OutlookDrafts {
     ];
     if (missing.length) throw new MissingGraphSettingsError(missing);
 
-    let user: Address | null = input.sender ? { email: input.sender.email, ...(input.sender.name ? { name: input.sender.name } : {}) } : null;
+    let user: Address | null = input.sender ? address(input.sender.email, input.sender.name) : null;
     if (input.userId) {
       const found = await this.users.get(input.userId);
       if (!found) throw new EmailInputError([{ field: 'userId', message: `no user "${input.userId}" in the directory` }]);
-      user = { email: found.email, ...(found.name ? { name: found.name } : {}) };
+      user = address(found.email, found.name);
     }
     const endpoints = endpointsFor(s, this.endpoints);
     const graph = new GraphClient({
@@ -84,57 +85,53 @@ export class OutlookDrafts {
       ca: this.ca,
       uploadSessions: endpoints.uploadSessions,
     });
+    // The draft is sent from the mailbox it lives in: that mailbox plays the postmaster's part
+    // (forced: From the mailbox, Reply-To the user), so no Send As right on another one is needed.
+    const inSenderMailbox: SenderPolicy = { forcePostmaster: s.forcePostmaster, postmaster: mailbox };
     if (s.outlookNewDraftsIn === 'user-mailbox' && user) {
       // In the user's own mailbox, From the user: it lands in their Drafts with no extra rights.
       try {
-        const draft = await this.make(graph, user.email, this.message(input, { from: user, replyTo: [] }, user.email), user.email);
+        const draft = await this.make(graph, user.email, this.message(input, user, { forcePostmaster: false, postmaster: user.email }, user.email));
         return { id: draft.id, webLink: draft.webLink, mailbox: user.email };
       } catch (err) {
         if (!(err instanceof DeliveryError && NO_MAILBOX.test(err.message))) throw err;
         const note = `${user.email} has no mailbox in this tenant (${/404 \w+/.exec(err.message)?.[0] ?? '404'}): the draft was made in ${mailbox} instead`;
-        const draft = await this.make(graph, mailbox, this.message(input, applySenderPolicy({ ...s, postmaster: mailbox }, user), mailbox), mailbox);
+        const draft = await this.make(graph, mailbox, this.message(input, user, inSenderMailbox, mailbox));
         return { id: draft.id, webLink: draft.webLink, mailbox, note };
       }
     }
-    // The draft is sent from the mailbox it lives in: that mailbox plays the postmaster's part
-    // (forced: From the mailbox, Reply-To the user), so no Send As right on another one is needed.
-    const draft = await this.make(graph, mailbox, this.message(input, applySenderPolicy({ ...s, postmaster: mailbox }, user), mailbox), mailbox);
+    const draft = await this.make(graph, mailbox, this.message(input, user, inSenderMailbox, mailbox));
     return { id: draft.id, webLink: draft.webLink, mailbox };
   }
 
-  private async make(graph: GraphClient, mailbox: string, message: OutgoingMessage, routeMailbox: string) {
+  private async make(graph: GraphClient, mailbox: string, message: OutgoingMessage) {
     const plan = await planAttachments(message);
-    return withSlot(this.slots, mailbox, () => graph.createDraft(mailbox, message, plan, { mailbox, routeMailbox }));
+    return withSlot(this.slots, mailbox, () => graph.createDraft(mailbox, message, plan, { mailbox, routeMailbox: mailbox }));
   }
 
-  private message(input: z.output<typeof draftInputSchema>, sender: { from: Address; replyTo: Address[] }, mailbox: string): OutgoingMessage {
-    const { from, replyTo } = sender;
-    const addr = (a: string | { email: string; name?: string | undefined }): Address =>
-      typeof a === 'string' ? { email: a } : { email: a.email, ...(a.name ? { name: a.name } : {}) };
-    const to = input.to.map(addr);
-    const cc = input.cc.map(addr);
-    const bcc = input.bcc.map(addr);
-    const message: OutgoingMessage = {
-      id: 0,
-      messageId: `<${crypto.randomUUID()}@${mailbox.split('@')[1] ?? 'postroom'}>`,
-      date: new Date(),
-      from,
-      replyTo,
-      to,
-      cc,
-      bcc,
-      envelope: { from: from.email, to: [...to, ...cc, ...bcc].map((a) => a.email) },
-      subject: input.subject,
-      text: input.text,
-      html: input.html,
-      headers: input.headers,
-      attachments: input.attachments.map((a) => ({
-        filename: a.filename,
-        contentType: a.contentType ?? 'application/octet-stream',
-        contentId: a.contentId ?? null,
-        content: Buffer.from(a.contentBase64, 'base64'),
-      })),
-    };
-    return message;
+  private message(input: z.output<typeof draftInputSchema>, user: Address | null, policy: SenderPolicy, mailbox: string): OutgoingMessage {
+    const addr = (a: string | { email: string; name?: string | undefined }): Address => (typeof a === 'string' ? { email: a } : address(a.email, a.name));
+    return buildMessage(
+      {
+        id: 0,
+        messageId: `<${crypto.randomUUID()}@${mailbox.split('@')[1] ?? 'postroom'}>`,
+        date: new Date(),
+        user,
+        to: input.to.map(addr),
+        cc: input.cc.map(addr),
+        bcc: input.bcc.map(addr),
+        subject: input.subject,
+        text: input.text,
+        html: input.html,
+        headers: input.headers,
+        attachments: input.attachments.map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType ?? 'application/octet-stream',
+          contentId: a.contentId ?? null,
+          content: Buffer.from(a.contentBase64, 'base64'),
+        })),
+      },
+      policy,
+    );
   }
 }

@@ -1,7 +1,7 @@
 // Microsoft Graph calls for the mail routes: the app token on every call (one more try with a
 // fresh token after a 401), drafts made from MIME, small files POSTed to the draft, files of 3 MB
 // and more through upload sessions, and Graph's errors read into advice and a route/message scope.
-import type { OutgoingAttachment, OutgoingMessage } from '../queue/index.js';
+import type { OutgoingAttachment, OutgoingMessage } from '../mail/index.js';
 import { UPLOAD_SESSION_MIN_BYTES, UPLOAD_SESSION_MAX_BYTES } from '../settings/index.js';
 import { DeliveryError } from './route.js';
 import { httpsRequest, parseJson, type HttpsAnswer } from './https.js';

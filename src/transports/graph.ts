@@ -2,7 +2,7 @@
 // Graph's 4 MB request limit, a draft with its other files attached, then send. At most 4 requests
 // per mailbox at once (shared slots), a throttled mailbox waits out its Retry-After, and the route
 // check reads the token's application permissions.
-import type { OutgoingMessage } from '../queue/index.js';
+import type { OutgoingMessage } from '../mail/index.js';
 import { DeliveryError, type DeliveryReport, type Route } from './route.js';
 import { buildMime } from './mime.js';
 import { GraphClient, graphFailure, needsDraft, planAttachments, type GraphConfig } from './graph-client.js';

@@ -349,7 +349,8 @@ describe('Microsoft Graph route', () => {
 
   const waiting = async (id: number) => {
     const e = await postroom.queue.show(id);
-    assert.ok(['pending', 'error'].includes(e.status), `the e-mail waits (status ${e.status}: ${e.lastReply ?? ''})`);
+    assert.equal(e.status, 'pending', `the e-mail waits (${e.lastReply ?? ''})`);
+    assert.equal(e.attemptLog.length, 0, 'no attempt spent on a route failure');
     return e;
   };
   const routeMessage = (r: Awaited<ReturnType<typeof postroom.dispatcher.runCampaign>>) =>
@@ -367,14 +368,13 @@ describe('Microsoft Graph route', () => {
       const second = await postroom.queue.handOver({ ...basic, subject: 'second' }, 'test');
       const report = await postroom.dispatcher.runCampaign();
       assert.match(routeMessage(report), expected);
-      const e = await waiting(first.id);
-      assert.equal(e.attemptLog.length <= 1, true, 'at most the attempt that met the failure');
-      const tried = (await waiting(second.id)).attemptLog.length;
+      await waiting(first.id);
+      await waiting(second.id);
       const again = await postroom.dispatcher.runCampaign();
       assert.equal(again.outcome.state, 'route-failing');
       assert.match(routeMessage(again), expected);
       assert.match(routeMessage(again), /checked again at \d\d:\d\d:\d\d UTC, or when the settings change/);
-      assert.equal((await postroom.queue.show(second.id)).attemptLog.length, tried, 'not tried again while the route fails');
+      await waiting(second.id);
       assert.equal(standIn.sent.length, 0);
 
       // Fixed in the tenant and a setting saved (the administrator's "try again"): sent.
