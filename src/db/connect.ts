@@ -10,6 +10,7 @@ import { initial } from './migrations/001_initial.js';
 import { instances } from './migrations/002_instances.js';
 import { access } from './migrations/003_access.js';
 import { recipients } from './migrations/005_recipients.js';
+import { graphSlots } from './migrations/007_graph_slots.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -108,7 +109,13 @@ function openPostgres(url: string, schema?: string): Store {
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '001_initial': initial(this.dialect), '002_instances': instances(this.dialect), '003_access': access(this.dialect), '005_recipients': recipients() };
+    return {
+      '001_initial': initial(this.dialect),
+      '002_instances': instances(this.dialect),
+      '003_access': access(this.dialect),
+      '005_recipients': recipients(),
+      '007_graph_slots': graphSlots(this.dialect),
+    };
   }
 }
 

@@ -147,6 +147,13 @@ export interface UserTable {
   updated_at: number;
 }
 
+export interface GraphSlotTable {
+  mailbox: string;
+  slot: number;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   admins: AdminTable;
   sessions: SessionTable;
@@ -159,4 +166,5 @@ export interface Database {
   attempts: AttemptTable;
   blobs: BlobTable;
   email_attachments: EmailAttachmentTable;
+  graph_slots: GraphSlotTable;
 }
