@@ -55,20 +55,26 @@ export function setLanguage(lng: Language): void {
 
 export const currentLanguage = (): Language => (isLanguage(i18next.language) ? i18next.language : 'en');
 
+/** The browser's own variant of the chosen language (en-GB, fr-CA…) for dates and numbers, else the language. */
+function formatLocale(): string {
+  const lang = currentLanguage();
+  return (navigator.languages ?? [navigator.language]).find((tag) => tag.toLowerCase().split('-')[0] === lang) ?? lang;
+}
+
 /** A moment as the chosen language writes it (date and time), or a dash when there is none. */
 export function dateTimeText(iso: string | number | null | undefined): string {
   if (iso === null || iso === undefined || iso === '') return '—';
-  return new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
 }
 
 /** An hour of the day (the outbox chart's axis). */
 export const hourText = (iso: string): string =>
-  new Intl.DateTimeFormat(currentLanguage(), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+  new Intl.DateTimeFormat(formatLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 
 /** A calendar date (YYYY-MM-DD) as the chosen language writes it. */
 export const dayText = (ymd: string): string =>
-  new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${ymd}T00:00:00Z`));
+  new Intl.DateTimeFormat(formatLocale(), { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${ymd}T00:00:00Z`));
 
-export const numberText = (n: number): string => new Intl.NumberFormat(currentLanguage()).format(n);
+export const numberText = (n: number): string => new Intl.NumberFormat(formatLocale()).format(n);
 
 export default i18next;

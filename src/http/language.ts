@@ -1,0 +1,18 @@
+// Which of Postroom's languages a request asks for: the first of its Accept-Language tags
+// (by quality) that Postroom speaks, English otherwise.
+export const LANGUAGES = ['en', 'fr'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export function preferredLanguage(header: string | string[] | undefined): Language {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const tags = value
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((x) => x !== undefined);
+      return { base: tag.trim().toLowerCase().split('-')[0] ?? '', q: q === undefined ? 1 : Number(q), i };
+    })
+    .filter((t) => t.base && t.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  return (tags.find((t) => (LANGUAGES as readonly string[]).includes(t.base))?.base as Language | undefined) ?? 'en';
+}
