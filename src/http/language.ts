@@ -1,5 +1,7 @@
 // Which of Postroom's languages a request asks for: the first of its Accept-Language tags
-// (by quality) that Postroom speaks, English otherwise.
+// (by quality) that Postroom speaks, English otherwise; and a settings view worded in it.
+import type { FastifyRequest } from 'fastify';
+import { translateProblems, type SettingsView } from '../settings/index.js';
 export const LANGUAGES = ['en', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
@@ -15,4 +17,11 @@ export function preferredLanguage(header: string | string[] | undefined): Langua
     .filter((t) => t.base && t.q > 0)
     .sort((a, b) => b.q - a.q || a.i - b.i);
   return (tags.find((t) => (LANGUAGES as readonly string[]).includes(t.base))?.base as Language | undefined) ?? 'en';
+}
+
+/** The settings view with its problems and warnings in the request's language. */
+export async function viewFor(req: FastifyRequest, view: SettingsView | Promise<SettingsView>): Promise<SettingsView> {
+  const v = await view;
+  const lang = preferredLanguage(req.headers['accept-language']);
+  return { ...v, problems: translateProblems(v.problems, lang), warnings: translateProblems(v.warnings, lang) };
 }

@@ -6,6 +6,7 @@ import { composeTestMessage } from '../../queue/index.js';
 import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
+import { viewFor } from '../language.js';
 
 const actorOf = (caller: { kind: string; username?: string } | null) => (caller && 'username' in caller ? `admin:${caller.username}` : 'admin');
 
@@ -19,7 +20,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     summary: 'The email settings (secrets masked as {set, updatedAt}) and the configuration problems',
     access: 'admin',
     responses: { 200: 'settings and problems' },
-    handle: () => postroom.settings.view(),
+    handle: ({ req }) => viewFor(req, postroom.settings.view()),
   });
 
   api.route({
@@ -30,7 +31,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     access: 'admin',
     body: z.record(z.string(), z.unknown()),
     responses: { 200: 'saved; the settings and problems', 400: 'a value was refused (field and reason given); nothing saved' },
-    handle: ({ body, caller }) => postroom.settings.update(body, actorOf(caller)),
+    handle: ({ body, caller, req }) => viewFor(req, postroom.settings.update(body, actorOf(caller))),
   });
 
   api.route({
@@ -61,9 +62,9 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     access: 'admin',
     params: z.object({ name: z.string() }),
     responses: { 200: 'applied; the settings and problems', 404: 'no such preset' },
-    async handle({ params, caller }) {
+    async handle({ params, caller, req }) {
       if (!PRESETS[params.name]) throw notFound(`no preset "${params.name}" (known: ${Object.keys(PRESETS).join(', ')})`);
-      return postroom.settings.applyPreset(params.name, actorOf(caller));
+      return viewFor(req, postroom.settings.applyPreset(params.name, actorOf(caller)));
     },
   });
 
