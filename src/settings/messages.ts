@@ -46,6 +46,9 @@ interface Entry {
 }
 
 const g = (m: RegExpExecArray, i: number) => m[i] ?? '';
+/** A calendar date (YYYY-MM-DD) as a French reader writes it: 2 décembre 2026. */
+const frenchDay = (ymd: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(ymd) ? new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${ymd}T00:00:00Z`)) : ymd;
 
 export const MESSAGES: Entry[] = [
   // A value refused on its own (fields.ts, service.ts).
@@ -97,12 +100,12 @@ export const MESSAGES: Entry[] = [
   {
     id: 'warning.secretExpired',
     english: /^the client secret expired on (\S+): create a new one in Certificates & secrets and paste its Value here$/,
-    french: (m) => `le secret client a expiré le ${g(m, 1)} : créez-en un nouveau dans Certificats & secrets et collez sa Valeur ici`,
+    french: (m) => `le secret client a expiré le ${frenchDay(g(m, 1))} : créez-en un nouveau dans Certificats & secrets et collez sa Valeur ici`,
   },
   {
     id: 'warning.secretExpires',
     english: /^the client secret expires on (\S+) \(in (\d+) days?\): create a new one in Certificates & secrets before then$/,
-    french: (m) => `le secret client expire le ${g(m, 1)} (dans ${g(m, 2)} jour${g(m, 2) === '1' || g(m, 2) === '0' ? '' : 's'}) : créez-en un nouveau dans Certificats & secrets d’ici là`,
+    french: (m) => `le secret client expire le ${frenchDay(g(m, 1))} (dans ${g(m, 2)} jour${g(m, 2) === '1' || g(m, 2) === '0' ? '' : 's'}) : créez-en un nouveau dans Certificats & secrets d’ici là`,
   },
   // A secret this process cannot open (secrets.ts).
   {

@@ -64,7 +64,7 @@ describe('configuration messages in French', () => {
     const french = messages.map((m) => translateMessage(m, 'fr'));
     assert.ok(french.includes('« ID de locataire » est obligatoire quand « Utiliser la bibliothèque Graph API » est cochée'), french.join('\n'));
     assert.ok(french.includes('« Hôte SMTP » est obligatoire pour envoyer en SMTP'), french.join('\n'));
-    assert.ok(french.some((m) => m.startsWith('le secret client expire le 2026-12-02 (dans 1 jour)')), french.join('\n'));
+    assert.ok(french.some((m) => m.startsWith('le secret client expire le 2 décembre 2026 (dans 1 jour)')), french.join('\n'));
     const englishLabels = SETTING_KEYS.map((k) => FIELDS[k].label).filter((l) => l.length > 8);
     const leftovers = french.filter((m) => englishLabels.some((l) => m.includes(l)));
     assert.deepEqual(leftovers, [], 'no English label inside a French message');

@@ -71,10 +71,6 @@ export function dateTimeText(iso: string | number | null | undefined): string {
 export const hourText = (iso: string): string =>
   new Intl.DateTimeFormat(formatLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 
-/** A calendar date (YYYY-MM-DD) as the chosen language writes it. */
-export const dayText = (ymd: string): string =>
-  new Intl.DateTimeFormat(formatLocale(), { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${ymd}T00:00:00Z`));
-
 export const numberText = (n: number): string => new Intl.NumberFormat(formatLocale()).format(n);
 
 export default i18next;
