@@ -11,6 +11,9 @@ import { createTestDatabase, openTestPostroom, type TestDatabase } from '../help
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
 import fr from '../../web/src/i18n/fr.json' with { type: 'json' };
 
+/** French typography, as the catalogue writes it: a no-break space inside « » and before : ; ? ! */
+const nb = (s: string) => s.replace(/« /g, '«\u00a0').replace(/ ([»:;?!])/g, '\u00a0$1');
+
 /** Values each kind of setting refuses, to make every field message the rules have. */
 const BAD: Record<string, unknown[]> = {
   bool: ['yes', 1],
@@ -62,8 +65,8 @@ describe('configuration messages in French', () => {
     const untranslated = messages.filter((m) => messageId(m) === null);
     assert.deepEqual(untranslated, []);
     const french = messages.map((m) => translateMessage(m, 'fr'));
-    assert.ok(french.includes('« ID de locataire » est obligatoire quand « Utiliser la bibliothèque Graph API » est cochée'), french.join('\n'));
-    assert.ok(french.includes('« Hôte SMTP » est obligatoire pour envoyer en SMTP'), french.join('\n'));
+    assert.ok(french.includes(nb('« ID de locataire » est obligatoire quand « Utiliser la bibliothèque Graph API » est cochée')), french.join('\n'));
+    assert.ok(french.includes(nb('« Hôte SMTP » est obligatoire pour envoyer en SMTP')), french.join('\n'));
     assert.ok(french.some((m) => m.startsWith('le secret client expire le 2 décembre 2026 (dans 1 jour)')), french.join('\n'));
     const englishLabels = SETTING_KEYS.map((k) => FIELDS[k].label).filter((l) => l.length > 8);
     const leftovers = french.filter((m) => englishLabels.some((l) => m.includes(l)));
@@ -126,12 +129,12 @@ describe('settings API in the language of Accept-Language', () => {
     const view = await client.get<{ problems: { key: string; message: string }[] }>('/api/v1/settings/email');
     assert.equal(view.status, 200);
     assert.deepEqual(view.body.problems, [
-      { key: 'smtpHost', message: '« Hôte SMTP » est obligatoire pour envoyer en SMTP' },
-      { key: 'postmaster', message: '« Adresse du postmaster » est obligatoire quand « Forcer le postmaster comme expéditeur de tous les e-mails » est cochée' },
+      { key: 'smtpHost', message: nb('« Hôte SMTP » est obligatoire pour envoyer en SMTP') },
+      { key: 'postmaster', message: nb('« Adresse du postmaster » est obligatoire quand « Forcer le postmaster comme expéditeur de tous les e-mails » est cochée') },
     ]);
     const patched = await client.patch<{ problems: { key: string; message: string }[] }>('/api/v1/settings/email', { useGraph: true });
     assert.equal(patched.status, 200);
-    assert.ok(patched.body.problems.some((p) => p.message === '« ID client » est obligatoire quand « Utiliser la bibliothèque Graph API » est cochée'), JSON.stringify(patched.body.problems));
+    assert.ok(patched.body.problems.some((p) => p.message === nb('« ID client » est obligatoire quand « Utiliser la bibliothèque Graph API » est cochée')), JSON.stringify(patched.body.problems));
     client.extraHeaders = {};
     const english = await client.get<{ problems: { key: string; message: string }[] }>('/api/v1/settings/email');
     assert.ok(english.body.problems.some((p) => p.message === 'Client ID is required when "Use Graph API Library" is checked'), JSON.stringify(english.body.problems));
