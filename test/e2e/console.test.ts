@@ -32,6 +32,7 @@ const WORDS = {
     password: 'Password',
     signIn: 'Sign in',
     signInTitle: 'Sign in to Postroom',
+    wrongPassword: 'wrong user name or password',
     config: 'Configuration > Email',
     incomplete: 'nothing is sent',
     keptNotLost: /kept, not lost/,
@@ -77,6 +78,7 @@ const WORDS = {
     password: 'Mot de passe',
     signIn: 'Se connecter',
     signInTitle: 'Connexion à Postroom',
+    wrongPassword: 'nom d’utilisateur ou mot de passe incorrect',
     config: 'Configuration > E-mail',
     incomplete: 'rien n’est envoyé',
     keptNotLost: /conservés, pas perdus/,
@@ -212,7 +214,7 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
       await check('the sign-in page');
       await page.getByLabel(W.password).fill('not the password');
       await page.getByRole('button', { name: W.signIn }).click();
-      await page.getByRole('alert').waitFor();
+      await page.getByRole('alert').filter({ hasText: W.wrongPassword }).waitFor();
       await page.getByLabel(W.password).fill(PASSWORD);
       await page.getByRole('button', { name: W.signIn }).click();
       await page.getByRole('heading', { name: W.config }).waitFor();

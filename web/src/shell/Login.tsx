@@ -2,11 +2,19 @@
 // session expires, so that what the administrator was typing is still there afterwards.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call, errorText } from '../api';
+import { ApiError, call, errorText } from '../api';
+import i18next from '../i18n';
 
 export interface Session {
   username: string;
   expiresAt: string;
+}
+
+/** A refused sign-in in the console's language (the server's own words for anything else). */
+function signInError(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'unauthorized') return i18next.t('login.wrong');
+  if (err instanceof ApiError && err.code === 'too_many_attempts') return i18next.t('login.tooMany');
+  return errorText(err);
 }
 
 export function LoginForm({ onSignedIn, expired = false }: { onSignedIn: (s: Session) => void; expired?: boolean }) {
@@ -27,7 +35,7 @@ export function LoginForm({ onSignedIn, expired = false }: { onSignedIn: (s: Ses
       setPassword('');
       onSignedIn(session);
     } catch (err) {
-      setError(errorText(err));
+      setError(signInError(err));
       setBusy(false);
     }
   };
