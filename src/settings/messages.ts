@@ -1,6 +1,7 @@
 // Configuration messages (refused values, problems between settings, warnings) in the reader's
 // language. The rules write English; each catalogue entry has a stable id, recognises one English
-// message and words it in French, naming settings by their French labels.
+// message and words it in French, naming settings by their French labels. \u00a0 is the no-break
+// space French typography puts inside « » and before : ; ? !
 import { FIELDS, type SettingKey } from './fields.js';
 
 export type Language = 'en' | 'fr';
@@ -65,7 +66,7 @@ export const MESSAGES: Entry[] = [
   {
     id: 'field.wrongType',
     english: /^Invalid input: expected (\w+), received (\w+)$/,
-    french: (m) => `valeur invalide : ${TYPE_NAMES[g(m, 1)] ?? g(m, 1)} attendu`,
+    french: (m) => `valeur invalide\u00a0: ${TYPE_NAMES[g(m, 1)] ?? g(m, 1)} attendu`,
   },
   { id: 'field.unknown', english: /^is not a setting$/, french: () => 'n’est pas un paramètre' },
   { id: 'field.invalid', english: /^is not valid$/, french: () => 'n’est pas valide' },
@@ -73,51 +74,51 @@ export const MESSAGES: Entry[] = [
   {
     id: 'postmaster.userAddress',
     english: /^(.+) is the address of user (.+): the postmaster must be a mailbox of its own$/,
-    french: (m) => `${g(m, 1)} est l’adresse de l’utilisateur ${g(m, 2)} : le postmaster doit être une boîte aux lettres distincte`,
+    french: (m) => `${g(m, 1)} est l’adresse de l’utilisateur ${g(m, 2)}\u00a0: le postmaster doit être une boîte aux lettres distincte`,
   },
   // Problems between settings (problems.ts).
   {
     id: 'problem.exclusive',
     english: /^"(.+)" and "(.+)" cannot both be checked: choose one route$/,
-    french: (m) => `« ${frenchName(g(m, 1))} » et « ${frenchName(g(m, 2))} » ne peuvent pas être cochées toutes les deux : choisissez un seul mode d’envoi`,
+    french: (m) => `«\u00a0${frenchName(g(m, 1))}\u00a0» et «\u00a0${frenchName(g(m, 2))}\u00a0» ne peuvent pas être cochées toutes les deux\u00a0: choisissez un seul mode d’envoi`,
   },
   {
     id: 'problem.requiredWhenChecked',
     english: /^(.+) is required when "(.+)" is checked$/,
-    french: (m) => `« ${frenchName(g(m, 1))} » est obligatoire quand « ${frenchName(g(m, 2))} » est cochée`,
+    french: (m) => `«\u00a0${frenchName(g(m, 1))}\u00a0» est obligatoire quand «\u00a0${frenchName(g(m, 2))}\u00a0» est cochée`,
   },
   {
     id: 'problem.requiredWhenSet',
     english: /^(.+) is required when (.+) is set$/,
-    french: (m) => `« ${frenchName(g(m, 1))} » est obligatoire quand « ${frenchName(g(m, 2))} » est renseigné`,
+    french: (m) => `«\u00a0${frenchName(g(m, 1))}\u00a0» est obligatoire quand «\u00a0${frenchName(g(m, 2))}\u00a0» est renseigné`,
   },
   {
     id: 'problem.requiredForSmtp',
     english: /^(.+) is required to send by SMTP$/,
-    french: (m) => `« ${frenchName(g(m, 1))} » est obligatoire pour envoyer en SMTP`,
+    french: (m) => `«\u00a0${frenchName(g(m, 1))}\u00a0» est obligatoire pour envoyer en SMTP`,
   },
   // Warnings (problems.ts).
   {
     id: 'warning.secretExpired',
     english: /^the client secret expired on (\S+): create a new one in Certificates & secrets and paste its Value here$/,
-    french: (m) => `le secret client a expiré le ${frenchDay(g(m, 1))} : créez-en un nouveau dans Certificats & secrets et collez sa Valeur ici`,
+    french: (m) => `le secret client a expiré le ${frenchDay(g(m, 1))}\u00a0: créez-en un nouveau dans Certificats & secrets et collez sa Valeur ici`,
   },
   {
     id: 'warning.secretExpires',
     english: /^the client secret expires on (\S+) \(in (\d+) days?\): create a new one in Certificates & secrets before then$/,
-    french: (m) => `le secret client expire le ${frenchDay(g(m, 1))} (dans ${g(m, 2)} jour${g(m, 2) === '1' || g(m, 2) === '0' ? '' : 's'}) : créez-en un nouveau dans Certificats & secrets d’ici là`,
+    french: (m) => `le secret client expire le ${frenchDay(g(m, 1))} (dans ${g(m, 2)} jour${g(m, 2) === '1' || g(m, 2) === '0' ? '' : 's'})\u00a0: créez-en un nouveau dans Certificats & secrets d’ici là`,
   },
   // A secret this process cannot open (secrets.ts).
   {
     id: 'secret.notSealed',
     english: /^the stored (\w+) is not a sealed secret: enter it again$/,
-    french: (m) => `la valeur enregistrée de « ${frenchName(g(m, 1))} » n’est pas un secret chiffré : saisissez-la à nouveau`,
+    french: (m) => `la valeur enregistrée de «\u00a0${frenchName(g(m, 1))}\u00a0» n’est pas un secret chiffré\u00a0: saisissez-la à nouveau`,
   },
   {
     id: 'secret.otherKey',
     english: /^the stored (\w+) was sealed with another master key \(key (\S+), this process has (\S+)\): set POSTROOM_MASTER_KEY to the original key, or enter (\w+) again$/,
     french: (m) =>
-      `la valeur enregistrée de « ${frenchName(g(m, 1))} » a été chiffrée avec une autre clé maîtresse (clé ${g(m, 2)}, ce processus a ${g(m, 3)}) : donnez à POSTROOM_MASTER_KEY la clé d’origine, ou saisissez « ${frenchName(g(m, 4))} » à nouveau`,
+      `la valeur enregistrée de «\u00a0${frenchName(g(m, 1))}\u00a0» a été chiffrée avec une autre clé maîtresse (clé ${g(m, 2)}, ce processus a ${g(m, 3)})\u00a0: donnez à POSTROOM_MASTER_KEY la clé d’origine, ou saisissez «\u00a0${frenchName(g(m, 4))}\u00a0» à nouveau`,
   },
 ];
 
