@@ -165,7 +165,7 @@ describe('administration console (browser)', () => {
     assert.equal(s.smtpPassword, SECRET, 'a preset never touches secrets');
     assert.equal(await page.getByLabel('SMTP host', { exact: true }).inputValue(), 'smtp.gmail.com');
     const audit = await postroom.settings.audit(50);
-    assert.ok(audit.some((a) => a.key === 'smtpHost' && a.newValue === 'smtp.gmail.com' && a.actor.startsWith('admin:admin')));
+    assert.ok(audit.some((a) => a.key === 'smtpHost' && a.newValue === 'smtp.gmail.com' && a.actor.startsWith('admin:admin')), `audit records the save by admin: ${JSON.stringify(audit)}`);
     // Back to the local SMTP server for the outbox tests.
     await postroom.settings.update(sinkSettings(sink.port), 'test');
   });
@@ -236,7 +236,7 @@ describe('administration console (browser)', () => {
     assert.equal(bars, 1, 'one hour has a bar');
     assert.equal(await page.locator('.chart rect.bar-sent').count(), 24);
     await page.screenshot({ path: path.join(SHOTS, 'outbox.png'), fullPage: false });
-    assert.ok(fs.statSync(path.join(SHOTS, 'outbox.png')).size > 10_000);
+    assert.ok(fs.statSync(path.join(SHOTS, 'outbox.png')).size > 10_000, 'the outbox screenshot is not blank');
   });
 
   it('filters the outbox by status and searches by recipient', async () => {
@@ -271,7 +271,7 @@ describe('administration console (browser)', () => {
     const secretLine = page.getByRole('row').filter({ hasText: 'smtpPassword' }).first();
     await secretLine.waitFor();
     assert.match(await secretLine.innerText(), /value not kept/);
-    assert.ok(!(await page.content()).includes(SECRET));
+    assert.ok(!(await page.content()).includes(SECRET), 'the secret is nowhere in the page');
   });
 
   it('signs out back to the sign-in page', async () => {
