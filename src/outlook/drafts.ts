@@ -6,6 +6,7 @@ import type { SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
 import { applySenderPolicy, emailInputSchema, EmailInputError, type Address, type OutgoingMessage } from '../queue/index.js';
 import { GraphClient, splitForGraph, tokenProviderFor, type MicrosoftEndpoints } from '../transports/index.js';
+import { PostroomError } from '../errors.js';
 
 export const draftInputSchema = emailInputSchema.safeExtend({
   /** The user the draft is for (from the directory); or name the sender directly. */
@@ -15,10 +16,14 @@ export const draftInputSchema = emailInputSchema.safeExtend({
 export type DraftInput = z.input<typeof draftInputSchema>;
 
 /** The Graph settings drafts need are not filled in: names them. */
-export class MissingGraphSettingsError extends Error {
+export class MissingGraphSettingsError extends PostroomError {
   override name = 'MissingGraphSettingsError';
+  readonly code = 'graph_settings_missing';
   constructor(readonly missing: string[]) {
     super(`Outlook (New) drafts need Microsoft Graph: fill in ${missing.join(', ')} in Configuration > Email`);
+  }
+  override get fields() {
+    return this.missing.map((k) => ({ field: k, message: 'is required for Outlook (New) drafts' }));
   }
 }
 

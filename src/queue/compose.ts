@@ -3,6 +3,7 @@
 import type { EmailSettings } from '../settings/index.js';
 import type { Address } from './input.js';
 import type { EmailRow } from './repository.js';
+import { PostroomError } from '../errors.js';
 
 export interface OutgoingAttachment {
   filename: string;
@@ -31,8 +32,9 @@ export interface OutgoingMessage {
 }
 
 /** The e-mail cannot be given a sender under the current settings; it waits for a fix. */
-export class NoSenderError extends Error {
+export class NoSenderError extends PostroomError {
   override name = 'NoSenderError';
+  readonly code = 'no_sender';
 }
 
 export interface SenderPolicyResult {

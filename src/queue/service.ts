@@ -6,19 +6,22 @@ import type { Store, EmailStatus } from '../db/index.js';
 import type { SettingsService } from '../settings/index.js';
 import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
 import { EmailRepository, FINISHED, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+import { PostroomError } from '../errors.js';
 
 export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
 
-export class EmailNotFoundError extends Error {
+export class EmailNotFoundError extends PostroomError {
   override name = 'EmailNotFoundError';
+  readonly code = 'not_found';
   constructor(readonly id: number) {
     super(`e-mail ${id} does not exist`);
   }
 }
 
 /** An administrator action that the e-mail's current status does not allow. */
-export class EmailStateError extends Error {
+export class EmailStateError extends PostroomError {
   override name = 'EmailStateError';
+  readonly code = 'conflict';
 }
 
 export interface HandOverResult {

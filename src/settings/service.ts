@@ -13,6 +13,7 @@ import {
 import { findProblems, findWarnings, type Problem } from './problems.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { Sealer } from './secrets.js';
+import { PostroomError } from '../errors.js';
 
 export interface FieldError {
   key: string;
@@ -20,10 +21,17 @@ export interface FieldError {
 }
 
 /** A refused change: nothing of it was stored. */
-export class SettingsValidationError extends Error {
+export class SettingsValidationError extends PostroomError {
   override name = 'SettingsValidationError';
+  readonly code = 'invalid_request';
   constructor(readonly errors: FieldError[]) {
     super(errors.map((e) => `${e.key}: ${e.message}`).join('; '));
+  }
+  override get publicMessage() {
+    return `settings refused, nothing saved: ${this.message}`;
+  }
+  override get fields() {
+    return this.errors.map((e) => ({ field: e.key, message: e.message }));
   }
 }
 

@@ -34,7 +34,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
       const locked = throttle.lockedFor(client);
       if (locked > 0) {
         const seconds = Math.ceil(locked / 1000);
-        throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
+        throw new HttpError('too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
       }
       await sleep(throttle.delayFor(client));
       if (!(await postroom.admins.verify(body.username, body.password))) {
@@ -58,7 +58,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       if (!(await postroom.admins.completeSetup(body.token, body.password))) {
-        throw new HttpError(403, 'setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
+        throw new HttpError('setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
       }
       return startSession(reply, ADMIN);
     },
