@@ -2,7 +2,7 @@
 // (outlookNewAddress, else the postmaster) for the user to open in the new Outlook and send.
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import type { SettingsService } from '../settings/index.js';
+import { draftsMailbox, missingMicrosoftApp, type SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
 import { applySenderPolicy, emailInputSchema, EmailInputError, type Address, type OutgoingMessage } from '../queue/index.js';
 import { GraphClient, splitForGraph, tokenProviderFor, type MicrosoftEndpoints } from '../transports/index.js';
@@ -48,9 +48,9 @@ export class OutlookDrafts {
     }
     const input = parsed.data;
     const s = await this.settings.load();
-    const mailbox = s.outlookNewAddress || s.postmaster;
+    const mailbox = draftsMailbox(s);
     const missing = [
-      ...(['tenantId', 'clientId', 'clientSecret'] as const).filter((k) => !s[k]),
+      ...missingMicrosoftApp(s),
       ...(mailbox ? [] : ['outlookNewAddress (or postmaster)']),
     ];
     if (missing.length) throw new MissingGraphSettingsError(missing);

@@ -8,9 +8,11 @@ import {
   isSecretKey,
   isSettingKey,
   type EmailSettings,
+  type RouteKind,
   type SettingKey,
 } from './fields.js';
 import { findProblems, findWarnings, type Problem } from './problems.js';
+import { activeRoutes, routeKind, type SendingRoute } from './routes.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { Sealer } from './secrets.js';
 import { PostroomError } from '../errors.js';
@@ -51,6 +53,10 @@ export interface SettingsView {
   problems: Problem[];
   /** Do not stop sending, but need attention soon (an expiring client secret). */
   warnings: Problem[];
+  /** The sending route the settings choose (routeKind), the server's answer the console shows. */
+  route: SendingRoute;
+  /** Every route in use: the sending one, plus drafts when an Outlook (New) mailbox is named. */
+  routes: RouteKind[];
 }
 
 export interface AuditEntry {
@@ -115,7 +121,7 @@ export class SettingsService {
       }
     }
     const s = effective as EmailSettings;
-    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s) };
+    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s), route: routeKind(s), routes: activeRoutes(s) };
   }
 
   /**

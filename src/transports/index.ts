@@ -1,6 +1,6 @@
 // Sending routes behind one interface: SMTP with a password (or none), SMTP with XOAUTH2 and a
 // Microsoft token, and Microsoft Graph.
-import type { EmailSettings } from '../settings/index.js';
+import { routeKind, type EmailSettings } from '../settings/index.js';
 import type { Route } from './route.js';
 import { createSmtpRoute, type RouteOptions } from './smtp.js';
 import { createGraphRoute } from './graph.js';
@@ -18,11 +18,12 @@ export { GraphClient, graphFailure, splitForGraph, type Draft, type GraphConfig 
 /** The route the settings choose. Call only with a complete configuration (no problems). */
 export function createRoute(settings: EmailSettings, options: RouteOptions = {}, endpoints: MicrosoftEndpoints = microsoftEndpoints()): Route {
   const { tenantId, clientId, clientSecret } = settings;
-  if (settings.useGraph) {
+  const kind = routeKind(settings);
+  if (kind === 'graph') {
     const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, options.ca);
     return createGraphRoute({ graphUrl: endpoints.graphUrl, scope: endpoints.graphScope, provider, ca: options.ca });
   }
-  if (settings.useOAuth) {
+  if (kind === 'oauth') {
     const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, options.ca);
     return createSmtpRoute(settings, options, { provider, scope: endpoints.smtpScope });
   }

@@ -27,6 +27,8 @@ export interface SettingsView {
   settings: Record<string, SettingValue>;
   problems: Problem[];
   warnings: Problem[];
+  route: Exclude<RouteKind, 'drafts'>;
+  routes: RouteKind[];
 }
 
 export interface Preset {

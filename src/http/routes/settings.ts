@@ -1,7 +1,7 @@
 // Configuration > Email over HTTP: read, change (field by field or several at once), presets,
 // the connection test and a test e-mail, and the audit log. Administrators only.
 import { z } from 'zod';
-import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
+import { PRESETS, emailAddress, fieldCatalogue, missingMicrosoftApp, routeKind } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
 import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
 import type { Api } from '../api.js';
@@ -78,12 +78,13 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     async handle({ body }) {
       const s = await postroom.settings.load();
       const sender = s.postmaster || s.smtpUser;
-      if (s.useGraph || s.useOAuth) {
-        const missing = (['tenantId', 'clientId', 'clientSecret'] as const).filter((k) => !s[k]);
+      const kind = routeKind(s);
+      if (kind !== 'smtp') {
+        const missing = missingMicrosoftApp(s);
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
         const { tenantId, clientId, clientSecret } = s;
         const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, routeOptions.ca);
-        const scope = s.useGraph ? endpoints.graphScope : endpoints.smtpScope;
+        const scope = kind === 'graph' ? endpoints.graphScope : endpoints.smtpScope;
         let token: string;
         try {
           token = await provider.getToken(scope, { forceRefresh: true });
@@ -91,7 +92,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
           return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: err instanceof Error ? err.message : String(err) }] };
         }
         const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${tenantId} for ${scope}` };
-        if (s.useGraph) return { ok: true, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep] };
+        if (kind === 'graph') return { ok: true, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep] };
         const user = s.smtpUser || sender;
         if (!user) return { ok: false, route: 'SMTP OAuth', steps: [tokenStep, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
         const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || EXCHANGE_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, xoauth2: { user, token } });

@@ -43,7 +43,7 @@ export function ConfigPage() {
   if (error) return <p className="field-error" role="alert">{error}</p>;
   if (!fields || !view) return <p className="loading">Loading the settings…</p>;
 
-  const active = activeRoutes(view.settings);
+  const active = activeRoutes(view);
   const sending = [...active].filter((r) => r !== 'drafts').map((r) => ROUTE_NAMES[r]);
 
   return (
