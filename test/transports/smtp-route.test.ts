@@ -202,6 +202,15 @@ describe('SMTP route', () => {
       assert.deepEqual(sink.messages[2]?.parsed.to, sink.messages[0]?.parsed.to, 'headers stay complete');
     });
 
+    it('a pooled connection the server closed while idle is replaced: no failure', async () => {
+      const { sink, route } = await setup({ idleTimeoutMs: 300 });
+      await route.send(message(['alice@example.org']));
+      await new Promise((r) => setTimeout(r, 700));
+      const report = await route.send(message(['bob@example.org']));
+      assert.deepEqual(report.accepted, ['bob@example.org']);
+      assert.equal(sink.messages.length, 2);
+    });
+
     it('sends to exactly the envelope it is given (a retry names only the recipients still owed)', async () => {
       const { sink, route } = await setup({});
       const m = message(['alice@example.org', 'bob@example.org']);
