@@ -2,12 +2,15 @@
 // is stored: addresses, header injection (CR/LF), sizes, attachments.
 import { z } from 'zod';
 import { emailAddress } from '../settings/index.js';
+import type { Address } from '../mail/index.js';
 
 /** Documented limits (README, "Handing over e-mails"). */
 export const LIMITS = {
   recipients: 500,
   attachments: 100,
   attachmentBytes: 25 * 1024 * 1024,
+  /** Graph takes no file over 150 MB ("Attach large files to Outlook messages or events"). */
+  fileBytes: 150_000_000,
   bodyChars: 10 * 1024 * 1024,
   subjectChars: 998,
   headerCount: 50,
@@ -87,7 +90,11 @@ export const emailInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required' });
     }
     let bytes = 0;
-    for (const a of v.attachments) bytes += Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+    v.attachments.forEach((a, i) => {
+      const size = Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+      bytes += size;
+      if (size > LIMITS.fileBytes) ctx.addIssue({ code: 'custom', path: ['attachments', i], message: `${a.filename} is ${size} bytes, over the limit of ${LIMITS.fileBytes} bytes per file` });
+    });
     if (bytes > LIMITS.attachmentBytes) {
       ctx.addIssue({
         code: 'custom',
@@ -100,10 +107,7 @@ export const emailInputSchema = z
 export type EmailInput = z.input<typeof emailInputSchema>;
 export type ValidEmailInput = z.output<typeof emailInputSchema>;
 
-export interface Address {
-  email: string;
-  name?: string;
-}
+export type { Address };
 
 export function toAddress(a: z.output<typeof addressSchema>): Address {
   return typeof a === 'string' ? { email: a } : a.name ? { email: a.email, name: a.name } : { email: a.email };

@@ -3,7 +3,7 @@
 // or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
 import type { ConnectionOptions } from 'node:tls';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { OutgoingMessage } from '../queue/index.js';
+import type { OutgoingMessage } from '../mail/index.js';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from './route.js';
 import type { TokenProvider } from './oauth.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { OutgoingMessage } from '../../src/queue/index.js';
+import type { OutgoingMessage } from '../../src/mail/index.js';
 import { DeliveryError, type DeliveryReport, type Route } from '../../src/transports/index.js';
 import { createSmtpRoute, type RouteOptions } from '../../src/transports/smtp.js';
 import { diagnoseSmtp } from '../../src/transports/smtp-diagnose.js';
