@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type FailureKind } from './route.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
+import { exchangeSmtpAdvice } from './exchange-advice.js';
 import { isAuthRequired, isSenderRefusedAtRcpt } from './smtp-outcome.js';
 import { EXCHANGE_535_HELP } from './smtp.js';
 
@@ -131,7 +132,10 @@ async function walk(s: DiagnoseSettings, sender: string | null, recipient: strin
       }
       if (reply.code !== 235) {
         const deferred = reply.code >= 400 && reply.code < 500;
-        return fail('auth', `authentication as ${s.smtpUser} failed`, `authentication with ${where} ${deferred ? 'deferred' : 'failed'}: ${lastLine(reply)}`, reply);
+        // Exchange Online's refusals (5.7.139: SMTP AUTH off) come with the switch that fixes them.
+        const advice = exchangeSmtpAdvice(lastLine(reply));
+        const because = advice ? ` (${advice})` : '';
+        return fail('auth', `authentication as ${s.smtpUser} failed${because}`, `authentication with ${where} ${deferred ? 'deferred' : 'failed'}: ${lastLine(reply)}${because}`, reply);
       }
       pass('auth', `signed in as ${s.smtpUser}`, reply);
     } else {
