@@ -7,7 +7,6 @@ import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
 import { exchangeSmtpAdvice } from './exchange-advice.js';
 import { isAuthRequired, isSenderRefusedAtRcpt } from './smtp-outcome.js';
 import { EXCHANGE_535_HELP } from './smtp.js';
-import { exchangeSmtpAdvice } from './exchange-advice.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
 
@@ -135,10 +134,10 @@ async function walk(s: DiagnoseSettings, sender: string | null, recipient: strin
       }
       if (reply.code !== 235) {
         const deferred = reply.code >= 400 && reply.code < 500;
-        // Exchange Online's refusals (5.7.139: SMTP AUTH off) come with the switch that fixes them.
+        // Test connection shows Exchange Online's switches too (fail() adds them to the route's message).
         const advice = exchangeSmtpAdvice(lastLine(reply));
         const because = advice ? ` (${advice})` : '';
-        return fail('auth', `authentication as ${s.smtpUser} failed${because}`, `authentication with ${where} ${deferred ? 'deferred' : 'failed'}: ${lastLine(reply)}${because}`, reply);
+        return fail('auth', `authentication as ${s.smtpUser} failed${because}`, `authentication with ${where} ${deferred ? 'deferred' : 'failed'}: ${lastLine(reply)}`, reply);
       }
       pass('auth', `signed in as ${s.smtpUser}`, reply);
     } else {
