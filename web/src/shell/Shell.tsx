@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from '../router';
 import { LanguageSwitch } from './LanguageSwitch';
+import { SendingBanner } from './SendingBanner';
 
 const PAGES = [
   { href: '/config/email', label: 'nav.config' },
@@ -42,7 +43,10 @@ export function Shell({ username, onSignOut, children }: { username: string; onS
           </button>
         </span>
       </header>
-      <main id="main">{children}</main>
+      <main id="main">
+        <SendingBanner />
+        {children}
+      </main>
     </div>
   );
 }
