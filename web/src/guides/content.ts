@@ -26,7 +26,7 @@ const ENTRA_STEPS: GuideStep[] = [
     text: 'entraCertificate',
     code: [
       'openssl req -x509 -newkey rsa:2048 -nodes -days 730 -subj "/CN=Postroom" -keyout postroom.key -out postroom.crt',
-      'cat postroom.crt postroom.key      # paste this into Client certificate, then delete postroom.key',
+      'cat postroom.crt postroom.key',
     ].join('\n'),
     fills: ['clientCertificate'],
   },
