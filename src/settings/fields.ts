@@ -2,6 +2,7 @@
 // value must meet on its own. Rules between fields live in problems.ts, never here.
 import net from 'node:net';
 import { z } from 'zod';
+import { secretBoundTo } from './bindings.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -245,6 +246,8 @@ export interface FieldInfo {
   kind: FieldSpec<unknown>['kind'];
   default: unknown;
   routes: RouteKind[];
+  /** The secret that saving a new value here clears (it was stored for the old value). */
+  clearsSecret?: SettingKey;
 }
 
 /** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
@@ -252,6 +255,7 @@ export function fieldCatalogue(): FieldInfo[] {
   const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
   return SETTING_KEYS.map((key) => {
     const f: FieldSpec<unknown> = FIELDS[key];
-    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every };
+    const clears = secretBoundTo(key);
+    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every, ...(clears ? { clearsSecret: clears } : {}) };
   });
 }

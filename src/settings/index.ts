@@ -12,6 +12,7 @@ export {
   type RouteKind,
 } from './fields.js';
 export { findProblems, findWarnings, secretDaysLeft, type Problem } from './problems.js';
+export { SECRET_BINDINGS, type ClearedSecret } from './bindings.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
 export { Sealer, loadMasterKey, parseMasterKey, MasterKeyError } from './secrets.js';
 export {

@@ -1,9 +1,13 @@
 // What a token holder, a stranger on the network or a local user could do to a running Postroom
 // (issue 9), tried against a real HTTP server over real sockets; each test failed before its fix.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { SMTPServer } from 'smtp-server';
 import { BACKENDS, createTestDatabase, openTestPostroom } from '../helpers/backends.js';
 import { Client, startHttp } from '../helpers/http.js';
+import { testPki } from '../helpers/pki.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 
 const PASSWORD = 'correct horse battery staple';
 const email = { to: ['alice@example.org'], subject: 'Order 7', text: 'Shipped.' };
@@ -191,3 +195,79 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+/** An SMTP server that offers STARTTLS and AUTH and writes down every password it is given. */
+async function passwordCatcher(): Promise<{ port: number; passwords: string[]; close(): Promise<void> }> {
+  const pki = testPki();
+  const passwords: string[] = [];
+  const server = new SMTPServer({
+    key: pki.keyPem,
+    cert: pki.certPem,
+    authMethods: ['PLAIN', 'LOGIN'],
+    logger: false,
+    onAuth(auth, _session, cb) {
+      if (auth.password) passwords.push(auth.password);
+      cb(null, { user: auth.username });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.server.address() as AddressInfo).port, passwords, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('a stored secret goes only where it was saved for', () => {
+  const SECRET = 'Relay-Pa55word-Stored';
+  const route = { ca: testPki().caPem };
+  let env: Awaited<ReturnType<typeof open>>;
+  before(async () => {
+    env = await open('sqlite', { route });
+  });
+  after(() => env.close());
+
+  it('changing the SMTP port clears the password: the test connection gives it to no one, the answer and the audit say so', async () => {
+    const relay = await startSmtpSink({ auth: { user: 'relay', pass: SECRET } });
+    const catcher = await passwordCatcher();
+    try {
+      const saved = await env.admin.patch('/api/v1/settings/email', { smtpHost: 'localhost', smtpPort: relay.port, smtpUser: 'relay', smtpPassword: SECRET, startTls: true });
+      assert.equal(saved.status, 200);
+      const ok = await env.admin.post<{ ok: boolean }>('/api/v1/settings/email/test-connection', {});
+      assert.equal(ok.body.ok, true, `the password works where it was saved for: ${ok.text}`);
+
+      const moved = await env.admin.patch<{ settings: Record<string, { set: boolean }>; cleared: { key: string; because: string[]; message: string }[] }>('/api/v1/settings/email', { smtpPort: catcher.port });
+      assert.equal(moved.status, 200);
+      assert.equal(moved.body.settings.smtpPassword?.set, false, 'the password is gone');
+      assert.deepEqual(moved.body.cleared.map((c) => [c.key, c.because]), [['smtpPassword', ['smtpPort']]]);
+      assert.match(moved.body.cleared[0]?.message ?? '', /smtpPassword was cleared because smtpPort changed/);
+      await env.admin.post('/api/v1/settings/email/test-connection', {});
+      assert.deepEqual(catcher.passwords, [], 'the other server never received the stored password');
+      const audit = await env.admin.get<{ key: string; actor: string }[]>('/api/v1/audit');
+      assert.ok(audit.body.some((e) => e.key === 'smtpPassword' && /cleared: smtpPort changed/.test(e.actor)), `audited: ${audit.text.slice(0, 400)}`);
+
+      // A new password in the same save as the new host is kept: the administrator chose both.
+      const both = await env.admin.patch<{ settings: Record<string, { set: boolean }>; cleared: unknown[] }>('/api/v1/settings/email', { smtpPort: relay.port, smtpPassword: SECRET });
+      assert.equal(both.body.settings.smtpPassword?.set, true);
+      assert.deepEqual(both.body.cleared, []);
+      // Saving an unchanged host keeps it, and so does changing something unrelated.
+      const same = await env.admin.patch<{ settings: Record<string, { set: boolean }> }>('/api/v1/settings/email', { smtpHost: 'localhost', maxRetrySeconds: 600 });
+      assert.equal(same.body.settings.smtpPassword?.set, true);
+      for (const [key, value] of [['smtpHost', '127.0.0.1'], ['smtpUser', 'other']] as const) {
+        await env.admin.patch('/api/v1/settings/email', { smtpHost: 'localhost', smtpUser: 'relay', smtpPassword: SECRET });
+        const r = await env.admin.patch<{ settings: Record<string, { set: boolean }> }>('/api/v1/settings/email', { [key]: value });
+        assert.equal(r.body.settings.smtpPassword?.set, false, `changing ${key} clears it`);
+      }
+    } finally {
+      await relay.close();
+      await catcher.close();
+    }
+  });
+
+  it('changing the tenant or client ID clears the client secret', async () => {
+    for (const [key, value] of [['tenantId', 'contoso.onmicrosoft.com'], ['clientId', '22222222-2222-2222-2222-222222222222']] as const) {
+      await env.admin.patch('/api/v1/settings/email', { tenantId: 'fabrikam.onmicrosoft.com', clientId: '11111111-1111-1111-1111-111111111111', clientSecret: 'cs-value-123' });
+      const r = await env.admin.patch<{ settings: Record<string, { set: boolean }>; cleared: { key: string }[] }>('/api/v1/settings/email', { [key]: value });
+      assert.equal(r.body.settings.clientSecret?.set, false, `changing ${key} clears it`);
+      assert.deepEqual(r.body.cleared.map((c) => c.key), ['clientSecret']);
+    }
+    const fields = await env.admin.get<{ key: string; clearsSecret?: string }[]>('/api/v1/settings/email/fields');
+    assert.deepEqual(fields.body.filter((f) => f.clearsSecret).map((f) => `${f.key}>${f.clearsSecret}`), ['smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret', 'clientId>clientSecret']);
+  });
+});

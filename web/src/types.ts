@@ -11,6 +11,8 @@ export interface FieldInfo {
   kind: FieldKind;
   default: unknown;
   routes: RouteKind[];
+  /** The secret that saving a new value here clears (it was stored for the old value). */
+  clearsSecret?: string;
 }
 
 export interface SecretState {
@@ -27,6 +29,8 @@ export interface SettingsView {
   settings: Record<string, SettingValue>;
   problems: Problem[];
   warnings: Problem[];
+  /** After a save: secrets it cleared because where they go changed. */
+  cleared?: { key: string; because: string[]; message: string }[];
 }
 
 export interface Preset {

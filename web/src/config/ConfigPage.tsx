@@ -44,6 +44,11 @@ export function ConfigPage() {
   if (!fields || !view) return <p className="loading">Loading the settings…</p>;
 
   const active = activeRoutes(view.settings);
+  // A save that cleared a secret says so where the administrator looks.
+  const onSaved = (v: SettingsView) => {
+    setView(v);
+    if (v.cleared?.length) setNotice(v.cleared.map((c) => c.message).join(' '));
+  };
   const sending = [...active].filter((r) => r !== 'drafts').map((r) => ROUTE_NAMES[r]);
 
   return (
@@ -61,8 +66,10 @@ export function ConfigPage() {
       )}
       <div className="rows">
         {fields.map((f) => {
-          const Row = f.kind === 'secret' ? SecretRow : FieldRow;
-          return <Row key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={setView} />;
+          if (f.kind === 'secret') return <SecretRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} />;
+          const secret = f.clearsSecret ? view.settings[f.clearsSecret] : undefined;
+          const clears = f.clearsSecret && typeof secret === 'object' && secret.set ? (fields.find((x) => x.key === f.clearsSecret)?.label ?? f.clearsSecret) : null;
+          return <FieldRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} clears={clears} onSaved={onSaved} />;
         })}
       </div>
       <Presets

@@ -18,6 +18,8 @@ export interface RowProps {
   field: FieldInfo;
   stored: unknown;
   dimmedBecause: string | null;
+  /** Label of the stored secret that saving a new value here clears; null when none is stored. */
+  clears?: string | null;
   onSaved: (view: SettingsView) => void;
 }
 
@@ -27,7 +29,7 @@ export function rowError(field: FieldInfo, err: unknown): string {
   return err instanceof ApiError ? (err.fieldMessage(field.key) ?? err.message) : errorText(err);
 }
 
-export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
+export function FieldRow({ field, stored, dimmedBecause, clears = null, onSaved }: RowProps) {
   const [draft, setDraft] = useState<Draft>(toDraft(stored));
   const [state, setState] = useState<SaveState>({ kind: 'idle' });
   // A save elsewhere (a preset) changes the stored value: follow it unless the user is editing.
@@ -57,7 +59,10 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
     }
   };
 
-  const describedBy = [helpId, state.kind === 'error' ? errorId : ''].filter(Boolean).join(' ');
+  const warnId = `${id}-clears`;
+  // Said before the save: the stored secret was saved for the current value and is not sent elsewhere.
+  const warnClears = changed && clears !== null;
+  const describedBy = [helpId, warnClears ? warnId : '', state.kind === 'error' ? errorId : ''].filter(Boolean).join(' ');
   const input =
     field.kind === 'bool' ? (
       <input id={id} type="checkbox" checked={draft === true} aria-describedby={describedBy} onChange={(e) => {
@@ -90,6 +95,11 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
           {field.help}
           {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
         </p>
+        {warnClears && (
+          <p id={warnId} className="clears-secret" role="note">
+            Saving clears the stored {clears}: it was saved for the current value and is never sent to another server. Enter it again after saving.
+          </p>
+        )}
         {state.kind === 'error' && (
           <p id={errorId} className="field-error" role="alert">
             {state.message}
