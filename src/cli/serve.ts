@@ -9,7 +9,12 @@ export async function serve(config: RuntimeConfig): Promise<number> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   const postroom = await openPostroom({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, dispatcher: { leaseMs: config.leaseMs } });
   const admin = await postroom.admins.prepare(process.env.POSTROOM_ADMIN_PASSWORD || undefined);
-  const app = await buildHttpServer(postroom, { secureCookies: config.secureCookies, trustProxy: config.trustProxy });
+  const app = await buildHttpServer(postroom, {
+    secureCookies: config.secureCookies,
+    trustProxy: config.trustProxy,
+    metrics: { token: config.metricsToken, allow: config.metricsAllow },
+    handOver: config.handOver,
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -1,6 +1,7 @@
 // What a token holder, a stranger on the network or a local user could do to a running Postroom
 // (issue 9), tried against a real HTTP server over real sockets; each test failed before its fix.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
@@ -269,5 +270,172 @@ describe('a stored secret goes only where it was saved for', () => {
     }
     const fields = await env.admin.get<{ key: string; clearsSecret?: string }[]>('/api/v1/settings/email/fields');
     assert.deepEqual(fields.body.filter((f) => f.clearsSecret).map((f) => `${f.key}>${f.clearsSecret}`), ['smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret', 'clientId>clientSecret']);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`the sign-in limit (${backend})`, () => {
+    const throttle = { maxFailures: 10, windowMs: 60_000, baseDelayMs: 10, maxDelayMs: 200 };
+    let env: Awaited<ReturnType<typeof open>>;
+    before(async () => {
+      env = await open(backend, { trustProxy: true, throttle });
+    });
+    after(() => env.close());
+
+    /** A sign-in through the one proxy in front, which appends the address it saw. */
+    const signIn = (password: string, forwardedFor: string) =>
+      fetch(`${env.server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ username: 'admin', password }),
+      });
+
+    it('checks at most the limit of 30 wrong passwords sent at once; the admin still gets in from elsewhere; a forged address is not believed', async () => {
+      const ADMIN_ADDRESS = '198.51.100.7';
+      // The attacker writes the administrator's address itself; the proxy appends the real one.
+      const answers = await Promise.all(Array.from({ length: 30 }, () => signIn('wrong password!!', `${ADMIN_ADDRESS}, 203.0.113.66`)));
+      const statuses = answers.map((r) => r.status);
+      const checked = statuses.filter((st) => st === 401).length;
+      assert.ok(checked <= throttle.maxFailures, `${checked} of 30 passwords were checked: ${statuses.join(' ')}`);
+      assert.equal(statuses.filter((st) => st === 429).length, 30 - checked, 'the rest were refused unchecked');
+      const locked = answers.find((r) => r.status === 429);
+      assert.ok(Number(locked?.headers.get('retry-after')) > 0, 'Retry-After says when');
+
+      // Another instance on the same database sees the same count.
+      const second = await openTestPostroom(env.db);
+      const secondServer = await startHttp(second, { trustProxy: true, throttle });
+      try {
+        const again = await fetch(`${secondServer.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.66' },
+          body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+        });
+        assert.equal(again.status, 429, 'the attacker address is refused on every instance, even with the right password');
+      } finally {
+        await secondServer.close();
+        await second.close();
+      }
+
+      const mine = await signIn(PASSWORD, ADMIN_ADDRESS);
+      assert.equal(mine.status, 200, `the administrator signs in from his own address: ${await mine.text()}`);
+    });
+
+    it('slows, but never locks, a user name tried from many addresses', async () => {
+      for (let i = 0; i < 12; i++) assert.equal((await signIn('wrong password!!', `192.0.2.${i + 1}`)).status, 401, `address ${i + 1} is checked`);
+      const started = performance.now();
+      const r = await signIn(PASSWORD, '192.0.2.200');
+      assert.equal(r.status, 200, 'the right password still gets in');
+      assert.ok(performance.now() - started >= throttle.maxDelayMs * 0.9, 'after the back-off of the user name');
+    });
+  });
+}
+
+describe('who is calling is known before the body is read', () => {
+  let env: Awaited<ReturnType<typeof open>>;
+  before(async () => {
+    env = await open('sqlite', { handOver: { perMinute: 3, concurrent: 2 } });
+  });
+  after(() => env.close());
+
+  /** Starts a POST that announces `length` bytes and sends only the first 64 KB of them. */
+  function slowPost(path: string, length: number, headers: Record<string, string> = {}) {
+    const req = http.request(`${env.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(length), ...headers } });
+    req.on('error', () => undefined);
+    req.write(`{"to":["a@example.org"],"subject":"s","text":"${'a'.repeat(64 * 1024)}`);
+    const answer = new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer within 3 s while the body was still being sent')), 3000);
+      // Destroyed by the test without an answer (a request held open on purpose): settle quietly.
+      req.on('close', () => {
+        clearTimeout(timer);
+        resolve({ status: 0, headers: {} });
+      });
+      req.on('response', (res) => {
+        clearTimeout(timer);
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      });
+    });
+    return { req, answer };
+  }
+
+  it('answers 401 to a 30 MB hand-over without credentials before the body is sent', async () => {
+    for (const path of ['/api/v1/emails', '/api/v1/outlook/drafts', '/api/v1/settings/email/test-email']) {
+      const { req, answer } = slowPost(path, 30 * MB);
+      try {
+        assert.equal((await answer).status, 401, path);
+      } finally {
+        req.destroy();
+      }
+    }
+    const { req, answer } = slowPost('/api/v1/emails', 30 * MB, { authorization: 'Bearer prt_not-a-token' });
+    assert.equal((await answer).status, 401, 'an unknown token too');
+    req.destroy();
+  });
+
+  it("limits a token's hand-overs per minute and at once with 429 and Retry-After; another token is not affected", async () => {
+    const busy = await env.token('busy');
+    const calm = await env.token('calm');
+    const holders = [slowPost('/api/v1/emails', MB, { authorization: `Bearer ${busy.bearer}` }), slowPost('/api/v1/emails', MB, { authorization: `Bearer ${busy.bearer}` })];
+    await new Promise((r) => setTimeout(r, 200));
+    const third = await busy.post('/api/v1/emails', email);
+    assert.equal(third.status, 429, `two in progress is the limit: ${third.text}`);
+    assert.match(third.body.message as string, /2 hand-overs in progress/);
+    assert.equal(third.headers.get('retry-after'), '1');
+    assert.equal((await calm.post('/api/v1/emails', email)).status, 202, 'another token hands over meanwhile');
+    for (const h of holders) h.req.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+
+    // Two were started (and abandoned) this minute, so one more is allowed, then none.
+    assert.equal((await busy.post('/api/v1/emails', email)).status, 202);
+    const over = await busy.post('/api/v1/emails', email);
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers.get('retry-after')) >= 1 && Number(over.headers.get('retry-after')) <= 60, `Retry-After ${over.headers.get('retry-after')}`);
+    assert.match(over.body.message as string, /3 e-mails in the last minute/);
+  });
+});
+
+describe('the public health check and the metrics', () => {
+  let env: Awaited<ReturnType<typeof open>>;
+  const METRICS_TOKEN = 'metrics-token-for-prometheus-0123456789';
+  before(async () => {
+    env = await open('sqlite', { metrics: { token: METRICS_TOKEN, allow: ['10.0.0.0/8'] } });
+    // A route that fails with an internal name in its error.
+    await env.admin.patch('/api/v1/settings/email', { enabled: true, smtpHost: 'relay.internal.corp.example', smtpPort: 2525, startTls: true });
+    await env.postroom.dispatcher.runCampaign();
+  });
+  after(() => env.close());
+
+  it('tells a stranger only the status; an administrator or a token gets the details', async () => {
+    const anon = await new Client(env.server.url).get('/healthz');
+    assert.equal(anon.status, 200);
+    assert.deepEqual(anon.body, { status: 'degraded' });
+    const details = await env.admin.get<{ status: string; sendingProcess: { routeError?: string } }>('/healthz');
+    assert.equal(details.body.status, 'degraded');
+    assert.match(JSON.stringify(details.body), /relay\.internal\.corp\.example/, 'the administrator sees why');
+    const host = await env.token('monitor');
+    assert.match((await host.get('/healthz')).text, /relay\.internal\.corp\.example/, 'a token sees why');
+  });
+
+  it('answers /metrics to the metrics token, an allowed address or an administrator only', async () => {
+    const anon = await new Client(env.server.url).get('/metrics');
+    assert.equal(anon.status, 401);
+    assert.match(anon.headers.get('www-authenticate') ?? '', /^Bearer/);
+    assert.doesNotMatch(anon.text, /postroom_emails/);
+    const wrong = Client.withToken(env.server.url, 'metrics-token-for-prometheus-000000000');
+    assert.equal((await wrong.get('/metrics')).status, 401);
+    const hostToken = await env.token('erp');
+    assert.equal((await hostToken.get('/metrics')).status, 401, 'an API token hands over e-mails; it does not read metrics');
+    const prometheus = Client.withToken(env.server.url, METRICS_TOKEN);
+    const scraped = await prometheus.get('/metrics');
+    assert.equal(scraped.status, 200);
+    assert.match(scraped.text, /^postroom_emails\{status="pending"\}/m);
+    assert.equal((await env.admin.get('/metrics')).status, 200);
+
+    const allowed = await startHttp(env.postroom, { metrics: { allow: ['127.0.0.0/8'] } });
+    try {
+      assert.equal((await new Client(allowed.url).get('/metrics')).status, 200, 'from an allowed address, no token is needed');
+    } finally {
+      await allowed.close();
+    }
   });
 });

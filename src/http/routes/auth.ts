@@ -31,18 +31,18 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       const client = req.ip;
-      const locked = throttle.lockedFor(client);
-      if (locked > 0) {
-        const seconds = Math.ceil(locked / 1000);
+      // Counted before the password is checked: thirty attempts sent at once meet the limit too.
+      const reservation = await throttle.reserve(client, body.username);
+      if (reservation.locked) {
+        const seconds = Math.ceil(reservation.retryAfterMs / 1000);
         throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
       }
-      await sleep(throttle.delayFor(client));
+      await sleep(reservation.delayMs);
       if (!(await postroom.admins.verify(body.username, body.password))) {
-        throttle.fail(client);
         req.log.warn({ client, username: body.username.slice(0, 100) }, 'failed sign-in');
         throw unauthorized('wrong user name or password');
       }
-      throttle.succeed(client);
+      await throttle.succeeded(client, body.username);
       return startSession(reply, body.username);
     },
   });
