@@ -4,7 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { EmailInputError, EmailNotFoundError, EmailStateError } from '../queue/index.js';
 import { SettingsValidationError, MasterKeyError } from '../settings/index.js';
-import { PostmasterConflictError } from '../users/index.js';
+import { PostmasterConflictError, UserOwnershipError } from '../users/index.js';
 import { PasswordPolicyError, TokenNameError } from '../access/index.js';
 import { MissingGraphSettingsError } from '../outlook/index.js';
 import { DeliveryError } from '../transports/index.js';
@@ -47,6 +47,7 @@ export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof EmailNotFoundError) return notFound(err.message);
   if (err instanceof EmailStateError) return new HttpError(409, 'conflict', err.message);
   if (err instanceof PostmasterConflictError) return new HttpError(409, 'postmaster_conflict', err.message, [{ field: 'email', message: err.message }]);
+  if (err instanceof UserOwnershipError) return forbidden(err.message);
   if (err instanceof PasswordPolicyError) return badRequest(err.message, [{ field: 'password', message: err.message }]);
   if (err instanceof TokenNameError) return badRequest(err.message, [{ field: 'name', message: err.message }]);
   if (err instanceof MissingGraphSettingsError) {

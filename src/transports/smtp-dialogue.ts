@@ -10,6 +10,12 @@ export interface SmtpReply {
   lines: string[];
 }
 
+/**
+ * A hostile or broken server must not fill our memory: RFC 5321 (4.5.3.1.5) allows 512 octets
+ * per reply line; real EHLO replies run to a few dozen lines. Past these, the test stops.
+ */
+export const REPLY_LIMITS = { lineChars: 4096, lines: 200, replyChars: 64 * 1024, pendingReplies: 16 } as const;
+
 export class SmtpDialogue {
   private buffer = '';
   private waiting: { resolve: (r: SmtpReply) => void; reject: (e: Error) => void } | null = null;
@@ -54,23 +60,41 @@ export class SmtpDialogue {
     socket.on('close', () => this.fail(new Error('the server closed the connection')));
   }
 
+  private replyChars = 0;
+
   private onData(chunk: string): void {
+    if (this.failure) return;
     this.buffer += chunk;
     let i: number;
     while ((i = this.buffer.indexOf('\n')) >= 0) {
       const line = this.buffer.slice(0, i).replace(/\r$/, '');
       this.buffer = this.buffer.slice(i + 1);
+      this.replyChars += line.length + 1;
+      if (line.length > REPLY_LIMITS.lineChars || this.lines.length >= REPLY_LIMITS.lines || this.replyChars > REPLY_LIMITS.replyChars) {
+        return this.overflow(`a reply of more than ${REPLY_LIMITS.lines} lines or ${REPLY_LIMITS.replyChars} characters`);
+      }
       this.lines.push(line);
       // "250-…" continues a reply, "250 …" ends it.
       if (/^\d{3}(?: |$)/.test(line)) {
         const reply = { code: Number(line.slice(0, 3)), text: this.lines.join('\n'), lines: this.lines };
         this.lines = [];
+        this.replyChars = 0;
+        if (!this.waiting && this.pending.length >= REPLY_LIMITS.pendingReplies) return this.overflow('replies nobody asked for');
         if (this.waiting) {
           this.waiting.resolve(reply);
           this.waiting = null;
         } else this.pending.push(reply);
       }
     }
+    if (this.buffer.length > REPLY_LIMITS.lineChars) this.overflow(`a reply line of more than ${REPLY_LIMITS.lineChars} characters`);
+  }
+
+  /** The server sent more than any SMTP server needs to: stop reading and hang up. */
+  private overflow(what: string): void {
+    this.buffer = '';
+    this.lines = [];
+    this.fail(new Error(`the server sent ${what}; the test stopped reading`));
+    this.socket.destroy();
   }
 
   private fail(e: Error): void {

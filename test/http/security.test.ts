@@ -2,7 +2,7 @@
 // (issue 9), tried against a real HTTP server over real sockets; each test failed before its fix.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { BACKENDS, createTestDatabase, openTestPostroom } from '../helpers/backends.js';
@@ -436,6 +436,132 @@ describe('the public health check and the metrics', () => {
       assert.equal((await new Client(allowed.url).get('/metrics')).status, 200, 'from an allowed address, no token is needed');
     } finally {
       await allowed.close();
+    }
+  });
+});
+
+describe('console sessions and cookies', () => {
+  let env: Awaited<ReturnType<typeof open>>;
+  before(async () => {
+    env = await open('sqlite', { trustProxy: ['127.0.0.1'] });
+  });
+  after(() => env.close());
+
+  const login = (headers: Record<string, string> = {}) =>
+    fetch(`${env.server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+
+  it('marks the cookies Secure with the __Host- prefix when the request came over HTTPS through the trusted proxy, and reads only those then', async () => {
+    const plain = (await login()).headers.getSetCookie();
+    assert.ok(plain.some((c) => c.startsWith('postroom_session=')), plain.join(' | '));
+    assert.ok(plain.every((c) => !/;\s*Secure/i.test(c)), 'plain HTTP: not Secure (the browser would drop it)');
+
+    const res = await login({ 'x-forwarded-proto': 'https' });
+    const cookies = res.headers.getSetCookie();
+    const session = cookies.find((c) => c.startsWith('__Host-postroom_session='));
+    const csrf = cookies.find((c) => c.startsWith('__Host-csrf='));
+    assert.match(session ?? '', /;\s*Secure/i, cookies.join(' | '));
+    assert.match(session ?? '', /;\s*Path=\//i);
+    assert.doesNotMatch(session ?? '', /Domain=/i, '__Host- cookies have no Domain');
+    assert.match(csrf ?? '', /;\s*Secure/i);
+    const value = (c: string | undefined) => (c ?? '').split(';')[0]?.split('=').slice(1).join('=') ?? '';
+    const viaProxy = (cookie: string) =>
+      fetch(`${env.server.url}/api/v1/auth/session`, { headers: { cookie, 'x-forwarded-proto': 'https' } });
+    assert.equal((await viaProxy(`__Host-postroom_session=${value(session)}`)).status, 200, 'the prefixed cookie works over HTTPS');
+    assert.equal((await viaProxy(`postroom_session=${value(session)}`)).status, 401, 'over HTTPS an unprefixed cookie (one a sibling host could set) is not read');
+  });
+
+  it('ends a session left idle longer than the idle timeout', async () => {
+    const db = env.db;
+    const short = await openTestPostroom(db, { sessions: { idleMs: 400, lifetimeMs: 3600_000 } });
+    const server = await startHttp(short);
+    try {
+      const c = new Client(server.url);
+      assert.equal((await c.login(PASSWORD)).status, 200);
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        assert.equal((await c.get('/api/v1/auth/session')).status, 200, 'a session in use stays');
+      }
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal((await c.get('/api/v1/auth/session')).status, 401, 'idle too long: signed out');
+    } finally {
+      await server.close();
+      await short.close();
+    }
+  });
+
+  it('POSTROOM_ADMIN_PASSWORD ends the sessions when it changes the password, and changes nothing when it is the password already', async () => {
+    const c = new Client(env.server.url);
+    assert.equal((await c.login(PASSWORD)).status, 200);
+    await env.postroom.admins.prepare(PASSWORD);
+    assert.equal((await c.get('/api/v1/auth/session')).status, 200, 'the same password: sessions stay');
+    const NEW = 'a brand new admin password';
+    await env.postroom.admins.prepare(NEW);
+    assert.equal((await c.get('/api/v1/auth/session')).status, 401, 'a new password ends the old sessions');
+    assert.equal((await new Client(env.server.url).login(PASSWORD)).status, 401, 'the old password no longer works');
+    const fresh = new Client(env.server.url);
+    assert.equal((await fresh.login(NEW)).status, 200);
+    await env.postroom.admins.prepare(NEW);
+    assert.equal((await fresh.get('/api/v1/auth/session')).status, 200, 'a restart with the same password keeps sessions');
+    await env.postroom.admins.setPassword(PASSWORD);
+  });
+});
+
+describe('users belong to the source that created them', () => {
+  let env: Awaited<ReturnType<typeof open>>;
+  before(async () => {
+    env = await open('sqlite');
+  });
+  after(() => env.close());
+
+  it("a token changes only its own users; an administrator changes any; a refused change leaves the user as it was", async () => {
+    const shop = await env.token('shop');
+    const crm = await env.token('crm');
+    assert.equal((await shop.put('/api/v1/users/jdoe', { email: 'jdoe@corp.example', name: 'John Doe' })).status, 201);
+    const hijack = await crm.put('/api/v1/users/jdoe', { email: 'attacker@evil.example', name: 'John Doe', emailSoftware: 'outlook-new' });
+    assert.equal(hijack.status, 403, hijack.text);
+    assert.match(hijack.body.message as string, /created by another application/);
+    assert.equal((await shop.put('/api/v1/users/jdoe', { email: 'john.doe@corp.example', name: 'John Doe' })).status, 200, 'the owner may');
+    assert.equal((await env.admin.put('/api/v1/users/jdoe', { email: 'john.doe@corp.example', name: 'J. Doe' })).status, 200, 'an administrator may');
+    assert.equal((await env.admin.put('/api/v1/users/boss', { email: 'boss@corp.example', name: 'Boss' })).status, 201);
+    assert.equal((await shop.put('/api/v1/users/boss', { email: 'x@evil.example' })).status, 403, "a user the administrator made is not a token's");
+    const users = (await env.admin.get<{ id: string; email: string; name: string }[]>('/api/v1/users')).body;
+    assert.deepEqual(users.map((u) => [u.id, u.email, u.name]), [['boss', 'boss@corp.example', 'Boss'], ['jdoe', 'john.doe@corp.example', 'J. Doe']]);
+  });
+});
+
+describe('the connection test reads a bounded reply', () => {
+  let env: Awaited<ReturnType<typeof open>>;
+  before(async () => {
+    env = await open('sqlite');
+  });
+  after(() => env.close());
+
+  it('stops reading a server that sends an endless greeting, at once and with a clear step', async () => {
+    let sent = 0;
+    const flood = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      const line = `220-${'x'.repeat(100)}\r\n`.repeat(1000);
+      const pump = () => {
+        while (!socket.destroyed && socket.write(line)) {
+          sent += line.length;
+          if (sent > 200 * MB) return;
+        }
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      pump();
+    });
+    await new Promise<void>((r) => flood.listen(0, '127.0.0.1', () => r()));
+    const port = (flood.address() as AddressInfo).port;
+    try {
+      await env.admin.patch('/api/v1/settings/email', { smtpHost: '127.0.0.1', smtpPort: port, startTls: true });
+      const r = await timed(() => env.admin.post<{ ok: boolean; steps: { step: string; ok: boolean; detail: string }[] }>('/api/v1/settings/email/test-connection', {}));
+      assert.equal(r.result.body.ok, false);
+      assert.equal(r.result.body.steps.at(-1)?.step, 'connect', r.result.text);
+      assert.match(r.result.body.steps.at(-1)?.detail ?? '', /sent a reply of more than \d+ lines or \d+ characters; the test stopped reading/);
+      assert.ok(r.ms < 5000, `answered in ${Math.round(r.ms)} ms, not at the 15 s timeout`);
+      assert.ok(sent < 20 * MB, `${sent} bytes were pushed before Postroom hung up`);
+    } finally {
+      flood.close();
     }
   });
 });

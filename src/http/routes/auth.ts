@@ -1,10 +1,10 @@
 // Signing in and out of the console, the one-time first setup, and the current session.
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ADMIN, SESSION_LIFETIME_MS, type LoginThrottle } from '../../access/index.js';
+import { ADMIN, type LoginThrottle } from '../../access/index.js';
 import type { Api } from '../api.js';
-import { CSRF_COOKIE, SESSION_COOKIE, checkOrigin } from '../caller.js';
+import { checkOrigin, cookieNames } from '../caller.js';
 import { HttpError, unauthorized } from '../errors.js';
 
 const credentials = z.object({ username: z.string().max(100), password: z.string().max(1024) }).strict();
@@ -12,11 +12,13 @@ const credentials = z.object({ username: z.string().max(100), password: z.string
 export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boolean): void {
   const { postroom } = api;
 
-  const startSession = async (reply: FastifyReply, username: string) => {
+  const startSession = async (req: FastifyRequest, reply: FastifyReply, username: string) => {
     const session = await postroom.sessions.create(username);
-    const base = { path: '/', sameSite: 'strict' as const, secure: secureCookies, maxAge: SESSION_LIFETIME_MS / 1000 };
-    void reply.setCookie(SESSION_COOKIE, session.cookie, { ...base, httpOnly: true });
-    void reply.setCookie(CSRF_COOKIE, session.csrfToken, { ...base, httpOnly: false });
+    // Secure by itself when the request came over HTTPS; POSTROOM_SECURE_COOKIES forces it.
+    const names = cookieNames(req, secureCookies);
+    const base = { path: '/', sameSite: 'strict' as const, secure: names.secure, maxAge: postroom.sessions.times.lifetimeMs / 1000 };
+    void reply.setCookie(names.session, session.cookie, { ...base, httpOnly: true });
+    void reply.setCookie(names.csrf, session.csrfToken, { ...base, httpOnly: false });
     return { username, csrfToken: session.csrfToken, expiresAt: new Date(session.expiresAt).toISOString() };
   };
 
@@ -43,7 +45,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
         throw unauthorized('wrong user name or password');
       }
       await throttle.succeeded(client, body.username);
-      return startSession(reply, body.username);
+      return startSession(req, reply, body.username);
     },
   });
 
@@ -60,7 +62,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
       if (!(await postroom.admins.completeSetup(body.token, body.password))) {
         throw new HttpError(403, 'setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
       }
-      return startSession(reply, ADMIN);
+      return startSession(req, reply, ADMIN);
     },
   });
 
@@ -71,9 +73,11 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     summary: 'Sign out: ends the session',
     access: 'admin',
     responses: { 200: 'signed out' },
-    async handle({ caller, reply }) {
+    async handle({ caller, req, reply }) {
       if (caller?.kind === 'admin') await postroom.sessions.destroy(caller.cookie);
-      void reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
+      const names = cookieNames(req, secureCookies);
+      const options = { path: '/', secure: names.secure };
+      void reply.clearCookie(names.session, options).clearCookie(names.csrf, options);
       return { signedOut: true };
     },
   });

@@ -15,7 +15,7 @@ input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}button{margin-
 const SETUP = page(
   'First start',
   `<h1>Choose the administrator password</h1>
-<p>This page works once, with the link Postroom printed in its log at start.</p>
+<p>This page works once, with the link Postroom printed on its terminal at start.</p>
 <form id="f"><label for="p1">New password for <code>admin</code> (at least 12 characters)</label>
 <input id="p1" type="password" autocomplete="new-password" required minlength="12">
 <label for="p2">The same password again</label><input id="p2" type="password" autocomplete="new-password" required minlength="12">
@@ -23,7 +23,7 @@ const SETUP = page(
 <script>
 const f=document.getElementById('f'),m=document.getElementById('m');
 const token=new URLSearchParams(location.hash.slice(1)).get('token')||'';
-if(!token){m.className='msg err';m.textContent='This link has no setup token: use the link from the log, or run "postroom admin password".';}
+if(!token){m.className='msg err';m.textContent='This link has no setup token: use the link printed at start, or run "postroom admin password".';}
 f.addEventListener('submit',async e=>{e.preventDefault();
 const a=document.getElementById('p1').value,b=document.getElementById('p2').value;
 if(a!==b){m.className='msg err';m.textContent='The two passwords differ.';return;}
