@@ -157,12 +157,13 @@ describe('administration console (browser)', () => {
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
     assert.match(await dialog.innerText(), /SMTP host\s+localhost\s+smtp\.gmail\.com/);
+    assert.match(await dialog.innerText(), /The stored SMTP password is cleared/, 'said before applying');
     await dialog.getByRole('button', { name: 'Apply' }).click();
     await page.getByText(/Preset applied/).waitFor();
     const s = await stored();
     assert.equal(s.smtpHost, 'smtp.gmail.com');
     assert.equal(s.maxMessagesPerMinute, 60);
-    assert.equal(s.smtpPassword, SECRET, 'a preset never touches secrets');
+    assert.equal(s.smtpPassword, '', 'the password was saved for localhost: a preset that moves the host clears it');
     assert.equal(await page.getByLabel('SMTP host', { exact: true }).inputValue(), 'smtp.gmail.com');
     const audit = await postroom.settings.audit(50);
     assert.ok(audit.some((a) => a.key === 'smtpHost' && a.newValue === 'smtp.gmail.com' && a.actor.startsWith('admin:admin')));

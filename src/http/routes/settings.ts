@@ -57,7 +57,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     method: 'POST',
     path: '/settings/email/presets/:name',
     tag: 'settings',
-    summary: 'Apply a preset (never touches secrets or addresses)',
+    summary: 'Apply a preset (never touches addresses; a secret saved for another server is cleared)',
     access: 'admin',
     params: z.object({ name: z.string() }),
     responses: { 200: 'applied; the settings and problems', 404: 'no such preset' },

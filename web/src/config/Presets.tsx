@@ -1,5 +1,6 @@
 // The three presets of the setup guides. A click shows exactly which settings change, from what
-// to what, and applies them only on confirmation; secrets and addresses are never touched.
+// to what, and applies them only on confirmation; addresses are never touched, and a secret
+// saved for another server is cleared (and the dialog says so).
 import { useState } from 'react';
 import { call, errorText } from '../api';
 import { Confirm } from '../shell/Confirm';
@@ -27,10 +28,16 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
       .filter(([k, v]) => view.settings[k] !== v)
       .map(([k, v]) => ({ key: k, label: fields.find((f) => f.key === k)?.label ?? k, from: shown(view.settings[k]), to: shown(v) }));
 
+  // A secret is bound to where it goes (fields' clearsSecret): a preset that moves it clears it.
+  const clearedBy = (p: Preset) => {
+    const secrets = new Set(changes(p).map((c) => fields.find((f) => f.key === c.key)?.clearsSecret).filter((k): k is string => Boolean(k)));
+    return [...secrets].filter((k) => (view.settings[k] as { set?: boolean } | undefined)?.set).map((k) => fields.find((f) => f.key === k)?.label ?? k);
+  };
+
   return (
     <section className="presets" aria-labelledby="presets-title">
       <h2 id="presets-title">Presets</h2>
-      <p className="help">Fill in the values of a setup guide in one step. Your addresses and secrets are not touched.</p>
+      <p className="help">Fill in the values of a setup guide in one step. Your addresses are not touched; a secret saved for another server is cleared.</p>
       <div className="preset-buttons">
         {presets.map((p) => (
           <span key={p.name} className="preset">
@@ -71,6 +78,11 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
               </tbody>
             </table>
           )}
+          {clearedBy(asking).map((label) => (
+            <p key={label} className="clears-secret" role="note">
+              The stored {label} is cleared: it was saved for the current server and is never sent to another one. Enter it again afterwards.
+            </p>
+          ))}
           <p>Then: {asking.next}.</p>
         </Confirm>
       )}
