@@ -11,7 +11,8 @@ import { describe, it } from 'node:test';
 
 // The command from src (bin/postroom.js runs the same main() from dist).
 const CLI = fileURLToPath(new URL('../../bench/postroom-cli.ts', import.meta.url));
-const baseEnv = { ...process.env, POSTROOM_DATABASE_URL: '', POSTROOM_MASTER_KEY: '', POSTROOM_ADMIN_PASSWORD: '' };
+// The test's environment minus anything Postroom or the test runner reads.
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSTROOM_') && k !== 'NODE_TEST_CONTEXT'));
 
 function postroom(args: string[], env: Record<string, string>) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...baseEnv, ...env }, encoding: 'utf8' });
