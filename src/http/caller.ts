@@ -24,6 +24,16 @@ export function cookieNames(req: FastifyRequest, forceSecure = false): { session
     : { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure };
 }
 
+/**
+ * A cookie's value: over HTTPS only the prefixed one (a sibling host or a plain-HTTP page cannot
+ * set it); over HTTP the prefixed one first (POSTROOM_SECURE_COOKIES behind a proxy that does not
+ * say X-Forwarded-Proto), then the plain one.
+ */
+function readCookie(req: FastifyRequest, name: string): string | undefined {
+  const prefixed = req.cookies[SECURE_PREFIX + name];
+  return overHttps(req) ? prefixed : (prefixed ?? req.cookies[name]);
+}
+
 export type Caller = { kind: 'admin'; username: string; session: Session; cookie: string } | { kind: 'token'; token: TokenCaller };
 
 export type Access = 'public' | 'admin' | 'admin-or-token';
@@ -38,7 +48,7 @@ export async function identify(postroom: Postroom, req: FastifyRequest): Promise
     if (!token) throw unauthorized('the bearer token is unknown or revoked');
     return { kind: 'token', token };
   }
-  const cookie = req.cookies[cookieNames(req).session];
+  const cookie = readCookie(req, SESSION_COOKIE);
   if (!cookie) return null;
   const session = await postroom.sessions.find(cookie);
   return session ? { kind: 'admin', username: session.username, session, cookie } : null;
@@ -48,7 +58,7 @@ export async function identify(postroom: Postroom, req: FastifyRequest): Promise
 export function checkCsrf(req: FastifyRequest, caller: Caller): void {
   if (caller.kind !== 'admin' || SAFE.has(req.method)) return;
   const header = req.headers[CSRF_HEADER];
-  const cookie = req.cookies[cookieNames(req).csrf];
+  const cookie = readCookie(req, CSRF_COOKIE);
   if (typeof header !== 'string' || !cookie || !sameSecret(header, cookie) || !sameSecret(header, caller.session.csrfToken)) {
     throw new HttpError(403, 'csrf', `missing or wrong CSRF token: send the "${CSRF_COOKIE}" cookie's value in the ${CSRF_HEADER} header`);
   }

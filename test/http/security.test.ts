@@ -470,6 +470,19 @@ describe('console sessions and cookies', () => {
     assert.equal((await viaProxy(`postroom_session=${value(session)}`)).status, 401, 'over HTTPS an unprefixed cookie (one a sibling host could set) is not read');
   });
 
+  it('POSTROOM_SECURE_COOKIES forces Secure __Host- cookies, which then work behind a proxy that does not say the protocol', async () => {
+    const forced = await startHttp(env.postroom, { secureCookies: true });
+    try {
+      const res = await fetch(`${forced.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+      const session = res.headers.getSetCookie().find((c) => c.startsWith('__Host-postroom_session='));
+      assert.match(session ?? '', /;\s*Secure/i, res.headers.getSetCookie().join(' | '));
+      const cookie = (session ?? '').split(';')[0] ?? '';
+      assert.equal((await fetch(`${forced.url}/api/v1/auth/session`, { headers: { cookie } })).status, 200);
+    } finally {
+      await forced.close();
+    }
+  });
+
   it('ends a session left idle longer than the idle timeout', async () => {
     const db = env.db;
     const short = await openTestPostroom(db, { sessions: { idleMs: 400, lifetimeMs: 3600_000 } });
