@@ -13,6 +13,11 @@ import { startSmtpSink } from '../helpers/smtp-sink.js';
 const PASSWORD = 'correct horse battery staple';
 const email = { to: ['alice@example.org'], subject: 'Order 7', text: 'Shipped.' };
 const MB = 1_000_000;
+/**
+ * A linear check answers 1 MB in tens of milliseconds; a backtracking one took 6 s for 120 KB and
+ * would take minutes for 1 MB. The bound is generous because the test machine may be shared.
+ */
+const BOUND_MS = 3000;
 
 /** Opens Postroom on a backend with an admin password, a postmaster and a server. */
 async function open(backend: (typeof BACKENDS)[number], http: Parameters<typeof startHttp>[1] = {}) {
@@ -61,8 +66,8 @@ describe('regular expressions on outside input answer in linear time', () => {
     const [h, r] = await Promise.all([health, handOver]);
     assert.equal(r.result.status, 400);
     assert.deepEqual(r.result.body.fields.map((f) => f.field), ['attachments.0.contentBase64']);
-    assert.ok(r.ms < 1000, `the refusal took ${Math.round(r.ms)} ms`);
-    assert.ok(h.ms < 1000, `/healthz waited ${Math.round(h.ms)} ms behind the hand-over`);
+    assert.ok(r.ms < BOUND_MS, `the refusal took ${Math.round(r.ms)} ms`);
+    assert.ok(h.ms < BOUND_MS, `/healthz waited ${Math.round(h.ms)} ms behind the hand-over`);
   });
 
   it('still accepts base64 broken into lines, with padding and a trailing line break', async () => {
@@ -91,19 +96,19 @@ describe('regular expressions on outside input answer in linear time', () => {
     ['idempotency key', () => ({ ...email, idempotencyKey: `${'!'.repeat(MB)} ` })],
   ];
   for (const [name, make] of handOverCases) {
-    it(`POST /emails answers 1 MB in the ${name} within a second`, async () => {
+    it(`POST /emails answers 1 MB in the ${name} within the bound`, async () => {
       const body = make('');
       const r = await timed(() => host.post('/api/v1/emails', body));
       assert.equal(r.result.status, 400, r.result.text.slice(0, 300));
-      assert.ok(r.ms < 1000, `${name}: ${Math.round(r.ms)} ms`);
+      assert.ok(r.ms < BOUND_MS, `${name}: ${Math.round(r.ms)} ms`);
     });
   }
 
-  it('POST /outlook/drafts answers 1 MB of bad base64 within a second', async () => {
+  it('POST /outlook/drafts answers 1 MB of bad base64 within the bound', async () => {
     const body = { ...email, attachments: [{ filename: 'a', contentBase64: `${'\r\n'.repeat(MB / 2)}!` }] };
     const r = await timed(() => host.post('/api/v1/outlook/drafts', body));
     assert.equal(r.result.status, 400, r.result.text.slice(0, 300));
-    assert.ok(r.ms < 1000, `${Math.round(r.ms)} ms`);
+    assert.ok(r.ms < BOUND_MS, `${Math.round(r.ms)} ms`);
   });
 
   const settingsCases: [string, unknown][] = [
@@ -118,22 +123,22 @@ describe('regular expressions on outside input answer in linear time', () => {
     ['clientSecretExpiresAt', `${'2'.repeat(MB)}`],
   ];
   for (const [key, value] of settingsCases) {
-    it(`PATCH /settings/email answers 1 MB in ${key} (${String(value).slice(0, 4)}…) within a second`, async () => {
+    it(`PATCH /settings/email answers 1 MB in ${key} (${String(value).slice(0, 4)}…) within the bound`, async () => {
       const r = await timed(() => env.admin.patch('/api/v1/settings/email', { [key]: value }));
       assert.equal(r.result.status, 400, r.result.text.slice(0, 300));
-      assert.ok(r.ms < 1000, `${key}: ${Math.round(r.ms)} ms`);
+      assert.ok(r.ms < BOUND_MS, `${key}: ${Math.round(r.ms)} ms`);
     });
   }
 
-  it('PUT /users answers 1 MB in the address or name within a second', async () => {
+  it('PUT /users answers 1 MB in the address or name within the bound', async () => {
     for (const body of [{ email: `${'a.'.repeat(MB / 2)}@x` }, { email: 'u@example.org', name: `${'a'.repeat(MB)}\n` }]) {
       const r = await timed(() => host.put('/api/v1/users/u1', body));
       assert.equal(r.result.status, 400, r.result.text.slice(0, 300));
-      assert.ok(r.ms < 1000, `${Math.round(r.ms)} ms`);
+      assert.ok(r.ms < BOUND_MS, `${Math.round(r.ms)} ms`);
     }
   });
 
-  it('answers a search, a user ID, a token name and a sign-in of 1 MB within a second', async () => {
+  it('answers a search, a user ID, a token name and a sign-in of 1 MB within the bound', async () => {
     const big = 'a'.repeat(MB);
     const cases: [string, () => Promise<{ status: number }>][] = [
       ['search', () => host.get(`/api/v1/emails?q=${big}`)],
@@ -145,7 +150,7 @@ describe('regular expressions on outside input answer in linear time', () => {
     for (const [name, call] of cases) {
       const r = await timed(call);
       assert.ok(r.result.status >= 400 && r.result.status < 500, `${name}: ${r.result.status}`);
-      assert.ok(r.ms < 1000, `${name}: ${Math.round(r.ms)} ms`);
+      assert.ok(r.ms < BOUND_MS, `${name}: ${Math.round(r.ms)} ms`);
     }
   });
 });
