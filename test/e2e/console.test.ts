@@ -119,6 +119,16 @@ describe('administration console (browser)', () => {
     assert.equal(await inPage(), false, 'not in the page after a reload');
   });
 
+  it('says before the save that a new SMTP port would clear the stored password', async () => {
+    const port = page.getByLabel('SMTP port', { exact: true });
+    const before = await port.inputValue();
+    await port.fill('2525');
+    await row('smtpPort').getByRole('note').filter({ hasText: 'Saving clears the stored SMTP password' }).waitFor();
+    await port.fill(before);
+    await row('smtpPort').getByRole('note').waitFor({ state: 'detached' });
+    assert.equal((await stored()).smtpPassword, SECRET, 'nothing was saved');
+  });
+
   it('the problems banner disappears once the configuration is complete', async () => {
     await page.getByLabel('Mail postmaster', { exact: true }).fill('postmaster@example.com');
     await row('postmaster').getByRole('button', { name: 'Save' }).click();
