@@ -6,7 +6,7 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher/index.js';
 import { Queue } from './queue/index.js';
 import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settings/index.js';
 import { UserDirectory } from './users/index.js';
-import { AdminAccounts, ApiTokens, Sessions } from './access/index.js';
+import { AdminAccounts, ApiTokens, Sessions, type SessionTimes } from './access/index.js';
 import { mailboxSlotsFor, type MailboxSlots } from './transports/index.js';
 
 export interface PostroomOptions {
@@ -18,6 +18,8 @@ export interface PostroomOptions {
   masterKey?: Buffer | string | undefined;
   logger?: Logger;
   dispatcher?: Omit<DispatcherOptions, 'store' | 'settings' | 'queue' | 'logger'>;
+  /** Console session idle timeout and lifetime (defaults: 30 minutes, 12 hours). */
+  sessions?: Partial<SessionTimes>;
 }
 
 export interface Postroom {
@@ -59,7 +61,7 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     dispatcher,
     users,
     admins: new AdminAccounts(store),
-    sessions: new Sessions(store),
+    sessions: new Sessions(store, options.sessions),
     tokens: new ApiTokens(store),
     graphSlots,
     logger,

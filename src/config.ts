@@ -1,4 +1,6 @@
-// Reads the environment once: where the data lives, which database, the master key source.
+// Reads the environment once: where the data lives, which database, the master key source,
+// and the security knobs (proxy trust, metrics access, hand-over limits, session timeouts).
+import net from 'node:net';
 import path from 'node:path';
 import { PostroomError } from './errors.js';
 
@@ -10,8 +12,19 @@ export interface RuntimeConfig {
   host: string;
   /** POSTROOM_SECURE_COOKIES=true when users reach Postroom over HTTPS (through a proxy). */
   secureCookies: boolean;
-  /** POSTROOM_TRUST_PROXY=true when a reverse proxy sets X-Forwarded-For. */
-  trustProxy: boolean;
+  /**
+   * POSTROOM_TRUST_PROXY: false (the default), a number of proxy hops in front (true = 1), or the
+   * addresses/subnets of the proxies; the client address is read from X-Forwarded-For that far.
+   */
+  trustProxy: TrustProxy;
+  /** POSTROOM_METRICS_ALLOW: addresses and subnets that may read /metrics without a token. */
+  metricsAllow: string[];
+  /** POSTROOM_METRICS_TOKEN: the bearer token Prometheus sends for /metrics. */
+  metricsToken: string | undefined;
+  /** POSTROOM_HANDOVER_PER_MINUTE, POSTROOM_HANDOVER_CONCURRENCY: per token; 0 = no limit. */
+  handOver: { perMinute: number; concurrent: number };
+  /** POSTROOM_SESSION_IDLE_MINUTES, POSTROOM_SESSION_HOURS. */
+  session: { idleMs: number; lifetimeMs: number };
   /** POSTROOM_LEASE_SECONDS: how long a claimed e-mail stays with a process that stopped answering. */
   leaseMs: number;
 }
@@ -19,6 +32,47 @@ export interface RuntimeConfig {
 export class ConfigError extends PostroomError {
   override name = 'ConfigError';
   readonly code = 'config';
+}
+
+export type TrustProxy = false | number | string[];
+
+/** An IPv4/IPv6 address, or one with a /prefix. */
+export function isAddressOrSubnet(text: string): boolean {
+  const [address = '', prefix, extra] = text.split('/');
+  const family = net.isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+function addressList(name: string, text: string | undefined): string[] {
+  const items = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((i) => !isAddressOrSubnet(i));
+  if (bad.length) throw new ConfigError(`${name} must be a comma-separated list of IP addresses or subnets (10.0.0.0/8), not "${bad.join(', ')}"`);
+  return items;
+}
+
+export function parseTrustProxy(text: string | undefined): TrustProxy {
+  const t = (text ?? '').trim();
+  if (t === '' || t === 'false') return false;
+  // One hop: the proxy in front appends the address it saw, the rightmost entry; anything to its
+  // left was written by the client and is not believed.
+  if (t === 'true') return 1;
+  if (/^\d+$/.test(t)) {
+    const hops = Number(t);
+    if (hops < 1 || hops > 10) throw new ConfigError(`POSTROOM_TRUST_PROXY hops must be 1 to 10, not ${t}`);
+    return hops;
+  }
+  return addressList('POSTROOM_TRUST_PROXY (true, a number of hops, or the proxies\' addresses)', t);
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number of at least ${min}, not "${raw}"`);
+  return n;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -40,6 +94,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     port,
     host: env.POSTROOM_HOST || '127.0.0.1',
     secureCookies: env.POSTROOM_SECURE_COOKIES === 'true',
-    trustProxy: env.POSTROOM_TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(env.POSTROOM_TRUST_PROXY),
+    metricsAllow: addressList('POSTROOM_METRICS_ALLOW', env.POSTROOM_METRICS_ALLOW),
+    metricsToken: env.POSTROOM_METRICS_TOKEN || undefined,
+    handOver: {
+      perMinute: wholeNumber(env, 'POSTROOM_HANDOVER_PER_MINUTE', 120_000, 0),
+      concurrent: wholeNumber(env, 'POSTROOM_HANDOVER_CONCURRENCY', 32, 0),
+    },
+    session: {
+      idleMs: wholeNumber(env, 'POSTROOM_SESSION_IDLE_MINUTES', 30, 1) * 60_000,
+      lifetimeMs: wholeNumber(env, 'POSTROOM_SESSION_HOURS', 12, 1) * 3600_000,
+    },
   };
 }

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   body_too_large: { status: 413, exit: 1, meaning: 'the request body is over the route\'s limit' },
   unsupported_media_type: { status: 415, exit: 1, meaning: 'the request body is not JSON' },
   too_many_attempts: { status: 429, exit: 1, meaning: 'too many failed sign-ins from this client; wait for Retry-After' },
+  rate_limited: { status: 429, exit: 1, meaning: "over the token's hand-over rate or concurrency limit; wait for Retry-After" },
   internal: { status: 500, exit: 1, meaning: 'an unexpected failure; the server log has the details' },
   master_key: { status: 500, exit: 1, meaning: 'the master key is missing, malformed or not the one the secrets were sealed with' },
   config: { status: 500, exit: 1, meaning: 'an environment variable has a value Postroom cannot use' },

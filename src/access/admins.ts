@@ -38,12 +38,18 @@ export class AdminAccounts {
   }
 
   /**
-   * At start: the environment's password wins; else an account with a password is ready;
+   * At start: the environment's password wins (set only when it differs, ending the sessions);
+   * else an account with a password is ready;
    * else a fresh one-time setup token is made (each start makes a new one, the old one dies).
    */
   async prepare(envPassword: string | undefined): Promise<AdminState> {
     if (envPassword) {
+      // Already the password: nothing to do (and a restart keeps everyone signed in).
+      const row = await this.store.db.selectFrom('admins').select('password_hash').where('username', '=', ADMIN).executeTakeFirst();
+      if (row?.password_hash && (await verifyPassword(envPassword, row.password_hash))) return { state: 'ready' };
       await this.setPassword(envPassword);
+      // A new password ends every session made with the old one, as `postroom admin password` does.
+      await this.store.db.deleteFrom('sessions').where('username', '=', ADMIN).execute();
       return { state: 'ready' };
     }
     if (await this.hasPassword()) return { state: 'ready' };

@@ -158,6 +158,7 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
       }
       const view = await withPostroom(config, (p) => p.settings.update(patch, actor()));
       console.log(`saved ${Object.keys(patch).join(', ')}`);
+      for (const c of view.cleared) console.log(`note: ${c.message}`);
       for (const p of view.problems) console.log(`problem: ${p.key}: ${p.message}`);
       return 0;
     }

@@ -7,9 +7,14 @@ import { buildHttpServer } from '../http/index.js';
 
 export async function serve(config: RuntimeConfig): Promise<number> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const postroom = await openPostroom({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, dispatcher: { leaseMs: config.leaseMs } });
+  const postroom = await openPostroom({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, dispatcher: { leaseMs: config.leaseMs }, sessions: config.session });
   const admin = await postroom.admins.prepare(process.env.POSTROOM_ADMIN_PASSWORD || undefined);
-  const app = await buildHttpServer(postroom, { secureCookies: config.secureCookies, trustProxy: config.trustProxy });
+  const app = await buildHttpServer(postroom, {
+    secureCookies: config.secureCookies,
+    trustProxy: config.trustProxy,
+    metrics: { token: config.metricsToken, allow: config.metricsAllow },
+    handOver: config.handOver,
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -25,9 +30,15 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     view.settings.enabled ? 'Postroom serving' : 'Postroom serving; sending is disabled (settings set enabled=true)',
   );
   if (admin.state === 'setup') {
-    // The one moment a secret is logged on purpose: it is the only way in, it works once, and
-    // it dies at the next start or in 24 hours.
-    logger.warn(`no administrator password yet: open ${base}/setup#token=${admin.setupToken} to choose one (or run: postroom admin password)`);
+    // The link is a credential: it goes to the person at the terminal (stderr), never into the
+    // JSON log, which ships to log collectors. It works once and dies at the next start or in 24 hours.
+    logger.warn('no administrator password yet: the one-time setup link was printed on standard error (or run: postroom admin password)');
+    process.stderr.write(
+      `\nPostroom has no administrator password yet.\n` +
+        `Open this link in your browser to choose one (it works once, for 24 hours or until the next start):\n\n` +
+        `    ${base}/setup#token=${admin.setupToken}\n\n` +
+        `Or set it from a terminal: postroom admin password\n\n`,
+    );
   }
   await postroom.dispatcher.start();
   await new Promise<void>((resolve) => {

@@ -9,8 +9,10 @@ import type { Database } from './schema.js';
 import { initial } from './migrations/001_initial.js';
 import { instances } from './migrations/002_instances.js';
 import { access } from './migrations/003_access.js';
+import { security } from './migrations/004_security.js';
 import { recipients } from './migrations/005_recipients.js';
 import { graphSlots } from './migrations/007_graph_slots.js';
+import { makePrivate, preparePrivateDir } from './private-dir.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -45,10 +47,15 @@ export async function openStore(options: OpenOptions): Promise<Store> {
 }
 
 function openSqlite(dataDir: string): Store {
-  fs.mkdirSync(dataDir, { recursive: true });
+  preparePrivateDir(dataDir);
   const file = path.join(dataDir, 'postroom.sqlite');
+  // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  makePrivate(file);
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
+  // Files left by an older version (or another umask) are tightened too.
+  for (const extra of ['-wal', '-shm']) makePrivate(file + extra);
   // NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commit.
   database.pragma('synchronous = NORMAL');
   // The CLI and `serve` share the file: wait for the other's write instead of failing.
@@ -113,6 +120,7 @@ class StaticProvider implements MigrationProvider {
       '001_initial': initial(this.dialect),
       '002_instances': instances(this.dialect),
       '003_access': access(this.dialect),
+      '004_security': security(this.dialect),
       '005_recipients': recipients(),
       '007_graph_slots': graphSlots(this.dialect),
     };

@@ -121,6 +121,8 @@ export interface SessionTable {
   csrf_token: string;
   created_at: number;
   expires_at: number;
+  /** Last request made with it, for the idle timeout; null until the first one after sign-in. */
+  last_seen_at: number | null;
 }
 
 export interface ApiTokenTable {
@@ -145,6 +147,15 @@ export interface UserTable {
   email_software: EmailSoftware;
   created_at: number;
   updated_at: number;
+  /** The source that created the user (token:…, admin:…); null for users made before owners were kept. */
+  owner: string | null;
+}
+
+export interface LoginAttemptTable {
+  /** "ip:<address>" or "user:<name>". */
+  key: string;
+  attempts: number;
+  window_started_at: number;
 }
 
 export interface GraphSlotTable {
@@ -159,6 +170,7 @@ export interface Database {
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
   users: UserTable;
+  login_attempts: LoginAttemptTable;
   instances: InstanceTable;
   settings: SettingsTable;
   settings_audit: SettingsAuditTable;

@@ -6,6 +6,7 @@ import type { Postroom } from '../app.js';
 import { authorize, type Access, type Caller } from './caller.js';
 import { fromZod } from './errors.js';
 import { errorReply, namedReplies } from './replies.js';
+import { HandOverLimits } from './limits.js';
 
 type Schema = z.ZodType | undefined;
 
@@ -30,6 +31,8 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema> 
   params?: P;
   /** Bytes; the default is 1 MiB. */
   bodyLimit?: number;
+  /** A hand-over: counted against the caller's rate and concurrency limits. */
+  handOver?: boolean;
   responses: Responses;
   handle(input: { body: Infer<B>; query: Infer<Q>; params: Infer<P>; caller: Caller | null; req: FastifyRequest; reply: FastifyReply }): Promise<unknown>;
 }
@@ -48,12 +51,16 @@ interface Documented {
 
 export const API_PREFIX = '/api/v1';
 
+/** Who called, found before the body is read (see route()). */
+const callers = new WeakMap<FastifyRequest, Caller | null>();
+
 export class Api {
   private readonly documented: Documented[] = [];
 
   constructor(
     private readonly app: FastifyInstance,
     readonly postroom: Postroom,
+    private readonly limits: HandOverLimits = new HandOverLimits(),
   ) {}
 
   route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(def: RouteDef<B, Q, P>): void {
@@ -68,8 +75,18 @@ export class Api {
       method: def.method,
       url: API_PREFIX + def.path,
       bodyLimit: def.bodyLimit ?? 1024 * 1024,
-      handler: async (req, reply) => {
+      // onRequest runs before Fastify reads the body: a caller without credentials, or over its
+      // limits, is answered at once instead of after tens of megabytes have been buffered.
+      onRequest: async (req, reply) => {
         const caller = await authorize(this.postroom, req, def.access);
+        callers.set(req, caller);
+        if (def.handOver && caller?.kind === 'token') {
+          const release = this.limits.acquire(`token:${caller.token.id}`);
+          reply.raw.once('close', release);
+        }
+      },
+      handler: async (req, reply) => {
+        const caller = callers.get(req) ?? null;
         const params = parse(def.params as P, req.params, '(path)');
         const query = parse(def.query as Q, req.query, '(query)');
         const body = parse(def.body as B, req.body, '(body)');

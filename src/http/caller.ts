@@ -10,6 +10,29 @@ import { forbidden, HttpError, unauthorized } from './errors.js';
 export const SESSION_COOKIE = 'postroom_session';
 export const CSRF_COOKIE = 'csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Over HTTPS the cookies are Secure and carry this prefix: the browser then refuses one set by a sibling host or over HTTP. */
+export const SECURE_PREFIX = '__Host-';
+
+/** The request reached Postroom over HTTPS: directly, or through a trusted proxy (X-Forwarded-Proto). */
+export const overHttps = (req: FastifyRequest) => req.protocol === 'https';
+
+/** The cookie names for this request: prefixed over HTTPS, where only the prefixed ones are read. */
+export function cookieNames(req: FastifyRequest, forceSecure = false): { session: string; csrf: string; secure: boolean } {
+  const secure = forceSecure || overHttps(req);
+  return secure
+    ? { session: SECURE_PREFIX + SESSION_COOKIE, csrf: SECURE_PREFIX + CSRF_COOKIE, secure }
+    : { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure };
+}
+
+/**
+ * A cookie's value: over HTTPS only the prefixed one (a sibling host or a plain-HTTP page cannot
+ * set it); over HTTP the prefixed one first (POSTROOM_SECURE_COOKIES behind a proxy that does not
+ * say X-Forwarded-Proto), then the plain one.
+ */
+function readCookie(req: FastifyRequest, name: string): string | undefined {
+  const prefixed = req.cookies[SECURE_PREFIX + name];
+  return overHttps(req) ? prefixed : (prefixed ?? req.cookies[name]);
+}
 
 export type Caller = { kind: 'admin'; username: string; session: Session; cookie: string } | { kind: 'token'; token: TokenCaller };
 
@@ -25,7 +48,7 @@ export async function identify(postroom: Postroom, req: FastifyRequest): Promise
     if (!token) throw unauthorized('the bearer token is unknown or revoked');
     return { kind: 'token', token };
   }
-  const cookie = req.cookies[SESSION_COOKIE];
+  const cookie = readCookie(req, SESSION_COOKIE);
   if (!cookie) return null;
   const session = await postroom.sessions.find(cookie);
   return session ? { kind: 'admin', username: session.username, session, cookie } : null;
@@ -35,7 +58,7 @@ export async function identify(postroom: Postroom, req: FastifyRequest): Promise
 export function checkCsrf(req: FastifyRequest, caller: Caller): void {
   if (caller.kind !== 'admin' || SAFE.has(req.method)) return;
   const header = req.headers[CSRF_HEADER];
-  const cookie = req.cookies[CSRF_COOKIE];
+  const cookie = readCookie(req, CSRF_COOKIE);
   if (typeof header !== 'string' || !cookie || !sameSecret(header, cookie) || !sameSecret(header, caller.session.csrfToken)) {
     throw new HttpError('csrf', `missing or wrong CSRF token: send the "${CSRF_COOKIE}" cookie's value in the ${CSRF_HEADER} header`);
   }

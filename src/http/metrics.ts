@@ -1,7 +1,9 @@
 // Prometheus metrics: e-mails by status and the age of the oldest due one (read from the
 // database at scrape time, so every instance reports the shared queue), plus this process's
 // campaigns and deliveries.
+import net from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sameSecret } from '../access/index.js';
 import type { Postroom } from '../app.js';
 import { certificateDaysLeft, secretDaysLeft } from '../settings/index.js';
 
@@ -79,4 +81,38 @@ export function createMetrics(postroom: Postroom): Registry {
     attempt: (a) => deliveries.inc({ route: a.route, outcome: a.outcome, reply_class: a.replyCode ? `${String(a.replyCode)[0]}xx` : 'none' }),
   });
   return registry;
+}
+
+export interface MetricsAccessOptions {
+  /** POSTROOM_METRICS_TOKEN: what Prometheus sends as `Authorization: Bearer …`. */
+  token?: string | undefined;
+  /** POSTROOM_METRICS_ALLOW: client addresses and subnets that need no token. */
+  allow?: string[];
+}
+
+/** Who may scrape /metrics without an administrator session: the metrics token or an allowed address. */
+export class MetricsAccess {
+  private readonly allowed = new net.BlockList();
+  private readonly token: string | undefined;
+
+  constructor(options: MetricsAccessOptions = {}) {
+    this.token = options.token || undefined;
+    for (const entry of options.allow ?? []) {
+      const [address = '', prefix] = entry.split('/');
+      const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) this.allowed.addAddress(address, type);
+      else this.allowed.addSubnet(address, Number(prefix), type);
+    }
+  }
+
+  /** The bearer token is the metrics token, or the client address is on the list. */
+  permits(clientAddress: string, authorization: string | undefined): boolean {
+    const bearer = /^Bearer +(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (this.token && bearer && sameSecret(bearer, this.token)) return true;
+    // An IPv4 client on a dual-stack socket appears as ::ffff:a.b.c.d.
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(clientAddress)?.[1];
+    const address = mapped ?? clientAddress;
+    const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+    return net.isIP(address) !== 0 && this.allowed.check(address, type);
+  }
 }

@@ -39,6 +39,10 @@ export const settingsViewReply = named('SettingsView', z
     warnings: z.array(problemReply).describe('need attention soon; sending goes on'),
     route: z.enum(['smtp', 'oauth', 'graph']).describe('the sending route the settings choose'),
     routes: z.array(routeKindReply).describe('every route in use: the sending one, and drafts once an Outlook (New) mailbox is named'),
+    cleared: z
+      .array(z.object({ key: z.string(), because: z.array(z.string()), message: z.string() }))
+      .optional()
+      .describe('after a save: the secrets it cleared because where they go changed'),
   }));
 
 export const emailStatusReply = named('EmailStatus', z.enum(STATUSES as [string, ...string[]]));

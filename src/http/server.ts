@@ -7,7 +7,8 @@ import { LoginThrottle, type ThrottleOptions } from '../access/index.js';
 import type { MicrosoftEndpoints, RouteOptions } from '../transports/index.js';
 import { Api } from './api.js';
 import { errorHandler } from './errors.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, MetricsAccess, type MetricsAccessOptions } from './metrics.js';
+import { HandOverLimits, type HandOverLimitOptions } from './limits.js';
 import { authRoutes } from './routes/auth.js';
 import { draftRoutes, emailRoutes } from './routes/emails.js';
 import { OutlookDrafts } from '../outlook/index.js';
@@ -20,10 +21,17 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 
 export interface HttpOptions {
-  /** Mark cookies Secure: set when Postroom is reached over HTTPS (behind a proxy). */
+  /** Always mark cookies Secure; without it they are Secure when the request came over HTTPS. */
   secureCookies?: boolean;
-  /** Trust X-Forwarded-For from a proxy in front (for the per-client login limit). */
-  trustProxy?: boolean;
+  /**
+   * Proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed: a number of hops
+   * (true = exactly one), or their addresses and subnets. Default: none.
+   */
+  trustProxy?: boolean | number | string[];
+  /** Who may read /metrics besides an administrator: a bearer token, client addresses/subnets. */
+  metrics?: MetricsAccessOptions;
+  /** Per-token hand-over limits (rate and concurrency). */
+  handOver?: HandOverLimitOptions;
   throttle?: ThrottleOptions;
   /** Options for routes made by test-connection and test-email (extra CA). */
   route?: RouteOptions;
@@ -33,11 +41,24 @@ export interface HttpOptions {
   wakeOnHandOver?: boolean;
 }
 
+/**
+ * Fastify's own number form trusts no hop at all (it cannot check the peer), so hops are a
+ * function: the socket's peer and the next hops-1 X-Forwarded-For entries (from the right) are
+ * proxies, and the entry after them is the client. Entries further left were written by the
+ * client and are never believed.
+ */
+function proxyTrust(trust: HttpOptions['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === undefined || trust === false) return false;
+  if (Array.isArray(trust)) return trust;
+  const hops = trust === true ? 1 : trust;
+  return (_address, hop) => hop < hops;
+}
+
 export async function buildHttpServer(postroom: Postroom, options: HttpOptions = {}): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: postroom.logger.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new Fastify.LogController({ disableRequestLogging: true }),
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: proxyTrust(options.trustProxy),
     bodyLimit: 1024 * 1024,
   });
   await app.register(cookie);
@@ -49,9 +70,9 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
     return payload;
   });
 
-  const api = new Api(app, postroom);
+  const api = new Api(app, postroom, new HandOverLimits(options.handOver));
   const onHandOver = options.wakeOnHandOver ? () => postroom.dispatcher.wake() : () => postroom.dispatcher.handedOver();
-  authRoutes(api, new LoginThrottle(options.throttle), options.secureCookies ?? false);
+  authRoutes(api, new LoginThrottle(postroom.store, options.throttle), options.secureCookies ?? false);
   settingsRoutes(api, { ...options.route, graphSlots: postroom.graphSlots }, options.endpoints);
   const drafts = new OutlookDrafts(postroom.settings, postroom.users, options.endpoints, options.route?.ca, postroom.graphSlots);
   emailRoutes(api, onHandOver, drafts);
@@ -59,7 +80,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   sendingRoutes(api, onHandOver);
   userRoutes(api);
   tokenRoutes(api);
-  healthRoutes(app, postroom, api, createMetrics(postroom));
+  healthRoutes(app, postroom, api, createMetrics(postroom), new MetricsAccess(options.metrics));
   pageRoutes(app);
   consoleRoutes(app);
   return app;

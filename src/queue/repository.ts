@@ -80,8 +80,9 @@ export class EmailRepository {
     return id;
   }
 
-  async findByIdempotencyKey(key: string): Promise<EmailRow | undefined> {
-    return this.db.selectFrom('emails').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  /** Keys are the caller's own: another source's e-mail with the same key is never returned. */
+  async findByIdempotencyKey(source: string, key: string): Promise<EmailRow | undefined> {
+    return this.db.selectFrom('emails').selectAll().where('source', '=', source).where('idempotency_key', '=', key).executeTakeFirst();
   }
 
   async get(id: number): Promise<EmailRow | undefined> {

@@ -135,7 +135,7 @@ export class Queue {
   /** For callers that already validated the input against emailInputSchema (the HTTP API). */
   async handOverValid(email: ValidEmailInput, source: string): Promise<HandOverResult> {
     if (email.idempotencyKey) {
-      const existing = await this.repo.findByIdempotencyKey(email.idempotencyKey);
+      const existing = await this.repo.findByIdempotencyKey(source, email.idempotencyKey);
       if (existing) return { id: existing.id, status: existing.status, messageId: existing.message_id, duplicate: true };
     }
     const postmaster = await this.settings.value('postmaster');
@@ -191,7 +191,7 @@ export class Queue {
     } catch (err) {
       // Two hand-overs with one key at the same moment: the unique index lets one through.
       if (email.idempotencyKey) {
-        const existing = await this.repo.findByIdempotencyKey(email.idempotencyKey);
+        const existing = await this.repo.findByIdempotencyKey(source, email.idempotencyKey);
         if (existing) return { id: existing.id, status: existing.status, messageId: existing.message_id, duplicate: true };
       }
       throw err;

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './clouds.js';
 import { certificateProblem } from './certificate.js';
+import { secretBoundTo } from './bindings.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -300,6 +301,8 @@ export interface FieldInfo {
   routes: RouteKind[];
   choices?: readonly string[];
   readOnly?: boolean;
+  /** The secret that saving a new value here clears (it was stored for the old value). */
+  clearsSecret?: SettingKey;
 }
 
 /** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
@@ -307,6 +310,17 @@ export function fieldCatalogue(): FieldInfo[] {
   const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
   return SETTING_KEYS.map((key) => {
     const f: FieldSpec<unknown> = FIELDS[key];
-    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every, ...(f.choices ? { choices: f.choices } : {}), ...(f.readOnly ? { readOnly: true } : {}) };
+    const clears = secretBoundTo(key);
+    return {
+      key,
+      label: f.label,
+      help: f.help,
+      kind: f.kind,
+      default: f.default,
+      routes: f.routes ?? every,
+      ...(f.choices ? { choices: f.choices } : {}),
+      ...(f.readOnly ? { readOnly: true } : {}),
+      ...(clears ? { clearsSecret: clears } : {}),
+    };
   });
 }

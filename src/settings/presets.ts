@@ -1,5 +1,5 @@
 // The values of the three setup guides, applied as one audited change. Presets never touch
-// secrets or addresses: those are the administrator's own.
+// addresses (the administrator's own); a secret bound to a setting they move is cleared (bindings.ts).
 import type { EmailSettings } from './fields.js';
 
 export interface Preset {

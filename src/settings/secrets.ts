@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PostroomError } from '../errors.js';
+import { preparePrivateDir } from '../db/index.js';
 
 export class MasterKeyError extends PostroomError {
   override name = 'MasterKeyError';
@@ -73,7 +74,7 @@ export function loadMasterKey(env: NodeJS.ProcessEnv, dataDir: string): { key: B
   const fromEnv = env.POSTROOM_MASTER_KEY;
   if (fromEnv !== undefined && fromEnv !== '') return { key: parseMasterKey(fromEnv), source: 'POSTROOM_MASTER_KEY' };
   const file = path.join(dataDir, MASTER_KEY_FILE);
-  fs.mkdirSync(dataDir, { recursive: true });
+  preparePrivateDir(dataDir);
   try {
     fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   } catch (err) {

@@ -17,6 +17,7 @@ import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { Sealer } from './secrets.js';
 import { readClientCertificate } from './certificate.js';
 import { PostroomError } from '../errors.js';
+import { SECRET_BINDINGS, clearedMessage, type BoundSecret, type ClearedSecret } from './bindings.js';
 
 export interface FieldError {
   key: string;
@@ -127,9 +128,11 @@ export class SettingsService {
 
   /**
    * Validates every key of the patch first; if any is refused, nothing is stored. A secret
-   * set to "" or null is cleared. Values equal to the stored one are not re-audited.
+   * set to "" or null is cleared. Values equal to the stored one are not re-audited. A change
+   * of where a secret goes (SECRET_BINDINGS) clears the stored secret unless the same patch
+   * gives a new one; `cleared` says which, and the audit log records it.
    */
-  async update(patch: Record<string, unknown>, actor: string): Promise<SettingsView> {
+  async update(patch: Record<string, unknown>, actor: string): Promise<SettingsView & { cleared: ClearedSecret[] }> {
     const parsed = parsePatch(patch);
     // The certificate's expiry is read from it, never typed: it drives the same warnings as the secret's.
     const certificate = parsed.get('clientCertificate');
@@ -146,9 +149,21 @@ export class SettingsService {
       }
     }
     const now = Date.now();
+    const cleared: ClearedSecret[] = [];
     await writeTransaction(this.store, async (trx) => {
       const current = await trx.selectFrom('settings').select(['key', 'value']).execute();
       const stored = new Map(current.map((r) => [r.key, r.value]));
+      for (const [secret, boundTo] of Object.entries(SECRET_BINDINGS) as [BoundSecret, readonly SettingKey[]][]) {
+        if (parsed.has(secret) || !stored.has(secret)) continue;
+        const because = boundTo.filter((k) => parsed.has(k) && JSON.stringify(parsed.get(k)) !== (stored.get(k) ?? JSON.stringify(FIELDS[k].default)));
+        if (!because.length) continue;
+        await trx.deleteFrom('settings').where('key', '=', secret).execute();
+        await trx
+          .insertInto('settings_audit')
+          .values({ at: now, actor: `${actor} (cleared: ${because.join(', ')} changed)`, key: secret, old_value: null, new_value: null, secret: 1 })
+          .execute();
+        cleared.push({ key: secret, because, message: clearedMessage(secret, because) });
+      }
       for (const [key, value] of parsed) {
         const secret = isSecretKey(key);
         const before = stored.get(key);
@@ -180,10 +195,10 @@ export class SettingsService {
           .execute();
       }
     });
-    return this.view();
+    return { ...(await this.view()), cleared };
   }
 
-  async applyPreset(name: string, actor: string): Promise<SettingsView> {
+  async applyPreset(name: string, actor: string): Promise<SettingsView & { cleared: ClearedSecret[] }> {
     const preset = PRESETS[name];
     if (!preset) {
       throw new SettingsValidationError([{ key: 'preset', message: `unknown preset "${name}" (known: ${PRESET_NAMES.join(', ')})` }]);

@@ -4,13 +4,18 @@
 import net from 'node:net';
 import tls from 'node:tls';
 
-const MAX_REPLY_CHARS = 1024 * 1024;
 
 export interface SmtpReply {
   code: number;
   text: string;
   lines: string[];
 }
+
+/**
+ * A hostile or broken server must not fill our memory: RFC 5321 (4.5.3.1.5) allows 512 octets
+ * per reply line; real EHLO replies run to a few dozen lines. Past these, the test stops.
+ */
+export const REPLY_LIMITS = { lineChars: 4096, lines: 200, replyChars: 64 * 1024, pendingReplies: 16 } as const;
 
 export class SmtpDialogue {
   private buffer = '';
@@ -58,18 +63,17 @@ export class SmtpDialogue {
     socket.on('close', () => this.fail(new Error('the server closed the connection')));
   }
 
+
   private onData(chunk: string): void {
+    if (this.failure) return;
     this.buffer += chunk;
-    // A hostile or broken server must not fill memory: no real reply comes near this.
-    if (this.buffer.length + this.replyChars > MAX_REPLY_CHARS) {
-      this.fail(new Error(`the server's reply is longer than ${MAX_REPLY_CHARS} characters`));
-      this.socket.destroy();
-      return;
-    }
     let i: number;
     while ((i = this.buffer.indexOf('\n')) >= 0) {
       const line = this.buffer.slice(0, i).replace(/\r$/, '');
       this.buffer = this.buffer.slice(i + 1);
+      if (line.length > REPLY_LIMITS.lineChars || this.lines.length >= REPLY_LIMITS.lines || this.replyChars > REPLY_LIMITS.replyChars) {
+        return this.overflow(`a reply of more than ${REPLY_LIMITS.lines} lines or ${REPLY_LIMITS.replyChars} characters`);
+      }
       this.lines.push(line);
       this.replyChars += line.length;
       // "250-…" continues a reply, "250 …" ends it.
@@ -77,12 +81,22 @@ export class SmtpDialogue {
         const reply = { code: Number(line.slice(0, 3)), text: this.lines.join('\n'), lines: this.lines };
         this.lines = [];
         this.replyChars = 0;
+        if (!this.waiting && this.pending.length >= REPLY_LIMITS.pendingReplies) return this.overflow('replies nobody asked for');
         if (this.waiting) {
           this.waiting.resolve(reply);
           this.waiting = null;
         } else this.pending.push(reply);
       }
     }
+    if (this.buffer.length > REPLY_LIMITS.lineChars) this.overflow(`a reply line of more than ${REPLY_LIMITS.lineChars} characters`);
+  }
+
+  /** The server sent more than any SMTP server needs to: stop reading and hang up. */
+  private overflow(what: string): void {
+    this.buffer = '';
+    this.lines = [];
+    this.fail(new Error(`the server sent ${what}; the test stopped reading`));
+    this.socket.destroy();
   }
 
   private fail(e: Error): void {

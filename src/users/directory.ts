@@ -24,6 +24,18 @@ export interface User {
   updatedAt: string;
 }
 
+/** Who writes a user: the source recorded as its owner, and whether it is an administrator. */
+export interface UserWriter {
+  source: string;
+  admin: boolean;
+}
+
+/** A token writing a user another source created. */
+export class UserOwnershipError extends PostroomError {
+  override name = 'UserOwnershipError';
+  readonly code = 'forbidden';
+}
+
 /** A user whose address is the postmaster's: the postmaster must stay a mailbox of its own. */
 export class PostmasterConflictError extends PostroomError {
   override name = 'PostmasterConflictError';
@@ -39,7 +51,11 @@ export class UserDirectory {
     private readonly postmaster: () => Promise<string>,
   ) {}
 
-  async upsert(id: string, input: unknown): Promise<{ user: User; created: boolean }> {
+  /**
+   * `by` is who asks: a token may create users and change only the ones it created (a user made
+   * before owners were kept goes to the first token that writes it); an administrator, any.
+   */
+  async upsert(id: string, input: unknown, by: UserWriter = { source: 'admin', admin: true }): Promise<{ user: User; created: boolean }> {
     const v = userInputSchema.parse(input);
     const pm = await this.postmaster();
     if (pm && pm.toLowerCase() === v.email.toLowerCase()) {
@@ -48,10 +64,15 @@ export class UserDirectory {
       );
     }
     const now = Date.now();
-    const existing = await this.store.db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+    const existing = await this.store.db.selectFrom('users').select(['id', 'owner']).where('id', '=', id).executeTakeFirst();
+    if (existing && !by.admin && existing.owner !== null && existing.owner !== by.source) {
+      throw new UserOwnershipError(`user "${id}" was created by another application: this token may change only the users it created`);
+    }
     const values = { email: v.email, email_key: v.email.toLowerCase(), name: v.name, email_software: v.emailSoftware, updated_at: now };
-    if (existing) await this.store.db.updateTable('users').set(values).where('id', '=', id).execute();
-    else await this.store.db.insertInto('users').values({ id, ...values, created_at: now }).execute();
+    if (existing) {
+      const claim = existing.owner === null && !by.admin ? { owner: by.source } : {};
+      await this.store.db.updateTable('users').set({ ...values, ...claim }).where('id', '=', id).execute();
+    } else await this.store.db.insertInto('users').values({ id, ...values, created_at: now, owner: by.source }).execute();
     return { user: (await this.get(id)) as User, created: !existing };
   }
 

@@ -1,2 +1,2 @@
 // The user directory and the postmaster rule.
-export { UserDirectory, PostmasterConflictError, userInputSchema, userIdSchema, type User } from './directory.js';
+export { UserDirectory, PostmasterConflictError, UserOwnershipError, type UserWriter, userInputSchema, userIdSchema, type User } from './directory.js';

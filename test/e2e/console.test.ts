@@ -54,6 +54,8 @@ const WORDS = {
     notUsedByGraph: /Not used by the Microsoft Graph route/,
     apply: 'Apply',
     hostChange: /SMTP host\s+localhost\s+smtp\.gmail\.com/,
+    clearsPassword: 'Saving clears the stored SMTP password',
+    presetClears: /The stored SMTP password is cleared/,
     presetApplied: /Preset applied/,
     expired: 'Your session has expired',
     pending: /Pending/,
@@ -100,6 +102,8 @@ const WORDS = {
     notUsedByGraph: /Non utilisé par le mode d’envoi Microsoft Graph/,
     apply: 'Appliquer',
     hostChange: /Hôte SMTP\s+localhost\s+smtp\.gmail\.com/,
+    clearsPassword: 'Enregistrer efface le Mot de passe SMTP conservé',
+    presetClears: /Le Mot de passe SMTP conservé est effacé/,
     presetApplied: /Préréglage appliqué/,
     expired: 'Votre session a expiré',
     pending: /En attente/,
@@ -281,6 +285,16 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
       assert.equal(await inPage(), false, 'not in the page after a reload');
     });
 
+    it('says before the save that a new SMTP port would clear the stored password', async () => {
+      const port = page.getByLabel(W.smtpPort, { exact: true });
+      const before = await port.inputValue();
+      await port.fill('2525');
+      await row('smtpPort').getByRole('note').filter({ hasText: W.clearsPassword }).waitFor();
+      await port.fill(before);
+      await row('smtpPort').getByRole('note').waitFor({ state: 'detached' });
+      assert.equal((await stored()).smtpPassword, SECRET, 'nothing was saved');
+    });
+
     it('the problems banner disappears once the configuration is complete', async () => {
       await page.getByLabel(W.postmaster, { exact: true }).fill('postmaster@example.com');
       await row('postmaster').getByRole('button', { name: W.save }).click();
@@ -326,13 +340,14 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
       const dialog = page.getByRole('dialog');
       await dialog.waitFor();
       assert.match(await dialog.innerText(), W.hostChange);
+      assert.match(await dialog.innerText(), W.presetClears, 'said before applying');
       await check('the preset confirmation');
       await dialog.getByRole('button', { name: W.apply }).click();
       await page.getByText(W.presetApplied).waitFor();
       const s = await stored();
       assert.equal(s.smtpHost, 'smtp.gmail.com');
       assert.equal(s.maxMessagesPerMinute, 60);
-      assert.equal(s.smtpPassword, SECRET, 'a preset never touches secrets');
+      assert.equal(s.smtpPassword, '', 'the password was saved for localhost: a preset that moves the host clears it');
       assert.equal(await page.getByLabel(W.smtpHost, { exact: true }).inputValue(), 'smtp.gmail.com');
       const audit = await postroom.settings.audit(50);
       assert.ok(audit.some((a) => a.key === 'smtpHost' && a.newValue === 'smtp.gmail.com' && a.actor.startsWith('admin:admin')), 'the preset is in the audit log');

@@ -271,7 +271,7 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
         }
       });
 
-      it('applies the Google Workspace preset as one audited change that keeps secrets and addresses', async () => {
+      it('applies the Google Workspace preset as one audited change that keeps addresses and clears the password saved for the old host', async () => {
         await p.settings.update(
           {
             smtpHost: 'relay.corp.example',
@@ -294,15 +294,19 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
         );
         assert.equal(s.smtpUser, 'sender@corp.example');
         assert.equal(s.postmaster, 'pm@corp.example');
-        assert.equal((await p.settings.load()).smtpPassword, SMTP_PASSWORD);
+        assert.equal((await p.settings.load()).smtpPassword, '', 'the password was for relay.corp.example: never sent to Google');
+        assert.deepEqual(view.cleared.map((c) => [c.key, c.because]), [['smtpPassword', ['smtpHost', 'smtpPort']]]);
 
         const audit = await p.settings.audit();
         const presetRows = audit.slice(0, audit.length - auditedBefore);
         assert.deepEqual(
           presetRows.map((a) => a.key).sort(),
-          ['maxMessagesPerMinute', 'smtpHost', 'smtpMaxConnections', 'smtpPort', 'startTls', 'useOAuth'],
+          ['maxMessagesPerMinute', 'smtpHost', 'smtpMaxConnections', 'smtpPassword', 'smtpPort', 'startTls', 'useOAuth'],
         );
-        for (const row of presetRows) assert.equal(row.actor, 'alice (preset google-workspace)');
+        for (const row of presetRows) {
+          const expected = row.key === 'smtpPassword' ? 'alice (preset google-workspace) (cleared: smtpHost, smtpPort changed)' : 'alice (preset google-workspace)';
+          assert.equal(row.actor, expected);
+        }
         assert.equal(new Set(presetRows.map((a) => a.at)).size, 1, 'one change, one moment');
       });
 

@@ -492,7 +492,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Apply a preset (never touches secrets or addresses) */
+        /** Apply a preset (never touches addresses; a secret saved for another server is cleared) */
         post: {
             parameters: {
                 query?: never;
@@ -951,6 +951,15 @@ export interface paths {
                 };
                 /** @description body over the size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description over the token's hand-over limit (Retry-After says when to try again) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1479,6 +1488,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description over the token's hand-over limit */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Microsoft Graph refused */
                 502: {
                     headers: {
@@ -1767,7 +1785,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description a missing CSRF token or foreign Origin */
+                /** @description a user another token created */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2102,6 +2120,12 @@ export interface components {
             route: "smtp" | "oauth" | "graph";
             /** @description every route in use: the sending one, and drafts once an Outlook (New) mailbox is named */
             routes: components["schemas"]["RouteKind"][];
+            /** @description after a save: the secrets it cleared because where they go changed */
+            cleared?: {
+                key: string;
+                because: string[];
+                message: string;
+            }[];
         };
         /** @enum {string} */
         EmailStatus: "pending" | "sending" | "sent" | "error" | "failed" | "held" | "cancelled";
@@ -2207,7 +2231,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "internal" | "master_key" | "config" | "upstream";
+            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream";
             message: string;
             fields?: {
                 field: string;
@@ -2254,6 +2278,8 @@ export interface components {
             choices?: string[];
             /** @description derived by Postroom (a certificate expiry): shown, not saved */
             readOnly?: boolean;
+            /** @description the secret that saving a new value here clears (it was stored for the old value) */
+            clearsSecret?: string;
         };
         Preset: {
             name: string;

@@ -31,9 +31,11 @@ export function onSessionExpired(handler: (() => Promise<void>) | null): void {
   reauthenticate = handler;
 }
 
+/** Over HTTPS the server names it __Host-csrf (a name only this host can set), else csrf. */
 function csrfToken(): string {
-  const match = document.cookie.split('; ').find((c) => c.startsWith('csrf='));
-  return match ? decodeURIComponent(match.slice(5)) : '';
+  const cookies = document.cookie.split('; ');
+  const match = cookies.find((c) => c.startsWith('__Host-csrf=')) ?? cookies.find((c) => c.startsWith('csrf='));
+  return match ? decodeURIComponent(match.slice(match.indexOf('=') + 1)) : '';
 }
 
 interface ErrorBody {

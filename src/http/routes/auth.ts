@@ -1,10 +1,10 @@
 // Signing in and out of the console, the one-time first setup, and the current session.
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ADMIN, SESSION_LIFETIME_MS, type LoginThrottle } from '../../access/index.js';
+import { ADMIN, type LoginThrottle } from '../../access/index.js';
 import type { Api } from '../api.js';
-import { CSRF_COOKIE, SESSION_COOKIE, checkOrigin } from '../caller.js';
+import { checkOrigin, cookieNames } from '../caller.js';
 import { HttpError, unauthorized } from '../errors.js';
 import { named } from '../replies.js';
 
@@ -14,11 +14,13 @@ const credentials = z.object({ username: z.string().max(100), password: z.string
 export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boolean): void {
   const { postroom } = api;
 
-  const startSession = async (reply: FastifyReply, username: string) => {
+  const startSession = async (req: FastifyRequest, reply: FastifyReply, username: string) => {
     const session = await postroom.sessions.create(username);
-    const base = { path: '/', sameSite: 'strict' as const, secure: secureCookies, maxAge: SESSION_LIFETIME_MS / 1000 };
-    void reply.setCookie(SESSION_COOKIE, session.cookie, { ...base, httpOnly: true });
-    void reply.setCookie(CSRF_COOKIE, session.csrfToken, { ...base, httpOnly: false });
+    // Secure by itself when the request came over HTTPS; POSTROOM_SECURE_COOKIES forces it.
+    const names = cookieNames(req, secureCookies);
+    const base = { path: '/', sameSite: 'strict' as const, secure: names.secure, maxAge: postroom.sessions.times.lifetimeMs / 1000 };
+    void reply.setCookie(names.session, session.cookie, { ...base, httpOnly: true });
+    void reply.setCookie(names.csrf, session.csrfToken, { ...base, httpOnly: false });
     return { username, csrfToken: session.csrfToken, expiresAt: new Date(session.expiresAt).toISOString() };
   };
 
@@ -33,19 +35,19 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       const client = req.ip;
-      const locked = throttle.lockedFor(client);
-      if (locked > 0) {
-        const seconds = Math.ceil(locked / 1000);
+      // Counted before the password is checked: thirty attempts sent at once meet the limit too.
+      const reservation = await throttle.reserve(client, body.username);
+      if (reservation.locked) {
+        const seconds = Math.ceil(reservation.retryAfterMs / 1000);
         throw new HttpError('too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
       }
-      await sleep(throttle.delayFor(client));
+      await sleep(reservation.delayMs);
       if (!(await postroom.admins.verify(body.username, body.password))) {
-        throttle.fail(client);
         req.log.warn({ client, username: body.username.slice(0, 100) }, 'failed sign-in');
         throw unauthorized('wrong user name or password');
       }
-      throttle.succeed(client);
-      return startSession(reply, body.username);
+      await throttle.succeeded(client, body.username);
+      return startSession(req, reply, body.username);
     },
   });
 
@@ -62,7 +64,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
       if (!(await postroom.admins.completeSetup(body.token, body.password))) {
         throw new HttpError('setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
       }
-      return startSession(reply, ADMIN);
+      return startSession(req, reply, ADMIN);
     },
   });
 
@@ -73,9 +75,11 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     summary: 'Sign out: ends the session',
     access: 'admin',
     responses: { 200: { description: 'signed out', schema: z.object({ signedOut: z.literal(true) }) } },
-    async handle({ caller, reply }) {
+    async handle({ caller, req, reply }) {
       if (caller?.kind === 'admin') await postroom.sessions.destroy(caller.cookie);
-      void reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
+      const names = cookieNames(req, secureCookies);
+      const options = { path: '/', secure: names.secure };
+      void reply.clearCookie(names.session, options).clearCookie(names.csrf, options);
       return { signedOut: true };
     },
   });

@@ -40,12 +40,14 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     access: 'admin-or-token',
     body: emailInputSchema,
     bodyLimit: HAND_OVER_BODY_LIMIT,
+    handOver: true,
     responses: {
       202: { description: 'accepted: {id, status, messageId}', schema: handOverReply },
       201: { description: 'with compose: true for a user on Outlook (New): {composed, draft: {id, webLink, mailbox}} instead', schema: composedReply },
       200: { description: 'this idempotencyKey was seen before: the first e-mail, nothing new', schema: handOverReply },
       400: 'refused (field and reason given); nothing stored',
       413: 'body over the size limit',
+      429: "over the token's hand-over limit (Retry-After says when to try again)",
     },
     async handle({ body, caller, reply }) {
       if (body.compose && body.sender) {
@@ -174,7 +176,8 @@ export function draftRoutes(api: Api, drafts: OutlookDrafts): void {
     access: 'admin-or-token',
     body: draftInputSchema,
     bodyLimit: HAND_OVER_BODY_LIMIT,
-    responses: { 201: { description: '{id, webLink, mailbox, note?} (note: why the draft is not in the user’s own mailbox)', schema: createdDraftReply }, 400: 'refused input', 409: 'Graph settings missing (named)', 502: 'Microsoft Graph refused' },
+    handOver: true,
+    responses: { 201: { description: '{id, webLink, mailbox, note?} (note: why the draft is not in the user’s own mailbox)', schema: createdDraftReply }, 400: 'refused input', 409: 'Graph settings missing (named)', 429: "over the token's hand-over limit", 502: 'Microsoft Graph refused' },
     async handle({ body, reply }) {
       void reply.status(201);
       return drafts.create(body);

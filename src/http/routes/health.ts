@@ -1,32 +1,47 @@
-// /healthz for load balancers and monitors, /metrics for Prometheus, and the OpenAPI document.
+// /healthz for load balancers and monitors (status for anyone, details for an administrator or
+// a token), /metrics for Prometheus (behind a token or an address list), and the OpenAPI document.
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Postroom } from '../../app.js';
 import { API_PREFIX, type Api } from '../api.js';
+import { identify } from '../caller.js';
+import { unauthorized } from '../errors.js';
+import type { MetricsAccess } from '../metrics.js';
 
-export function healthRoutes(app: FastifyInstance, postroom: Postroom, api: Api, metrics: Registry): void {
-  app.get('/healthz', async (_req, reply) => {
+export function healthRoutes(app: FastifyInstance, postroom: Postroom, api: Api, metrics: Registry, metricsAccess: MetricsAccess): void {
+  app.get('/healthz', async (req, reply) => {
+    // Route errors name hosts, internal addresses and accounts: only a known caller reads them.
+    const caller = await identify(postroom, req).catch(() => null);
     try {
       await sql`select 1`.execute(postroom.store.db);
     } catch {
-      return reply.status(503).send({ status: 'down', database: 'unreachable' });
+      return reply.status(503).send(caller ? { status: 'down', database: 'unreachable' } : { status: 'down' });
     }
     const { problems, warnings } = await postroom.settings.view();
     const last = postroom.dispatcher.lastCampaign;
+    const degraded = !postroom.dispatcher.isRunning || problems.length > 0 || warnings.length > 0 || last?.outcome.state === 'route-failing' || last?.outcome.state === 'error';
+    const status = degraded ? 'degraded' : 'ok';
+    // 200 while the service accepts e-mails: a misconfiguration is "degraded", not "down",
+    // since e-mails are still taken in and kept.
+    if (!caller) return reply.send({ status });
     const sendingProcess = {
       running: postroom.dispatcher.isRunning,
       lastCampaignAt: last?.startedAt ?? null,
       lastCampaign: last?.outcome.state ?? null,
       ...(last?.outcome.state === 'route-failing' ? { routeError: last.outcome.message } : {}),
     };
-    const degraded = !postroom.dispatcher.isRunning || problems.length > 0 || warnings.length > 0 || last?.outcome.state === 'route-failing' || last?.outcome.state === 'error';
-    // 200 while the service accepts e-mails: a misconfiguration is "degraded", not "down",
-    // since e-mails are still taken in and kept.
-    return reply.send({ status: degraded ? 'degraded' : 'ok', database: 'ok', sendingProcess, configuration: { complete: problems.length === 0, problems, warnings } });
+    return reply.send({ status, database: 'ok', sendingProcess, configuration: { complete: problems.length === 0, problems, warnings } });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    if (!metricsAccess.permits(req.ip, req.headers.authorization)) {
+      const caller = await identify(postroom, req).catch(() => null);
+      if (caller?.kind !== 'admin') {
+        void reply.header('www-authenticate', 'Bearer realm="postroom-metrics"');
+        throw unauthorized('/metrics needs the metrics token (POSTROOM_METRICS_TOKEN) as a bearer token, an address in POSTROOM_METRICS_ALLOW, or an administrator session');
+      }
+    }
     const body = await metrics.metrics();
     return reply.type(metrics.contentType).send(body);
   });

@@ -31,6 +31,7 @@ const fieldInfoReply = named(
     routes: z.array(routeKindReply),
     choices: z.array(z.string()).optional().describe('the values a text setting may take: the row offers a list'),
     readOnly: z.boolean().optional().describe('derived by Postroom (a certificate expiry): shown, not saved'),
+    clearsSecret: z.string().optional().describe('the secret that saving a new value here clears (it was stored for the old value)'),
   }),
 );
 const presetReply = named(
@@ -106,7 +107,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     method: 'POST',
     path: '/settings/email/presets/:name',
     tag: 'settings',
-    summary: 'Apply a preset (never touches secrets or addresses)',
+    summary: 'Apply a preset (never touches addresses; a secret saved for another server is cleared)',
     access: 'admin',
     params: z.object({ name: z.string() }),
     responses: { 200: { description: 'applied; the settings and problems', schema: settingsViewReply }, 404: 'no such preset' },

@@ -1,6 +1,7 @@
 // The user directory over HTTP: a host application keeps its users' addresses and e-mail
 // software here; administrators read and edit them.
 import { z } from 'zod';
+import { tokenSource } from '../../access/index.js';
 import { userIdSchema, userInputSchema } from '../../users/index.js';
 import type { Api } from '../api.js';
 import { named } from '../replies.js';
@@ -21,9 +22,10 @@ export function userRoutes(api: Api): void {
     access: 'admin-or-token',
     params: z.object({ id: userIdSchema }),
     body: userInputSchema,
-    responses: { 201: { description: 'created', schema: userReply }, 200: { description: 'updated', schema: userReply }, 400: 'refused (field and reason)', 409: "the address is the postmaster's" },
-    async handle({ params, body, reply }) {
-      const { user, created } = await postroom.users.upsert(params.id, body);
+    responses: { 201: { description: 'created', schema: userReply }, 200: { description: 'updated', schema: userReply }, 400: 'refused (field and reason)', 403: 'a user another token created', 409: "the address is the postmaster's" },
+    async handle({ params, body, caller, reply }) {
+      const by = caller?.kind === 'token' ? { source: tokenSource(caller.token), admin: false } : { source: `admin:${caller?.username ?? 'admin'}`, admin: true };
+      const { user, created } = await postroom.users.upsert(params.id, body, by);
       void reply.status(created ? 201 : 200);
       return user;
     },

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import type { FieldInfo, Preset, SettingsView } from '../types';
 import { ProblemsBanner } from './Banners';
+import { fieldLabel } from './fieldText';
 import { FieldRow } from './FieldRow';
 import { Presets } from './Presets';
 import { activeRoutes, ROUTE_NAMES, unusedBecause } from './routes';
@@ -46,6 +47,11 @@ export function ConfigPage() {
   if (!fields || !view) return <p className="loading">{t('config.loading')}</p>;
 
   const active = activeRoutes(view);
+  // A save that cleared a secret says so where the administrator looks.
+  const onSaved = (v: SettingsView) => {
+    setView(v);
+    if (v.cleared?.length) setNotice(v.cleared.map((c) => c.message).join(' '));
+  };
   const sending = [...active].filter((r) => r !== 'drafts').map((r) => t(ROUTE_NAMES[r]));
 
   return (
@@ -63,8 +69,10 @@ export function ConfigPage() {
       )}
       <div className="rows">
         {fields.map((f) => {
-          const Row = f.kind === 'secret' ? SecretRow : FieldRow;
-          return <Row key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={setView} />;
+          if (f.kind === 'secret') return <SecretRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} />;
+          const secret = f.clearsSecret ? view.settings[f.clearsSecret] : undefined;
+          const clears = f.clearsSecret && typeof secret === 'object' && secret.set ? fieldLabel(fields.find((x) => x.key === f.clearsSecret) ?? { key: f.clearsSecret, label: f.clearsSecret }) : null;
+          return <FieldRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} clears={clears} onSaved={onSaved} />;
         })}
       </div>
       <Presets

@@ -20,6 +20,8 @@ export interface RowProps {
   field: FieldInfo;
   stored: unknown;
   dimmedBecause: string | null;
+  /** Label of the stored secret that saving a new value here clears; null when none is stored. */
+  clears?: string | null;
   onSaved: (view: SettingsView) => void;
 }
 
@@ -29,7 +31,7 @@ export function rowError(field: FieldInfo, err: unknown): string {
   return err instanceof ApiError ? (err.fieldMessage(field.key) ?? err.message) : errorText(err);
 }
 
-export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
+export function FieldRow({ field, stored, dimmedBecause, clears = null, onSaved }: RowProps) {
   const { t } = useTranslation();
   const [draft, setDraft] = useState<Draft>(toDraft(stored));
   const [state, setState] = useState<SaveState>({ kind: 'idle' });
@@ -60,7 +62,10 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
     }
   };
 
-  const describedBy = [helpId, state.kind === 'error' ? errorId : ''].filter(Boolean).join(' ');
+  const warnId = `${id}-clears`;
+  // Said before the save: the stored secret was saved for the current value and is not sent elsewhere.
+  const warnClears = changed && clears !== null;
+  const describedBy = [helpId, warnClears ? warnId : '', state.kind === 'error' ? errorId : ''].filter(Boolean).join(' ');
   const input =
     field.kind === 'bool' ? (
       <input id={id} type="checkbox" checked={draft === true} aria-describedby={describedBy} onChange={(e) => {
@@ -103,6 +108,11 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
           {fieldHelp(field)}
           {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
         </p>
+        {warnClears && (
+          <p id={warnId} className="clears-secret" role="note">
+            {t('config.clearsSecret', { label: clears })}
+          </p>
+        )}
         {state.kind === 'error' && (
           <p id={errorId} className="field-error" role="alert">
             {state.message}

@@ -1,5 +1,6 @@
 // The three presets of the setup guides. A click shows exactly which settings change, from what
-// to what, and applies them only on confirmation; secrets and addresses are never touched.
+// to what, and applies them only on confirmation; addresses are never touched, and a secret
+// saved for another server is cleared (and the dialog says so).
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import i18next from '../i18n';
@@ -38,6 +39,12 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
     Object.entries(p.values)
       .filter(([k, v]) => view.settings[k] !== v)
       .map(([k, v]) => ({ key: k, label: labelFor(k), from: shown(view.settings[k]), to: shown(v) }));
+
+  // A secret is bound to where it goes (fields' clearsSecret): a preset that moves it clears it.
+  const clearedBy = (p: Preset) => {
+    const secrets = new Set(changes(p).map((c) => fields.find((f) => f.key === c.key)?.clearsSecret).filter((k): k is string => Boolean(k)));
+    return [...secrets].filter((k) => (view.settings[k] as { set?: boolean } | undefined)?.set).map(labelFor);
+  };
 
   return (
     <section className="presets" aria-labelledby="presets-title">
@@ -83,6 +90,11 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
               </tbody>
             </table>
           )}
+          {clearedBy(asking).map((label) => (
+            <p key={label} className="clears-secret" role="note">
+              {t('presets.clearsSecret', { label })}
+            </p>
+          ))}
           <p>{t('presets.then', { next: presetNext(asking) })}</p>
         </Confirm>
       )}

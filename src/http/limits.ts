@@ -1,0 +1,58 @@
+// Per-token limits on hand-over: how many requests a minute and how many at once, so one host
+// application (or a stolen token) cannot take the whole process or fill the disk at full speed.
+import { HttpError } from './errors.js';
+
+export interface HandOverLimitOptions {
+  /** Hand-overs a token may start per minute (fixed window); 0: no limit. */
+  perMinute: number;
+  /** Hand-overs of one token in progress at once; 0: no limit. */
+  concurrent: number;
+}
+
+export const DEFAULT_HAND_OVER_LIMITS: HandOverLimitOptions = { perMinute: 120_000, concurrent: 32 };
+
+interface Counter {
+  windowStart: number;
+  started: number;
+  inFlight: number;
+}
+
+/** Counted in this process: each instance applies the limits to what it receives. */
+export class HandOverLimits {
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(private readonly options: HandOverLimitOptions = DEFAULT_HAND_OVER_LIMITS) {}
+
+  /** Counts a hand-over starting, or throws 429 with Retry-After; call the result once it ends. */
+  acquire(key: string, now = Date.now()): () => void {
+    let c = this.counters.get(key);
+    if (!c) {
+      c = { windowStart: now, started: 0, inFlight: 0 };
+      this.counters.set(key, c);
+    }
+    if (now - c.windowStart >= 60_000) {
+      c.windowStart = now;
+      c.started = 0;
+    }
+    const { perMinute, concurrent } = this.options;
+    if (perMinute > 0 && c.started >= perMinute) {
+      const seconds = Math.max(1, Math.ceil((c.windowStart + 60_000 - now) / 1000));
+      throw limited(`this token handed over ${perMinute} e-mails in the last minute, its limit: try again in ${seconds} s`, seconds);
+    }
+    if (concurrent > 0 && c.inFlight >= concurrent) {
+      throw limited(`this token already has ${concurrent} hand-overs in progress, its limit: wait for one to finish`, 1);
+    }
+    c.started++;
+    c.inFlight++;
+    const counter = c;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      counter.inFlight--;
+      if (counter.inFlight === 0 && Date.now() - counter.windowStart >= 60_000) this.counters.delete(key);
+    };
+  }
+}
+
+const limited = (message: string, seconds: number) => new HttpError('rate_limited', message, [], { 'retry-after': String(seconds) });
