@@ -7,6 +7,7 @@ import { Queue } from './queue/index.js';
 import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settings/index.js';
 import { UserDirectory } from './users/index.js';
 import { AdminAccounts, ApiTokens, Sessions } from './access/index.js';
+import { WebhookDeliverer, Webhooks, type DelivererOptions } from './webhooks/index.js';
 
 export interface PostroomOptions {
   dataDir: string;
@@ -17,6 +18,7 @@ export interface PostroomOptions {
   masterKey?: Buffer | string | undefined;
   logger?: Logger;
   dispatcher?: Omit<DispatcherOptions, 'store' | 'settings' | 'queue' | 'logger'>;
+  webhooks?: Omit<DelivererOptions, 'store' | 'sealer' | 'settings' | 'logger'>;
 }
 
 export interface Postroom {
@@ -28,6 +30,9 @@ export interface Postroom {
   admins: AdminAccounts;
   sessions: Sessions;
   tokens: ApiTokens;
+  webhooks: Webhooks;
+  /** Delivers webhook events on its own timer; `serve` starts it. */
+  deliverer: WebhookDeliverer;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -42,12 +47,14 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
         : options.masterKey;
   const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, pgSchema: options.pgSchema });
   const users: UserDirectory = new UserDirectory(store, async () => (await settings.load()).postmaster);
-  const settings = new SettingsService(store, new Sealer(key), async (email) => {
+  const sealer = new Sealer(key);
+  const settings = new SettingsService(store, sealer, async (email) => {
     const user = await users.findByEmail(email);
     return user ? `"${user.id}"` : null;
   });
   const queue = new Queue(store, settings);
   const dispatcher = new Dispatcher({ ...options.dispatcher, store, settings, queue, logger });
+  const deliverer = new WebhookDeliverer({ ...options.webhooks, store, sealer, settings, logger });
   return {
     store,
     settings,
@@ -57,9 +64,12 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     admins: new AdminAccounts(store),
     sessions: new Sessions(store),
     tokens: new ApiTokens(store),
+    webhooks: new Webhooks(store, sealer, settings),
+    deliverer,
     logger,
     async close() {
       await dispatcher.stop();
+      await deliverer.stop();
       await store.close();
     },
   };

@@ -30,6 +30,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     logger.warn(`no administrator password yet: open ${base}/setup#token=${admin.setupToken} to choose one (or run: postroom admin password)`);
   }
   await postroom.dispatcher.start();
+  postroom.deliverer.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');

@@ -9,6 +9,7 @@ import type { Database } from './schema.js';
 import { initial } from './migrations/001_initial.js';
 import { instances } from './migrations/002_instances.js';
 import { access } from './migrations/003_access.js';
+import { webhooks } from './migrations/008_webhooks.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -107,7 +108,7 @@ function openPostgres(url: string, schema?: string): Store {
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '001_initial': initial(this.dialect), '002_instances': instances(this.dialect), '003_access': access(this.dialect) };
+    return { '001_initial': initial(this.dialect), '002_instances': instances(this.dialect), '003_access': access(this.dialect), '008_webhooks': webhooks(this.dialect) };
   }
 }
 

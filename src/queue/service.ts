@@ -48,6 +48,8 @@ export interface EmailSummary {
   lastReply: string | null;
   rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
   source: string;
+  /** The sendAt asked at hand-over: not sent before then. */
+  scheduledAt: string | null;
 }
 
 /** One hour of the outbox chart: the hour's start, and the e-mails that finished in it. */
@@ -104,6 +106,7 @@ export class Queue {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }
     const now = Date.now();
+    const sendAt = email.sendAt === undefined ? null : Date.parse(email.sendAt);
     const attachments = email.attachments.map((a) => {
       const content = Buffer.from(a.contentBase64, 'base64');
       return {
@@ -133,7 +136,8 @@ export class Queue {
       headers: JSON.stringify(email.headers),
       created_at: now,
       updated_at: now,
-      due_at: now,
+      due_at: sendAt === null ? now : Math.max(now, sendAt),
+      send_at: sendAt,
       lease_owner: null,
       first_failure_at: null,
       finished_at: null,
@@ -258,6 +262,7 @@ function summary(row: EmailRow): EmailSummary {
     lastReply: row.last_reply,
     rejectedRecipients: row.rejected_recipients ? (JSON.parse(row.rejected_recipients) as EmailSummary['rejectedRecipients']) : [],
     source: row.source,
+    scheduledAt: iso(row.send_at),
   };
 }
 
