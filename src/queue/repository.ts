@@ -2,6 +2,7 @@
 // and every change made by the sending process checks that it still holds the e-mail's lease.
 import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
+import { emailEventsFrom, eventForStatus, recordEmailEvents, EVENT_SOURCE_COLUMNS } from '../webhooks/index.js';
 
 export type EmailRow = Selectable<EmailTable>;
 export type AttemptRow = Selectable<Database['attempts']>;
@@ -273,6 +274,9 @@ export class EmailRepository {
     const { id, owner, attempt } = o;
     const updated = await this.moveOn(trx, o).executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) return false;
+    // Webhooks: the event is stored with the change, so a crash loses neither.
+    const event = eventForStatus(o.change.status);
+    if (event) await recordEmailEvents(trx, [{ emailId: id, type: event }]);
     await trx
       .insertInto('attempts')
       .values({
@@ -301,8 +305,11 @@ export class EmailRepository {
     attempt: AttemptRecord,
     change: OutcomeChange,
   ): Promise<boolean> {
+    // Webhooks: the event is written by the same statement (see emailEventsFrom).
+    const event = eventForStatus(change.status);
     const recorded = await this.db
-      .with('moved', (db) => this.moveOn(db, { id, owner, attempt, change }).returning('id'))
+      .with('moved', (db) => this.moveOn(db, { id, owner, attempt, change }).returning([...EVENT_SOURCE_COLUMNS]))
+      .with('event', () => (event ? emailEventsFrom('moved', event) : sql<Record<string, unknown>>`(select 1)`))
       .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
       .insertInto('attempts')
       .columns(['email_id', 'started_at', 'finished_at', 'route', 'outcome', 'reply_code', 'reply', 'instance'])
@@ -355,24 +362,36 @@ export class EmailRepository {
   }
 
   async holdPending(createdBefore: number, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: 'held', due_at: null, updated_at: now })
-      .where('status', '=', 'pending')
-      .where('created_at', '<', createdBefore)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    // Webhooks: held e-mails get their events in the same transaction.
+    return writeTransaction(this.store, async (trx) => {
+      const held = await trx
+        .updateTable('emails')
+        .set({ status: 'held', due_at: null, updated_at: now })
+        .where('status', '=', 'pending')
+        .where('created_at', '<', createdBefore)
+        // Scheduled for later (sendAt): not pending at start-up yet, it keeps its time.
+        .where((eb) => eb.or([eb('send_at', 'is', null), eb('send_at', '<=', now)]))
+        .returning('id')
+        .execute();
+      await recordEmailEvents(trx, held.map((r) => ({ emailId: r.id, type: 'email.held' })));
+      return held.length;
+    });
   }
 
   /** E-mails in error whose retry window has closed (the window may have been shortened since). */
   async expireRetryWindow(windowMs: number, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: 'failed', due_at: null, finished_at: now, updated_at: now, last_reply: sql`'retry window expired: ' || coalesce(last_reply, '')` })
-      .where('status', '=', 'error')
-      .where('first_failure_at', '<=', now - windowMs)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    // Webhooks: failed e-mails get their events in the same transaction.
+    return writeTransaction(this.store, async (trx) => {
+      const expired = await trx
+        .updateTable('emails')
+        .set({ status: 'failed', due_at: null, finished_at: now, updated_at: now, last_reply: sql`'retry window expired: ' || coalesce(last_reply, '')` })
+        .where('status', '=', 'error')
+        .where('first_failure_at', '<=', now - windowMs)
+        .returning('id')
+        .execute();
+      await recordEmailEvents(trx, expired.map((r) => ({ emailId: r.id, type: 'email.failed' })));
+      return expired.length;
+    });
   }
 
   /** Administrator actions: a conditional update, so a concurrent change can't be overwritten. */
@@ -382,13 +401,16 @@ export class EmailRepository {
     change: Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at'>>,
     now: number,
   ): Promise<boolean> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ ...change, updated_at: now })
-      .where('id', '=', id)
-      .where('status', 'in', from)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const update = (db: Kysely<Database>) =>
+      db.updateTable('emails').set({ ...change, updated_at: now }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+    // Webhooks: a change that makes an event (cancel) writes it in the same transaction.
+    const event = eventForStatus(change.status);
+    if (!event) return Number((await update(this.db)).numUpdatedRows) === 1;
+    return writeTransaction(this.store, async (trx) => {
+      if (Number((await update(trx)).numUpdatedRows) !== 1) return false;
+      await recordEmailEvents(trx, [{ emailId: id, type: event }]);
+      return true;
+    });
   }
 
   async releaseHeld(now: number): Promise<number> {

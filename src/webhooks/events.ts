@@ -118,12 +118,13 @@ export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEven
  * data-modifying CTE named `cte` RETURNed (EVENT_SOURCE_COLUMNS): one round trip for the status
  * change, its attempt and its event.
  */
-export function emailEventsFrom(cte: string, type: StatusEventType): RawBuilder<unknown> {
+export function emailEventsFrom(cte: string, type: StatusEventType): RawBuilder<Record<string, unknown>> {
   const c = sql.table(cte);
-  return sql`insert into email_events (${sql.join(EVENT_COLUMNS.map((k) => sql.ref(k)))})
+  // Kysely puts a raw CTE body in the WITH clause as it is: the parentheses are ours to write.
+  return sql<Record<string, unknown>>`(insert into email_events (${sql.join(EVENT_COLUMNS.map((k) => sql.ref(k)))})
     select ${c}.id, ${type}::text, ${c}.status, ${c}.source, ${c}.updated_at, ${c}.attempt_count,
       case when ${c}.status = 'error' then ${c}.due_at else null end, ${c}.finished_at, ${c}.last_reply_code,
       ${c}.last_reply, ${c}.rejected_recipients
     from ${c}
-    where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${c}.source))`;
+    where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${c}.source)))`;
 }
