@@ -8,6 +8,7 @@ import { PostmasterConflictError } from '../users/index.js';
 import { PasswordPolicyError, TokenNameError } from '../access/index.js';
 import { MissingGraphSettingsError } from '../outlook/index.js';
 import { DeliveryError } from '../transports/index.js';
+import { WebhookInputError, WebhookNotFoundError } from '../webhooks/index.js';
 
 export interface FieldProblem {
   field: string;
@@ -45,6 +46,8 @@ export function toHttpError(err: unknown): HttpError | null {
     return badRequest(`settings refused, nothing saved: ${err.message}`, err.errors.map((e) => ({ field: e.key, message: e.message })));
   }
   if (err instanceof EmailNotFoundError) return notFound(err.message);
+  if (err instanceof WebhookInputError) return badRequest(`webhook refused, nothing stored: ${err.message}`, err.errors);
+  if (err instanceof WebhookNotFoundError) return notFound(err.message);
   if (err instanceof EmailStateError) return new HttpError(409, 'conflict', err.message);
   if (err instanceof PostmasterConflictError) return new HttpError(409, 'postmaster_conflict', err.message, [{ field: 'email', message: err.message }]);
   if (err instanceof PasswordPolicyError) return badRequest(err.message, [{ field: 'password', message: err.message }]);

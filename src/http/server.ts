@@ -17,6 +17,7 @@ import { consoleRoutes } from './routes/console.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface HttpOptions {
   /** Mark cookies Secure: set when Postroom is reached over HTTPS (behind a proxy). */
@@ -58,6 +59,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   draftRoutes(api, drafts);
   userRoutes(api);
   tokenRoutes(api);
+  webhookRoutes(api);
   healthRoutes(app, postroom, api, createMetrics(postroom));
   pageRoutes(app);
   consoleRoutes(app);

@@ -51,6 +51,10 @@ export class WebhookDeliverer {
   private loop: Promise<void> | null = null;
   private wakeUp: AbortController | null = null;
   private lastPurgeAt = 0;
+  /** A claimed delivery not started while its lease can still cover a whole attempt waits for the next claim. */
+  private get leaseMs(): number {
+    return 3 * this.o.timeoutMs;
+  }
 
   constructor(private readonly opts: DelivererOptions) {
     this.log = opts.logger.child({ module: 'webhooks' });
@@ -92,7 +96,7 @@ export class WebhookDeliverer {
       for (let n = await this.fanOut(now); n > 0; n = await this.fanOut(now)) report.fannedOut += n;
       const due = await this.claim(now);
       if (due.length) {
-        const outcome = await this.deliverAll(due);
+        const outcome = await this.deliverAll(due, now + this.leaseMs - this.o.timeoutMs);
         report.delivered += outcome.delivered;
         report.failedAttempts += outcome.failed;
       }
@@ -172,7 +176,7 @@ export class WebhookDeliverer {
   private async claim(now: number): Promise<DeliveryRow[]> {
     const { store } = this.opts;
     const limit = this.o.concurrency * 4;
-    const leaseMs = Math.ceil(limit / this.o.concurrency) * this.o.timeoutMs * 2 + 30_000;
+    const leaseMs = this.leaseMs;
     return writeTransaction(store, async (trx) => {
       let q = trx
         .selectFrom('webhook_deliveries')
@@ -192,7 +196,7 @@ export class WebhookDeliverer {
   }
 
   /** One e-mail's events to one webhook go one after the other, oldest first; the rest in parallel. */
-  private async deliverAll(due: DeliveryRow[]): Promise<{ delivered: number; failed: number }> {
+  private async deliverAll(due: DeliveryRow[], startBy: number): Promise<{ delivered: number; failed: number }> {
     const hooks = new Map<number, WebhookRow>();
     const ids = [...new Set(due.map((d) => d.webhook_id))];
     for (const h of await this.opts.store.db.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute()) hooks.set(h.id, h);
@@ -204,6 +208,8 @@ export class WebhookDeliverer {
     const worker = async () => {
       for (let chain = queue.shift(); chain; chain = queue.shift()) {
         for (const d of chain) {
+          // Started later, it could outlive its lease and be sent twice at once: left for the next claim.
+          if (Date.now() > startBy || (!this.running && this.loop !== null)) break;
           const hook = hooks.get(d.webhook_id);
           if (!hook) continue; // removed meanwhile: its deliveries went with it
           const ok = await this.deliverOne(d, hook, allowPrivate);
