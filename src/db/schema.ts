@@ -56,6 +56,11 @@ export interface EmailTable {
   last_reply: string | null;
   /** JSON array of { recipient, code, reply } for a partial delivery. */
   rejected_recipients: string | null;
+  /**
+   * JSON array of { recipient, state: accepted | refused | deferred, code, reply }: what each
+   * recipient answered so far. NULL until an attempt reports recipients one by one.
+   */
+  recipients: string | null;
   size_bytes: number;
   /** Lets the sending process skip the attachment query for the many e-mails that have none. */
   attachment_count: number;

@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
-import { applySenderPolicy, emailInputSchema, EmailInputError, type Address, type OutgoingMessage } from '../queue/index.js';
+import { emailInputSchema, EmailInputError } from '../queue/index.js';
+import { address, buildMessage, type Address } from '../mail/index.js';
 import { GraphClient, splitForGraph, tokenProviderFor, type MicrosoftEndpoints } from '../transports/index.js';
 
 export const draftInputSchema = emailInputSchema.safeExtend({
@@ -50,41 +51,37 @@ export class OutlookDrafts {
     ];
     if (missing.length) throw new MissingGraphSettingsError(missing);
 
-    let user: Address | null = input.sender ? { email: input.sender.email, ...(input.sender.name ? { name: input.sender.name } : {}) } : null;
+    let user: Address | null = input.sender ? address(input.sender.email, input.sender.name) : null;
     if (input.userId) {
       const found = await this.users.get(input.userId);
       if (!found) throw new EmailInputError([{ field: 'userId', message: `no user "${input.userId}" in the directory` }]);
-      user = { email: found.email, ...(found.name ? { name: found.name } : {}) };
+      user = address(found.email, found.name);
     }
+    const addr = (a: string | { email: string; name?: string | undefined }): Address => (typeof a === 'string' ? { email: a } : address(a.email, a.name));
     // The draft is sent from the mailbox it lives in: that mailbox plays the postmaster's part
     // (forced: From the mailbox, Reply-To the user), so no Send As right on another one is needed.
-    const { from, replyTo } = applySenderPolicy({ ...s, postmaster: mailbox }, user);
-    const addr = (a: string | { email: string; name?: string | undefined }): Address =>
-      typeof a === 'string' ? { email: a } : { email: a.email, ...(a.name ? { name: a.name } : {}) };
-    const to = input.to.map(addr);
-    const cc = input.cc.map(addr);
-    const bcc = input.bcc.map(addr);
-    const message: OutgoingMessage = {
-      id: 0,
-      messageId: `<${crypto.randomUUID()}@${mailbox.split('@')[1] ?? 'postroom'}>`,
-      date: new Date(),
-      from,
-      replyTo,
-      to,
-      cc,
-      bcc,
-      envelope: { from: from.email, to: [...to, ...cc, ...bcc].map((a) => a.email) },
-      subject: input.subject,
-      text: input.text,
-      html: input.html,
-      headers: input.headers,
-      attachments: input.attachments.map((a) => ({
-        filename: a.filename,
-        contentType: a.contentType ?? 'application/octet-stream',
-        contentId: a.contentId ?? null,
-        content: Buffer.from(a.contentBase64, 'base64'),
-      })),
-    };
+    const message = buildMessage(
+      {
+        id: 0,
+        messageId: `<${crypto.randomUUID()}@${mailbox.split('@')[1] ?? 'postroom'}>`,
+        date: new Date(),
+        user,
+        to: input.to.map(addr),
+        cc: input.cc.map(addr),
+        bcc: input.bcc.map(addr),
+        subject: input.subject,
+        text: input.text,
+        html: input.html,
+        headers: input.headers,
+        attachments: input.attachments.map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType ?? 'application/octet-stream',
+          contentId: a.contentId ?? null,
+          content: Buffer.from(a.contentBase64, 'base64'),
+        })),
+      },
+      { forcePostmaster: s.forcePostmaster, postmaster: mailbox },
+    );
     const { tenantId, clientId, clientSecret } = s;
     const graph = new GraphClient({
       graphUrl: this.endpoints.graphUrl,

@@ -2,6 +2,7 @@
 // is stored: addresses, header injection (CR/LF), sizes, attachments.
 import { z } from 'zod';
 import { emailAddress } from '../settings/index.js';
+import type { Address } from '../mail/index.js';
 
 /** Documented limits (README, "Handing over e-mails"). */
 export const LIMITS = {
@@ -109,10 +110,7 @@ export const emailInputSchema = z
 export type EmailInput = z.input<typeof emailInputSchema>;
 export type ValidEmailInput = z.output<typeof emailInputSchema>;
 
-export interface Address {
-  email: string;
-  name?: string;
-}
+export type { Address };
 
 export function toAddress(a: z.output<typeof addressSchema>): Address {
   return typeof a === 'string' ? { email: a } : a.name ? { email: a.email, name: a.name } : { email: a.email };

@@ -5,7 +5,10 @@ import os from 'node:os';
 import type { Store, EmailStatus } from '../db/index.js';
 import type { SettingsService } from '../settings/index.js';
 import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
-import { EmailRepository, FINISHED, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+import { EmailLifecycle } from './lifecycle.js';
+import { FINISHED, refusal, TRANSITIONS, type Verb } from './states.js';
+import { deferredSummary, parseRecipients, type RecipientOutcome } from './recipients.js';
 
 export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
 
@@ -47,6 +50,10 @@ export interface EmailSummary {
   lastReplyCode: number | null;
   lastReply: string | null;
   rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
+  /** Each recipient's answer so far (empty until an attempt reports them one by one). */
+  recipients: RecipientOutcome[];
+  /** Why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …". */
+  deferred: string | null;
   source: string;
   /** The sendAt asked at hand-over: not sent before then. */
   scheduledAt: string | null;
@@ -79,12 +86,15 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export class Queue {
   readonly repo: EmailRepository;
+  /** Every status change, guarded by the transition table. */
+  readonly lifecycle: EmailLifecycle;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly settings: SettingsService,
   ) {
     this.repo = new EmailRepository(store);
+    this.lifecycle = new EmailLifecycle(store);
   }
 
   /**
@@ -144,6 +154,7 @@ export class Queue {
       last_reply_code: null,
       last_reply: null,
       rejected_recipients: null,
+      recipients: null,
       size_bytes: size,
       attachment_count: attachments.length,
       source,
@@ -214,19 +225,34 @@ export class Queue {
 
   /** Sends a failed, error or cancelled e-mail again at the next campaign, with a fresh retry window. */
   async retry(id: number): Promise<void> {
-    const now = Date.now();
-    const ok = await this.repo.transition(id, ['failed', 'error', 'cancelled'], { status: 'pending', due_at: now, first_failure_at: null, finished_at: null }, now);
-    if (!ok) await this.refuse(id, 'retried', ['failed', 'error', 'cancelled']);
+    if ((await this.lifecycle.retry([id], Date.now())) === 0) await this.refuse(id, 'retry');
+  }
+
+  /**
+   * Recovery from a bad day: every e-mail of `status` (failed, error or cancelled) that finished
+   * — or for error, last changed — since `since`, sent again. Returns how many.
+   */
+  async retryMany(filter: { status: 'failed' | 'error' | 'cancelled'; since?: number | undefined; source?: string | undefined }): Promise<number> {
+    let total = 0;
+    for (let beforeId: number | undefined; ; ) {
+      const ids = await this.repo.idsFor({ ...filter, beforeId, limit: 500 });
+      if (ids.length === 0) return total;
+      total += await this.lifecycle.retry(ids, Date.now());
+      beforeId = ids[ids.length - 1];
+    }
+  }
+
+  /** How many e-mails retryMany would take now: for the confirmation that says how many. */
+  async countRetryable(filter: { status: 'failed' | 'error' | 'cancelled'; since?: number | undefined; source?: string | undefined }): Promise<number> {
+    return this.repo.countFor(filter);
   }
 
   async cancel(id: number): Promise<void> {
-    const now = Date.now();
-    const ok = await this.repo.transition(id, ['pending', 'error', 'held'], { status: 'cancelled', due_at: null, finished_at: now }, now);
-    if (!ok) await this.refuse(id, 'cancelled', ['pending', 'error', 'held']);
+    if (!(await this.lifecycle.cancel(id, Date.now()))) await this.refuse(id, 'cancel');
   }
 
   async releaseHeld(): Promise<number> {
-    return this.repo.releaseHeld(Date.now());
+    return this.lifecycle.releaseHeld(Date.now());
   }
 
   /** Deletes finished e-mails older than the retention; `retentionDays` from the settings unless given. */
@@ -235,10 +261,10 @@ export class Queue {
     return this.repo.purge(Date.now() - days * 86_400_000);
   }
 
-  private async refuse(id: number, verb: string, allowed: EmailStatus[]): Promise<never> {
+  private async refuse(id: number, verb: Verb): Promise<never> {
     const row = await this.repo.get(id);
     if (!row) throw new EmailNotFoundError(id);
-    throw new EmailStateError(`e-mail ${id} is ${row.status}: only ${allowed.join(', ')} e-mails can be ${verb}`);
+    throw new EmailStateError(refusal(verb, id, row.status));
   }
 }
 
@@ -261,9 +287,11 @@ function summary(row: EmailRow): EmailSummary {
     lastReplyCode: row.last_reply_code,
     lastReply: row.last_reply,
     rejectedRecipients: row.rejected_recipients ? (JSON.parse(row.rejected_recipients) as EmailSummary['rejectedRecipients']) : [],
+    recipients: parseRecipients(row.recipients),
+    deferred: row.status === 'error' ? deferredSummary(parseRecipients(row.recipients)) : null,
     source: row.source,
     scheduledAt: iso(row.send_at),
   };
 }
 
-export { FINISHED };
+export { FINISHED, TRANSITIONS };

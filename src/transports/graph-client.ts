@@ -1,7 +1,7 @@
 // Microsoft Graph calls for the mail routes: the app token on every call (one more try with a
 // fresh token after a 401), drafts made from MIME, and large files through upload sessions in
 // ranges of a multiple of 320 KiB, with no Authorization header on the upload URL.
-import type { OutgoingAttachment, OutgoingMessage } from '../queue/index.js';
+import type { OutgoingAttachment, OutgoingMessage } from '../mail/index.js';
 import { DeliveryError } from './route.js';
 import { httpsRequest, parseJson, type HttpsAnswer } from './https.js';
 import { buildMime } from './mime.js';

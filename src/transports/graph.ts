@@ -1,7 +1,7 @@
 // The Microsoft Graph route: the stored e-mail as MIME to POST /users/{mailbox}/sendMail; past
 // Graph's 4 MB request limit, a draft with upload sessions, then send. At most 4 requests per
 // mailbox at once, and a mailbox Graph throttled waits out its Retry-After without new calls.
-import type { OutgoingMessage } from '../queue/index.js';
+import type { OutgoingMessage } from '../mail/index.js';
 import { DeliveryError, type DeliveryReport, type Route } from './route.js';
 import { buildMime } from './mime.js';
 import { GraphClient, graphFailure, splitForGraph, type GraphConfig } from './graph-client.js';

@@ -1,6 +1,6 @@
 // The one small interface every sending route implements, and the typed failure it throws:
 // transient or permanent, for this message or for the whole route, with the server's reply.
-import type { OutgoingMessage } from '../queue/index.js';
+import type { OutgoingMessage } from '../mail/index.js';
 
 export type RouteName = 'smtp' | 'smtp-oauth' | 'graph';
 
@@ -17,6 +17,8 @@ export interface DeliveryReport {
   accepted: string[];
   /** Recipients the server refused while accepting others (a partial delivery). */
   rejected: RejectedRecipient[];
+  /** Recipients the server deferred (4xx): owed another try in a later transaction. */
+  deferred?: RejectedRecipient[];
 }
 
 export interface Route {

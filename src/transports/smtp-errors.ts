@@ -62,8 +62,13 @@ export function classifySmtpError(raw: unknown, where: string): DeliveryError {
     // A reset after the session began (often mid-DATA) is not the same news as a server that
     // cannot be reached at all: the administrator looks at the server's logs, not the network.
     const lost = /ECONNRESET|EPIPE|closed unexpectedly/i.test(err.message) && err.code !== 'ECONNREFUSED';
-    const what = lost ? `the connection to ${where} was lost${err.command && err.command !== 'CONN' ? ` during ${err.command}` : ''}` : `cannot reach ${where}`;
-    return new DeliveryError(`${what}: ${err.message}`, 'transient', 'route', null);
+    if (lost) {
+      // This e-mail's own transfer broke: it may or may not have arrived, so it is charged an
+      // attempt and retried; the next e-mail opens a new connection (no reason to stop the route).
+      const during = err.command && err.command !== 'CONN' ? ` during ${err.command}` : '';
+      return new DeliveryError(`the connection to ${where} was lost${during}: ${err.message}`, 'transient', 'message', null);
+    }
+    return new DeliveryError(`cannot reach ${where}: ${err.message}`, 'transient', 'route', null);
   }
   // Unknown: a retry within the window is the safe side; nothing is lost by trying again.
   return new DeliveryError(`${where}: ${err.message}`, 'transient', 'message', code);

@@ -3,7 +3,7 @@
 // or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { ConnectionOptions } from 'node:tls';
-import type { OutgoingMessage } from '../queue/index.js';
+import type { OutgoingMessage } from '../mail/index.js';
 import type { EmailSettings } from '../settings/index.js';
 import { classifySmtpError, rejectedFromInfo } from './smtp-errors.js';
 import { DeliveryError, type DeliveryReport, type Route } from './route.js';

@@ -39,6 +39,8 @@ export interface SinkOptions {
   dataReplies?: Reply[];
   /** Holds DATA this long before answering (to catch a send in flight). */
   dataDelayMs?: number;
+  /** Never answers the end of DATA for a message whose raw text matches (a hung relay). */
+  hangOn?: RegExp;
 }
 
 export interface SmtpSink {
@@ -46,6 +48,8 @@ export interface SmtpSink {
   messages: ReceivedMessage[];
   /** Connections open at once, at the most. */
   maxConcurrentConnections: number;
+  /** Messages whose DATA was received and never answered (hangOn). */
+  hung: number;
   /** Every plain-text DATA attempt (should stay 0 when STARTTLS is required). */
   plaintextData: number;
   authFailures: number;
@@ -65,6 +69,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     port: 0,
     messages: [],
     maxConcurrentConnections: 0,
+    hung: 0,
     plaintextData: 0,
     authFailures: 0,
     dataReplies: [...(options.dataReplies ?? [])],
@@ -127,6 +132,10 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         void (async () => {
+          if (options.hangOn?.test(Buffer.concat(chunks).toString('utf8'))) {
+            sink.hung++;
+            return; // no reply, ever: the client's wait is all that ends it
+          }
           // unref: a held DATA must not keep the test process alive after the sink is closed.
           if (options.dataDelayMs) await new Promise((r) => setTimeout(r, options.dataDelayMs).unref());
           if (!session.secure) sink.plaintextData++;

@@ -257,7 +257,7 @@ describe('HTTP API', () => {
       assert.equal((await admin.post<{ status: string }>(`/api/v1/emails/${id}/cancel`)).body.status, 'cancelled');
       assert.equal((await admin.post(`/api/v1/emails/${id}/cancel`)).status, 409);
       assert.equal((await admin.post<{ status: string }>(`/api/v1/emails/${id}/retry`)).body.status, 'pending');
-      await postroom.queue.repo.holdPending(Date.now() + 1, Date.now());
+      await postroom.queue.lifecycle.hold(Date.now() + 1, Date.now());
       const released = await admin.post<{ released: number }>('/api/v1/emails/release-held');
       assert.ok(released.body.released >= 1);
       assert.equal((await admin.get('/api/v1/emails/999999')).status, 404);

@@ -44,9 +44,9 @@ describe('scheduled sending', { concurrency: BACKENDS.length }, () => {
         assert.equal(e.scheduledAt, at.toISOString(), 'the API says when it is scheduled for');
         assert.equal(e.nextAttemptAt, at.toISOString());
         const now = Date.now();
-        assert.deepEqual(await p.queue.repo.claim(p.store.db, 'test', now, 60_000, 10), [], 'nothing claimed before its time');
+        assert.deepEqual(await p.queue.lifecycle.claim('test', now, 60_000, 10), [], 'nothing claimed before its time');
         assert.equal(await p.queue.oldestDueAgeMs(), 0, 'not counted as waiting to be sent');
-        const claimed = await p.queue.repo.claim(p.store.db, 'test', at.getTime() + 1, 60_000, 10);
+        const claimed = await p.queue.lifecycle.claim('test', at.getTime() + 1, 60_000, 10);
         assert.deepEqual(claimed.map((r) => r.id), [id], 'claimed once its time has come');
       });
 
@@ -59,7 +59,7 @@ describe('scheduled sending', { concurrency: BACKENDS.length }, () => {
         assert.equal((await p.queue.show(later.id)).status, 'cancelled', 'cancelled before its time');
 
         const past = await p.queue.handOver({ ...mail, sendAt: '2020-01-01T00:00:00Z' }, 'test');
-        const claimed = await p.queue.repo.claim(p.store.db, 'test', Date.now() + 1, 60_000, 10);
+        const claimed = await p.queue.lifecycle.claim('test', Date.now() + 1, 60_000, 10);
         assert.deepEqual(claimed.map((r) => r.id), [past.id], 'a time already past means at once');
       });
 
@@ -76,7 +76,7 @@ describe('scheduled sending', { concurrency: BACKENDS.length }, () => {
       it('does not hold a scheduled e-mail at start-up (skipPendingAtStartup): it keeps its time', async () => {
         const scheduled = await p.queue.handOver({ ...mail, sendAt: new Date(Date.now() + 3_600_000).toISOString() }, 'test');
         const plain = await p.queue.handOver(mail, 'test');
-        assert.equal(await p.queue.repo.holdPending(Date.now() + 1, Date.now()), 1);
+        assert.equal(await p.queue.lifecycle.hold(Date.now() + 1, Date.now()), 1);
         assert.equal((await p.queue.show(plain.id)).status, 'held');
         assert.equal((await p.queue.show(scheduled.id)).status, 'pending');
       });

@@ -102,7 +102,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         await p.queue.cancel(before.id);
         const hook = await p.webhooks.create({ url: receiver.url, events: ['email.held', 'email.cancelled'] }, ADMIN);
         const e = await p.queue.handOver(mail(['a@example.org'], 'held then cancelled'), 'test');
-        assert.equal(await p.queue.repo.holdPending(Date.now() + 1, Date.now()), 1);
+        assert.equal(await p.queue.lifecycle.hold(Date.now() + 1, Date.now()), 1);
         await p.queue.cancel(e.id);
         await p.deliverer.round();
         const got = await receiver.waitFor(2);
