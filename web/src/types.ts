@@ -79,6 +79,8 @@ export interface EmailSummary {
   lastReply: string | null;
   rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
   source: string;
+  /** sendAt asked at hand-over. */
+  scheduledAt?: string | null;
 }
 
 export interface Attempt {

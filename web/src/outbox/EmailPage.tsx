@@ -45,6 +45,7 @@ export function EmailPage({ id }: { id: number }) {
           <p>
             <span className={`badge ${email.status}`}>{STATUS_LABELS[email.status]}</span>
             {email.nextAttemptAt && email.status !== 'sending' && <span> · next attempt {timeText(email.nextAttemptAt)}</span>}
+            {email.scheduledAt && <span> · scheduled for {timeText(email.scheduledAt)}</span>}
           </p>
           <div className="actions">
             {RETRYABLE.includes(email.status) && (

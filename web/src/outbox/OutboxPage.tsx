@@ -127,6 +127,7 @@ export function OutboxPage() {
               <tr key={e.id}>
                 <td>
                   <span className={`badge ${e.status}`}>{STATUS_LABELS[e.status]}</span>
+                  {e.status === 'pending' && e.scheduledAt && Date.parse(e.scheduledAt) > Date.now() && <div className="scheduled">scheduled for {timeText(e.scheduledAt)}</div>}
                 </td>
                 <td>{timeText(e.createdAt)}</td>
                 <td>{e.sender ? addressList([e.sender]) : 'postmaster'}</td>

@@ -1,6 +1,7 @@
 // The frame around every page: the product name, the navigation and signing out.
 import type { ReactNode } from 'react';
 import { Link, useLocation } from '../router';
+import { DisabledWebhooksBanner } from '../webhooks/DisabledBanner';
 
 const PAGES = [
   { href: '/config/email', label: 'Configuration > Email' },
@@ -8,6 +9,7 @@ const PAGES = [
   { href: '/outbox', label: 'Outbox' },
   { href: '/users', label: 'Users' },
   { href: '/tokens', label: 'API tokens' },
+  { href: '/webhooks', label: 'Webhooks' },
   { href: '/audit', label: 'Audit' },
 ];
 
@@ -38,7 +40,10 @@ export function Shell({ username, onSignOut, children }: { username: string; onS
           </button>
         </span>
       </header>
-      <main id="main">{children}</main>
+      <main id="main">
+        <DisabledWebhooksBanner />
+        {children}
+      </main>
     </div>
   );
 }
