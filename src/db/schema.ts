@@ -180,6 +180,7 @@ export interface EmailEventTable {
   last_reply_code: number | null;
   last_reply: string | null;
   rejected_recipients: string | null;
+  recipients: string | null;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';

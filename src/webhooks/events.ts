@@ -48,6 +48,7 @@ export const EVENT_SOURCE_COLUMNS = [
   'last_reply_code',
   'last_reply',
   'rejected_recipients',
+  'recipients',
 ] as const;
 
 const EVENT_COLUMNS = [
@@ -62,6 +63,7 @@ const EVENT_COLUMNS = [
   'last_reply_code',
   'last_reply',
   'rejected_recipients',
+  'recipients',
 ] as const;
 
 const CHUNK = 500;
@@ -96,6 +98,7 @@ export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEven
               'e.last_reply_code',
               'e.last_reply',
               'e.rejected_recipients',
+              'e.recipients',
             ])
             .where('e.id', 'in', chunk)
             // Active webhooks for this e-mail's source, or for every e-mail.
@@ -124,7 +127,7 @@ export function emailEventsFrom(cte: string, type: StatusEventType): RawBuilder<
   return sql<Record<string, unknown>>`(insert into email_events (${sql.join(EVENT_COLUMNS.map((k) => sql.ref(k)))})
     select ${c}.id, ${type}::text, ${c}.status, ${c}.source, ${c}.updated_at, ${c}.attempt_count,
       case when ${c}.status = 'error' then ${c}.due_at else null end, ${c}.finished_at, ${c}.last_reply_code,
-      ${c}.last_reply, ${c}.rejected_recipients
+      ${c}.last_reply, ${c}.rejected_recipients, ${c}.recipients
     from ${c}
     where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${c}.source)))`;
 }

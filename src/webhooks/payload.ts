@@ -35,6 +35,8 @@ export interface WebhookEventBody {
       lastReply: string | null;
       /** Recipients refused while the others were accepted (email.recipient_refused). */
       rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
+      /** Each recipient's state so far: accepted, refused (for good) or deferred (tried again). */
+      recipients: { recipient: string; state: 'accepted' | 'refused' | 'deferred'; code: number | null; reply: string }[];
     };
   };
 }
@@ -79,6 +81,7 @@ export function eventBody(ev: EventRow, type: EmailEventType, email: EmailFacts 
         lastReplyCode: ev.last_reply_code,
         lastReply: ev.last_reply,
         rejectedRecipients: list(ev.rejected_recipients),
+        recipients: list(ev.recipients),
       },
     },
   };

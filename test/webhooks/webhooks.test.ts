@@ -88,6 +88,11 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
 
         assert.deepEqual(of(partial.id).map((e) => e.body.type), ['email.recipient_refused', 'email.sent']);
         assert.deepEqual(of(partial.id)[0]?.body.data.email.rejectedRecipients.map((r) => r.recipient), ['nobody@example.org']);
+        assert.deepEqual(
+          of(partial.id)[1]?.body.data.email.recipients.map((r) => [r.recipient, r.state]),
+          [['ok@example.org', 'accepted'], ['nobody@example.org', 'refused']],
+          'each recipient with its state',
+        );
         assert.deepEqual(of(failed.id).map((e) => [e.body.type, e.body.data.email.status]), [['email.failed', 'failed']]);
 
         const log = await p.webhooks.deliveries(hook.id, ADMIN);

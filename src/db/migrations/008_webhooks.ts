@@ -47,6 +47,8 @@ export function webhooks(dialect: Dialect) {
         .addColumn('last_reply_code', 'integer')
         .addColumn('last_reply', 'text')
         .addColumn('rejected_recipients', 'text')
+        /** Per-recipient states (emails.recipients, migration 005). */
+        .addColumn('recipients', 'text')
         .execute();
 
       await db.schema
