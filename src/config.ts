@@ -28,7 +28,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('POSTROOM_DATABASE_URL must start with postgres:// (leave it unset for the embedded SQLite)');
   }
-  const lease = Number(env.POSTROOM_LEASE_SECONDS ?? 30);
+  const lease = Number(env.POSTROOM_LEASE_SECONDS || 30);
   if (!Number.isInteger(lease) || lease < 1) throw new ConfigError(`POSTROOM_LEASE_SECONDS must be a whole number of seconds (at least 1), not "${env.POSTROOM_LEASE_SECONDS}"`);
   return {
     leaseMs: lease * 1000,
