@@ -104,7 +104,14 @@ async function failed(
   }
   const now = Date.now();
   const lease = { id: email.id, owner: ctx.owner };
-  const recipients = failure.rejected.length ? mergeRecipients(before, { accepted: [], rejected: failure.rejected, deferred: [], reply: failure.message, replyCode: failure.replyCode }) : before.length ? before : null;
+  // Every recipient refused: 5xx ones for good, 4xx ones (deferred) owed another try.
+  const forGood = failure.rejected.filter((r) => r.code !== null && r.code >= 500);
+  const forNow = failure.rejected.filter((r) => r.code === null || r.code < 500);
+  const recipients = failure.rejected.length
+    ? mergeRecipients(before, { accepted: [], rejected: forGood, deferred: forNow, reply: failure.message, replyCode: failure.replyCode })
+    : before.length
+      ? before
+      : null;
   const attempt = { startedAt, finishedAt: now, route: route.name, replyCode: failure.replyCode, reply: failure.message };
   if (failure.kind === 'permanent') {
     await ctx.lifecycle.fail(lease, { attempt: { ...attempt, outcome: 'permanent' }, recipients });

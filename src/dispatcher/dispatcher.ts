@@ -40,7 +40,7 @@ export type CampaignOutcome =
   | { state: 'incomplete'; problems: Problem[] }
   | { state: 'error'; message: string }
   /** The route failed its check (unreachable, bad credentials, no STARTTLS): nothing was claimed. */
-  | { state: 'route-failing'; route: string; message: string }
+  | { state: 'route-failing'; route: string; message: string; since?: string | null }
   | ({ state: 'ran' } & Tally);
 
 export interface CampaignReport {
@@ -244,7 +244,7 @@ export class Dispatcher {
     const check = await this.health.ready(policy);
     if (!check.ok) {
       await this.pipeline.pause();
-      return { state: 'route-failing', route: check.route.description, message: check.message };
+      return { state: 'route-failing', route: check.route.description, message: check.message, since: this.health.state().since };
     }
     this.pipeline.kick(policy, check.route);
     return { state: 'ran', ...this.emptyTally() };

@@ -5,3 +5,4 @@ export { backoffDelay, decideRetry, DEFAULT_BACKOFF, type BackoffPolicy } from '
 export { StatusBoard, type InstanceStatus } from './status.js';
 export type { RouteState } from './route-health.js';
 export type { SendingPolicy } from './policy.js';
+export { describeSending, type SendingState } from './sending-state.js';

@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { draftRoutes, emailRoutes } from './routes/emails.js';
 import { OutlookDrafts } from '../outlook/index.js';
+import { sendingRoutes } from './routes/sending.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
 import { consoleRoutes } from './routes/console.js';
@@ -57,6 +58,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   const drafts = new OutlookDrafts(postroom.settings, postroom.users, endpoints, options.route?.ca);
   emailRoutes(api, onHandOver, drafts);
   draftRoutes(api, drafts);
+  sendingRoutes(api, onHandOver);
   userRoutes(api);
   tokenRoutes(api);
   webhookRoutes(api);

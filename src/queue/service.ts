@@ -82,6 +82,12 @@ export interface EmailDetail extends EmailSummary {
   }[];
 }
 
+/** Which e-mails a bulk retry takes: one retryable status, changed since a time. */
+export interface RetryFilter {
+  status: 'failed' | 'error' | 'cancelled';
+  since?: number | undefined;
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class Queue {
@@ -232,18 +238,25 @@ export class Queue {
    * Recovery from a bad day: every e-mail of `status` (failed, error or cancelled) that finished
    * — or for error, last changed — since `since`, sent again. Returns how many.
    */
-  async retryMany(filter: { status: 'failed' | 'error' | 'cancelled'; since?: number | undefined; source?: string | undefined }): Promise<number> {
+  async retryMany(filter: RetryFilter, actor: string): Promise<number> {
     let total = 0;
     for (let beforeId: number | undefined; ; ) {
       const ids = await this.repo.idsFor({ ...filter, beforeId, limit: 500 });
-      if (ids.length === 0) return total;
+      if (ids.length === 0) break;
       total += await this.lifecycle.retry(ids, Date.now());
       beforeId = ids[ids.length - 1];
     }
+    // In the audit log beside the settings changes: who sent how much mail again, and when.
+    const since = filter.since === undefined ? null : new Date(filter.since).toISOString();
+    await this.store.db
+      .insertInto('settings_audit')
+      .values({ at: Date.now(), actor, key: 'queue.retry', old_value: null, new_value: JSON.stringify({ status: filter.status, since, retried: total }), secret: 0 })
+      .execute();
+    return total;
   }
 
   /** How many e-mails retryMany would take now: for the confirmation that says how many. */
-  async countRetryable(filter: { status: 'failed' | 'error' | 'cancelled'; since?: number | undefined; source?: string | undefined }): Promise<number> {
+  async countRetryable(filter: RetryFilter): Promise<number> {
     return this.repo.countFor(filter);
   }
 

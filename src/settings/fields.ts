@@ -196,6 +196,14 @@ export const FIELDS = {
     default: 3,
     schema: int(1, 50),
   }),
+  allowPlaintextAuth: field({
+    label: 'Allow a password over an unencrypted connection',
+    help: 'Warning: checked, the SMTP password (or OAuth token) may cross the network in clear text when STARTTLS is unchecked, readable by anyone on the way. Unchecked: Postroom never sends it without TLS.',
+    routes: ['smtp', 'oauth'],
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
   wakeOnHandOver: field({
     label: 'Send at once after a hand-over',
     help: 'Checked: a campaign starts as soon as an e-mail is handed over to this server, instead of at the next interval. Unchecked (the reference behaviour): e-mails wait for the next campaign.',

@@ -27,6 +27,13 @@ export function findProblems(s: EmailSettings): Problem[] {
     if (!s.smtpHost) add('smtpHost', 'SMTP host is required to send by SMTP');
     if (s.smtpUser && !s.smtpPassword) add('smtpPassword', `SMTP password is required when SMTP user is set`);
   }
+  // A password or token is never sent in clear text unless the administrator allowed it.
+  if (!s.useGraph && (s.useOAuth || s.smtpUser) && !s.startTls && s.smtpPort !== 465 && !s.allowPlaintextAuth) {
+    add(
+      'startTls',
+      `"${label('startTls')}" is unchecked on port ${s.smtpPort}, so the ${s.useOAuth ? 'OAuth token' : 'SMTP password'} would cross the network unencrypted: check it (or use port 465), or check "${label('allowPlaintextAuth')}"`,
+    );
+  }
   if (s.forcePostmaster && !s.postmaster) {
     add('postmaster', `Mail postmaster is required when "${label('forcePostmaster')}" is checked`);
   }

@@ -61,7 +61,7 @@ export function createGraphRoute(config: GraphConfig): Route {
         }),
       );
       // Graph's 202 means accepted for delivery, not delivered: the outbox says so.
-      return { reply: '202 Accepted by Microsoft Graph (accepted for delivery, not yet delivered)', replyCode: 202, accepted: message.envelope.to, rejected: [] };
+      return { reply: '202 Accepted by Microsoft Graph (accepted for delivery, not yet delivered)', replyCode: 202, accepted: message.envelope.to, rejected: [], deferred: [] };
     },
     async verify() {
       await config.provider.getToken(config.scope);

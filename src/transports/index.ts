@@ -8,7 +8,7 @@ import { microsoftEndpoints, tokenProviderFor, type MicrosoftEndpoints } from '.
 
 export { DeliveryError, type Route, type RouteName, type DeliveryReport, type RejectedRecipient, type FailureKind, type FailureScope } from './route.js';
 export { classifySmtpError } from './smtp-errors.js';
-export { diagnoseSmtp, type Diagnosis, type DiagnosisStep } from './smtp-diagnose.js';
+export { diagnoseSmtp, checkSmtpRoute, type Diagnosis, type DiagnosisStep } from './smtp-diagnose.js';
 export type { RouteOptions, SmtpTimeouts } from './smtp.js';
 export { EXCHANGE_SMTP_HOST } from './smtp.js';
 export { microsoftEndpoints, tokenProviderFor, TokenProvider, type MicrosoftEndpoints, type OAuthCredentials } from './oauth.js';
@@ -31,5 +31,5 @@ export function createRoute(settings: EmailSettings, options: RouteOptions = {},
 
 /** What a route depends on: when this changes, the pooled route is closed and rebuilt. */
 export function routeFingerprint(s: EmailSettings): string {
-  return JSON.stringify([s.useGraph, s.useOAuth, s.smtpHost, s.smtpPort, s.smtpUser, s.smtpPassword, s.startTls, s.smtpMaxConnections, s.tenantId, s.clientId, s.clientSecret]);
+  return JSON.stringify([s.useGraph, s.useOAuth, s.smtpHost, s.smtpPort, s.smtpUser, s.smtpPassword, s.startTls, s.allowPlaintextAuth, s.postmaster, s.smtpMaxConnections, s.tenantId, s.clientId, s.clientSecret]);
 }

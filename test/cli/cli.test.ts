@@ -163,7 +163,7 @@ class Sandbox {
 const ALL_KEYS = [
   'enabled', 'smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'useOAuth', 'useGraph', 'tenantId', 'clientId', 'clientSecret',
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
-  'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'wakeOnHandOver', 'clientSecretExpiresAt',
+  'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
   'webhooksAllowPrivate',
 ];
 

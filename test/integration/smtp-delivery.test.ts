@@ -176,6 +176,36 @@ describe('SMTP delivery', () => {
     assert.equal(sink.messages.length, 2);
   });
 
+  it('never sends without signing in when a user is set and the server offers no AUTH; the e-mails wait', async () => {
+    await setup({ noAuth: true }, { smtpUser: 'relay', smtpPassword: 's3cret-pass' });
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /offers no AUTH on this connection, so nothing was sent/);
+    const e = await postroom.queue.show(id);
+    assert.deepEqual([e.status, e.attemptLog.length], ['pending', 0]);
+    assert.equal(sink.transactions, 0, 'nothing went out unauthenticated');
+  });
+
+  it('a postmaster the server refuses as sender stops the route; the e-mails wait', async () => {
+    await setup({ mailFromReply: (a) => (a === 'postmaster@example.com' ? { code: 550, message: '5.7.60 SMTP; Client does not have permissions to send as this sender' } : null) });
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /refuses the postmaster postmaster@example\.com as sender: 550 5\.7\.60/);
+    const e = await postroom.queue.show(id);
+    assert.deepEqual([e.status, e.attemptLog.length], ['pending', 0]);
+  });
+
+  it('421 at connect stops the route, charged to no e-mail', async () => {
+    await setup({ connectReply: { code: 421, message: '4.3.2 Service not available' } });
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /refused the connection: 421 4\.3\.2 Service not available/);
+    assert.deepEqual((await postroom.queue.show(id)).attemptLog, []);
+  });
+
   it('refuses a server whose certificate it cannot verify', async () => {
     sink = await startSmtpSink();
     db = await createTestDatabase('sqlite');

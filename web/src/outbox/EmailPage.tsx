@@ -125,7 +125,8 @@ export function EmailPage({ id }: { id: number }) {
                         <td>{a.route}</td>
                         <td>{a.outcome}</td>
                         <td className="reply">
-                          {a.replyCode !== null && <strong>{a.replyCode} </strong>}
+                          {/* A server's reply carries its own code: shown once, not "250 250 2.0.0 Ok". */}
+                          {a.replyCode !== null && !new RegExp(`\\b${a.replyCode}\\b`).test(a.reply ?? '') && <strong>{a.replyCode} </strong>}
                           {a.reply}
                         </td>
                       </tr>
