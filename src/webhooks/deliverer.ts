@@ -6,7 +6,8 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Selectable } from 'kysely';
-import { errorMessage, writeTransaction, type Database, type Store } from '../db/index.js';
+import type { Kysely } from 'kysely';
+import { errorMessage, GroupCommit, writeTransaction, type Database, type Store } from '../db/index.js';
 import type { Sealer, SettingsService } from '../settings/index.js';
 import { addressRefusal, guardedLookup, WebhookAddressError } from './address.js';
 import { deliveredTypes, eventBody, type EmailFacts } from './payload.js';
@@ -40,6 +41,13 @@ export interface RoundReport {
 
 type DeliveryRow = Selectable<Database['webhook_deliveries']>;
 type WebhookRow = Selectable<Database['webhooks']>;
+type Answer = { status: number | null; excerpt: string };
+interface Result {
+  d: DeliveryRow;
+  hook: WebhookRow;
+  answer: Answer;
+  now: number;
+}
 
 const DAY = 86_400_000;
 const EXCERPT = 500;
@@ -51,6 +59,8 @@ export class WebhookDeliverer {
   private loop: Promise<void> | null = null;
   private wakeUp: AbortController | null = null;
   private lastPurgeAt = 0;
+  /** SQLite: outcomes that arrive together share a commit, as the queue's do. */
+  private readonly results: GroupCommit<Result, void>;
   /** A claimed delivery not started while its lease can still cover a whole attempt waits for the next claim. */
   private get leaseMs(): number {
     return 3 * this.o.timeoutMs;
@@ -58,6 +68,7 @@ export class WebhookDeliverer {
 
   constructor(private readonly opts: DelivererOptions) {
     this.log = opts.logger.child({ module: 'webhooks' });
+    this.results = new GroupCommit(opts.store, (trx, r) => this.record(trx, r));
     this.o = {
       pollMs: opts.pollMs ?? 1000,
       timeoutMs: opts.timeoutMs ?? 10_000,
@@ -222,44 +233,48 @@ export class WebhookDeliverer {
   }
 
   private async deliverOne(d: DeliveryRow, hook: WebhookRow, allowPrivate: boolean): Promise<boolean> {
-    let answer: { status: number | null; excerpt: string };
+    let answer: Answer;
     try {
       const secret = this.opts.sealer.open(SECRET_NAME, hook.secret);
       answer = await this.post(hook.url, d, secret, allowPrivate);
     } catch (err) {
       answer = { status: null, excerpt: errorMessage(err) };
     }
-    const now = Date.now();
-    const ok = answer.status !== null && answer.status >= 200 && answer.status < 300;
-    await writeTransaction(this.opts.store, async (trx) => {
-      if (ok) {
-        await trx
-          .updateTable('webhook_deliveries')
-          .set({ status: 'delivered', attempts: d.attempts + 1, next_attempt_at: null, last_status: answer.status, last_body_excerpt: answer.excerpt, delivered_at: now })
-          .where('id', '=', d.id)
-          .execute();
-        await trx.updateTable('webhooks').set({ failing_since: null }).where('id', '=', hook.id).where('failing_since', 'is not', null).execute();
-        return;
-      }
-      const attempts = d.attempts + 1;
-      const next = now + backoff(attempts, this.o.backoffBaseMs, this.o.backoffCapMs);
-      const giveUp = next >= d.created_at + this.o.retryWindowMs;
-      await trx
-        .updateTable('webhook_deliveries')
-        .set({ status: giveUp ? 'failed' : 'pending', attempts, next_attempt_at: giveUp ? null : next, last_status: answer.status, last_body_excerpt: answer.excerpt })
-        .where('id', '=', d.id)
-        .execute();
-      const failingSince = hook.failing_since ?? now;
-      if (hook.failing_since === null) {
-        await trx.updateTable('webhooks').set({ failing_since: now }).where('id', '=', hook.id).where('failing_since', 'is', null).execute();
-      }
-      if (now - failingSince >= this.o.disableAfterMs) await this.disable(trx, hook, failingSince, answer, now);
-    });
+    const result = { d, hook, answer, now: Date.now() };
+    if (this.opts.store.dialect === 'sqlite') await this.results.submit(result);
+    else await writeTransaction(this.opts.store, (trx) => this.record(trx, result));
+    const ok = succeeded(answer);
     if (!ok) this.log.info({ webhook: hook.id, delivery: d.id, status: answer.status, reply: answer.excerpt.slice(0, 200) }, 'webhook delivery failed; retrying later');
     return ok;
   }
 
-  private async disable(trx: Parameters<Parameters<typeof writeTransaction>[1]>[0], hook: WebhookRow, since: number, last: { status: number | null; excerpt: string }, now: number) {
+  private async record(trx: Kysely<Database>, { d, hook, answer, now }: Result): Promise<void> {
+    if (succeeded(answer)) {
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'delivered', attempts: d.attempts + 1, next_attempt_at: null, last_status: answer.status, last_body_excerpt: answer.excerpt, delivered_at: now })
+        .where('id', '=', d.id)
+        .execute();
+      await trx.updateTable('webhooks').set({ failing_since: null }).where('id', '=', hook.id).where('failing_since', 'is not', null).execute();
+      return;
+    }
+    const attempts = d.attempts + 1;
+    const next = now + backoff(attempts, this.o.backoffBaseMs, this.o.backoffCapMs);
+    const giveUp = next >= d.created_at + this.o.retryWindowMs;
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: giveUp ? 'failed' : 'pending', attempts, next_attempt_at: giveUp ? null : next, last_status: answer.status, last_body_excerpt: answer.excerpt })
+      .where('id', '=', d.id)
+      .execute();
+    // Read here, not from the round's copy: a success a moment ago ended the failing spell.
+    const current = await trx.selectFrom('webhooks').select('failing_since').where('id', '=', hook.id).executeTakeFirst();
+    if (!current) return;
+    const failingSince = current.failing_since ?? now;
+    if (current.failing_since === null) await trx.updateTable('webhooks').set({ failing_since: now }).where('id', '=', hook.id).execute();
+    if (now - failingSince >= this.o.disableAfterMs) await this.disable(trx, hook, failingSince, answer, now);
+  }
+
+  private async disable(trx: Kysely<Database>, hook: WebhookRow, since: number, last: Answer, now: number) {
     const reason = `failing since ${new Date(since).toISOString()} (last answer: ${last.status ?? 'none'} ${last.excerpt.slice(0, 200)})`;
     const r = await trx
       .updateTable('webhooks')
@@ -335,6 +350,8 @@ export class WebhookDeliverer {
       .execute();
   }
 }
+
+const succeeded = (a: Answer) => a.status !== null && a.status >= 200 && a.status < 300;
 
 function backoff(attempts: number, base: number, cap: number): number {
   const raw = Math.min(base * 2 ** Math.max(0, attempts - 1), cap);
