@@ -177,6 +177,23 @@ export class Webhooks {
     }));
   }
 
+  /** For /metrics: deliveries by state, and how many webhooks are disabled. */
+  async counts(): Promise<{ deliveries: Record<'pending' | 'delivered' | 'failed', number>; disabled: number }> {
+    const rows = await this.store.db
+      .selectFrom('webhook_deliveries')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    const deliveries = { pending: 0, delivered: 0, failed: 0 };
+    for (const r of rows) deliveries[r.status] = Number(r.n);
+    const { n } = await this.store.db
+      .selectFrom('webhooks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('disabled_at', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return { deliveries, disabled: Number(n) };
+  }
+
   private async row(id: number, viewer: WebhookViewer) {
     const row = await this.store.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
     // Another token's webhook is as invisible as one that does not exist.

@@ -65,6 +65,10 @@ describe('webhooks over HTTP', () => {
     assert.equal(log.status, 200, log.text);
     assert.deepEqual(log.body.items.map((d) => [d.type, d.status, d.lastStatus, d.emailId]), [['email.cancelled', 'delivered', 200, sent.body.id]]);
 
+    const metrics = await admin.get('/metrics');
+    assert.match(metrics.text, /^postroom_webhook_deliveries\{state="delivered"\} 2$/m, "both deliveries (the token's webhook and the administrator's) are counted in /metrics");
+    assert.match(metrics.text, /^postroom_webhooks_disabled 0$/m);
+
     assert.equal((await erp.del(`/api/v1/webhooks/${made.body.id}`)).status, 200);
     assert.equal((await admin.del(`/api/v1/webhooks/${byAdmin.body.id}`)).status, 200);
     assert.deepEqual((await admin.get<Hook[]>('/api/v1/webhooks')).body, []);
