@@ -2,6 +2,7 @@
 // server and receiver: add one (secret shown once), a refused URL, the delivery log, and the
 // banner on every page while a webhook is disabled. Needs npm run build (dist/web).
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Postroom } from '../../src/app.js';
@@ -79,6 +80,8 @@ describe('Webhooks page (browser)', () => {
     assert.match(text, new RegExp(`#${e.id}`));
     assert.match(text, /delivered/);
     assert.match(text, /200 ok/);
+    // POSTROOM_UPDATE_SCREENSHOTS=1 refreshes the README's picture of this page.
+    if (process.env.POSTROOM_UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: path.resolve('docs/screenshots/webhooks.png'), fullPage: false });
   });
 
   it('shows a banner on every page while a webhook is disabled, until it is enabled again', async () => {
