@@ -251,6 +251,16 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         assert.match(viaIp?.lastBodyExcerpt ?? '', /127\.0\.0\.1 is a private or loopback/);
       });
 
+      it('delivers to a host name, connecting to the address it checked', async () => {
+        const hook = await p.webhooks.create({ url: `http://localhost:${receiver.port}/by-name` }, ADMIN);
+        const e = await p.queue.handOver(mail(['a@example.org'], 'x'), 'test');
+        await p.queue.cancel(e.id);
+        await p.deliverer.round();
+        const [got] = await receiver.waitFor(1);
+        assert.equal(verifySignature(got?.raw ?? '', got?.signature, hook.secret), true);
+        assert.equal((await p.webhooks.deliveries(hook.id, ADMIN))[0]?.status, 'delivered');
+      });
+
       it('keeps the secret sealed at rest and out of every list and the audit', async () => {
         const hook = await p.webhooks.create({ url: receiver.url }, ADMIN);
         const [row] = await p.store.db.selectFrom('webhooks').select('secret').execute();
