@@ -8,6 +8,7 @@ import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settin
 import { UserDirectory } from './users/index.js';
 import { AdminAccounts, ApiTokens, Sessions } from './access/index.js';
 import { WebhookDeliverer, Webhooks, type DelivererOptions } from './webhooks/index.js';
+import { mailboxSlotsFor, type MailboxSlots } from './transports/index.js';
 
 export interface PostroomOptions {
   dataDir: string;
@@ -33,6 +34,8 @@ export interface Postroom {
   webhooks: Webhooks;
   /** Delivers webhook events on its own timer; `serve` starts it. */
   deliverer: WebhookDeliverer;
+  /** Graph's four requests per mailbox, shared by the sending process and drafts (and instances on PostgreSQL). */
+  graphSlots: MailboxSlots;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -53,7 +56,8 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     return user ? `"${user.id}"` : null;
   });
   const queue = new Queue(store, settings);
-  const dispatcher = new Dispatcher({ ...options.dispatcher, store, settings, queue, logger });
+  const graphSlots = mailboxSlotsFor(store);
+  const dispatcher = new Dispatcher({ ...options.dispatcher, route: { ...options.dispatcher?.route, graphSlots }, store, settings, queue, logger });
   const deliverer = new WebhookDeliverer({ ...options.webhooks, store, sealer, settings, logger });
   return {
     store,
@@ -66,6 +70,7 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     tokens: new ApiTokens(store),
     webhooks: new Webhooks(store, sealer, settings),
     deliverer,
+    graphSlots,
     logger,
     async close() {
       await dispatcher.stop();

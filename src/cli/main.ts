@@ -161,7 +161,8 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
         if (i <= 0) throw new UsageError(`settings set: "${pair.split('=')[0]}" is not KEY=VALUE`);
         const key = pair.slice(0, i);
         const text = pair.slice(i + 1);
-        patch[key] = coerceSettingText(key, text === '-' ? readStdinLine() : text);
+        // A PEM certificate and key span many lines: all of standard input; a password is one line.
+        patch[key] = coerceSettingText(key, text === '-' ? (key === 'clientCertificate' ? fs.readFileSync(0, 'utf8') : readStdinLine()) : text);
       }
       const view = await withPostroom(config, (p) => p.settings.update(patch, actor()));
       console.log(`saved ${Object.keys(patch).join(', ')}`);

@@ -10,6 +10,7 @@ import { initial } from './migrations/001_initial.js';
 import { instances } from './migrations/002_instances.js';
 import { access } from './migrations/003_access.js';
 import { recipients } from './migrations/005_recipients.js';
+import { graphSlots } from './migrations/007_graph_slots.js';
 import { webhooks } from './migrations/008_webhooks.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -114,6 +115,7 @@ class StaticProvider implements MigrationProvider {
       '002_instances': instances(this.dialect),
       '003_access': access(this.dialect),
       '005_recipients': recipients(),
+      '007_graph_slots': graphSlots(this.dialect),
       '008_webhooks': webhooks(this.dialect),
     };
   }

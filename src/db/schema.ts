@@ -202,6 +202,13 @@ export interface WebhookDeliveryTable {
   delivered_at: number | null;
 }
 
+export interface GraphSlotTable {
+  mailbox: string;
+  slot: number;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   admins: AdminTable;
   sessions: SessionTable;
@@ -217,4 +224,5 @@ export interface Database {
   webhooks: WebhookTable;
   email_events: EmailEventTable;
   webhook_deliveries: WebhookDeliveryTable;
+  graph_slots: GraphSlotTable;
 }

@@ -9,6 +9,8 @@ export const LIMITS = {
   recipients: 500,
   attachments: 100,
   attachmentBytes: 25 * 1024 * 1024,
+  /** Graph takes no file over 150 MB ("Attach large files to Outlook messages or events"). */
+  fileBytes: 150_000_000,
   bodyChars: 10 * 1024 * 1024,
   subjectChars: 998,
   headerCount: 50,
@@ -97,7 +99,11 @@ export const emailInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required' });
     }
     let bytes = 0;
-    for (const a of v.attachments) bytes += Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+    v.attachments.forEach((a, i) => {
+      const size = Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+      bytes += size;
+      if (size > LIMITS.fileBytes) ctx.addIssue({ code: 'custom', path: ['attachments', i], message: `${a.filename} is ${size} bytes, over the limit of ${LIMITS.fileBytes} bytes per file` });
+    });
     if (bytes > LIMITS.attachmentBytes) {
       ctx.addIssue({
         code: 'custom',

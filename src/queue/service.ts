@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Store, EmailStatus } from '../db/index.js';
-import type { SettingsService } from '../settings/index.js';
+import { cloudOf, UPLOAD_SESSION_MIN_BYTES, type SettingsService } from '../settings/index.js';
 import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
 import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
 import { EmailLifecycle } from './lifecycle.js';
@@ -111,6 +111,26 @@ export class Queue {
     return this.handOverValid(parseEmailInput(input), source);
   }
 
+  /**
+   * In a Microsoft cloud without Graph upload sessions (US Government L4/L5), a file of 3 MB or
+   * more has no way into a message sent through Graph: refused now rather than failed later.
+   */
+  private async refuseWhatGraphCannotTake(email: ValidEmailInput): Promise<void> {
+    const sizes = email.attachments.map((a) => Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4));
+    if (!sizes.some((n) => n >= UPLOAD_SESSION_MIN_BYTES) || !(await this.settings.value('useGraph'))) return;
+    const cloud = cloudOf(await this.settings.value('microsoftCloud'));
+    if (cloud.uploadSessions) return;
+    throw new EmailInputError(
+      email.attachments
+        .map((a, i) => ({ a, i, size: sizes[i] ?? 0 }))
+        .filter((f) => f.size >= UPLOAD_SESSION_MIN_BYTES)
+        .map((f) => ({
+          field: `attachments.${f.i}`,
+          message: `${f.a.filename} is ${f.size} bytes: Microsoft Graph in ${cloud.title} has no upload sessions, so files of ${UPLOAD_SESSION_MIN_BYTES} bytes or more cannot be sent`,
+        })),
+    );
+  }
+
   /** For callers that already validated the input against emailInputSchema (the HTTP API). */
   async handOverValid(email: ValidEmailInput, source: string): Promise<HandOverResult> {
     if (email.idempotencyKey) {
@@ -121,6 +141,7 @@ export class Queue {
     if (!email.sender && !postmaster) {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }
+    await this.refuseWhatGraphCannotTake(email);
     const now = Date.now();
     const sendAt = email.sendAt === undefined ? null : Date.parse(email.sendAt);
     const attachments = email.attachments.map((a) => {

@@ -2,6 +2,8 @@
 // value must meet on its own. Rules between fields live in problems.ts, never here.
 import net from 'node:net';
 import { z } from 'zod';
+import { CLOUD_NAMES } from './clouds.js';
+import { certificateProblem } from './certificate.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -31,6 +33,10 @@ export interface FieldSpec<T> {
   schema: z.ZodType<T>;
   /** The routes this setting matters to; absent: every route. The console dims the others. */
   routes?: RouteKind[];
+  /** The values a text setting may take (the console offers them as a list). */
+  choices?: readonly string[];
+  /** Set by Postroom itself (derived from another setting); a change is refused. */
+  readOnly?: boolean;
 }
 
 // Keeps each field's kind as a literal type, so PublicSettings can tell secrets from the rest.
@@ -229,6 +235,45 @@ export const FIELDS = {
       z.iso.date({ message: 'is not a date (YYYY-MM-DD)' }),
     ]),
   }),
+  // Microsoft 365 as the real service behaves (issue 12): cloud, certificate credential, drafts.
+  microsoftCloud: field({
+    label: 'Microsoft cloud',
+    help: 'worldwide, gcc-high (US Government GCC High), dod (US Government DoD) or china (21Vianet): sign-in, Graph and SMTP endpoints and scopes all follow.',
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'string',
+    choices: CLOUD_NAMES,
+    default: 'worldwide',
+    schema: z.string().refine((v) => (CLOUD_NAMES as readonly string[]).includes(v), { message: `must be one of ${CLOUD_NAMES.join(', ')}` }),
+  }),
+  clientCertificate: field({
+    label: 'Client certificate',
+    help: 'Instead of a client secret: the PEM certificate uploaded to the app registration, followed by its PEM private key. Stored encrypted; never shown again.',
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'secret',
+    default: '',
+    schema: z.string().max(32_768, { message: 'is longer than 32768 characters' }).superRefine((v, ctx) => {
+      const problem = v === '' ? null : certificateProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  }),
+  clientCertificateExpiresAt: field({
+    label: 'Client certificate expires on',
+    help: 'Read from the certificate when it is saved; warnings start 30 days before.',
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'date',
+    readOnly: true,
+    default: '',
+    schema: z.union([z.literal(''), z.iso.date({ message: 'is not a date (YYYY-MM-DD)' })]),
+  }),
+  outlookNewDraftsIn: field({
+    label: 'Outlook (New) drafts in',
+    help: "sender-mailbox: in the Outlook (New) address (else the postmaster), whose users need Full Access and Send As. user-mailbox: in the user's own mailbox when it is one of the tenant, else the sender mailbox.",
+    routes: ['drafts'],
+    kind: 'string',
+    choices: ['sender-mailbox', 'user-mailbox'],
+    default: 'sender-mailbox',
+    schema: z.enum(['sender-mailbox', 'user-mailbox'], { message: 'must be sender-mailbox or user-mailbox' }),
+  }),
 } as const;
 
 export type SettingKey = keyof typeof FIELDS;
@@ -260,6 +305,8 @@ export interface FieldInfo {
   kind: FieldSpec<unknown>['kind'];
   default: unknown;
   routes: RouteKind[];
+  choices?: readonly string[];
+  readOnly?: boolean;
 }
 
 /** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
@@ -267,6 +314,6 @@ export function fieldCatalogue(): FieldInfo[] {
   const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
   return SETTING_KEYS.map((key) => {
     const f: FieldSpec<unknown> = FIELDS[key];
-    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every };
+    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every, ...(f.choices ? { choices: f.choices } : {}), ...(f.readOnly ? { readOnly: true } : {}) };
   });
 }

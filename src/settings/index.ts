@@ -11,7 +11,9 @@ export {
   type FieldInfo,
   type RouteKind,
 } from './fields.js';
-export { findProblems, findWarnings, secretDaysLeft, type Problem } from './problems.js';
+export { findProblems, findWarnings, secretDaysLeft, certificateDaysLeft, type Problem } from './problems.js';
+export { CLOUDS, CLOUD_NAMES, cloudOf, isCloudName, UPLOAD_SESSION_MIN_BYTES, UPLOAD_SESSION_MAX_BYTES, type CloudName, type MicrosoftCloud } from './clouds.js';
+export { readClientCertificate, certificateProblem, type ClientCertificate } from './certificate.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
 export { Sealer, loadMasterKey, parseMasterKey, MasterKeyError } from './secrets.js';
 export {

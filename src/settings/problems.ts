@@ -21,7 +21,7 @@ export function findProblems(s: EmailSettings): Problem[] {
   if (microsoft) {
     if (!s.tenantId) add('tenantId', `Tenant ID is required when ${why}`);
     if (!s.clientId) add('clientId', `Client ID is required when ${why}`);
-    if (!s.clientSecret) add('clientSecret', `Client Secret is required when ${why}`);
+    if (!s.clientSecret && !s.clientCertificate) add('clientSecret', `Client Secret (or Client certificate) is required when ${why}`);
   }
   if (!microsoft) {
     if (!s.smtpHost) add('smtpHost', 'SMTP host is required to send by SMTP');
@@ -45,13 +45,31 @@ export function findProblems(s: EmailSettings): Problem[] {
  * expired) by the date the administrator recorded when making it.
  */
 export function findWarnings(s: EmailSettings, now = Date.now()): Problem[] {
+  const warnings: Problem[] = [];
   const days = secretDaysLeft(s, now);
-  if (days === null || days > 30) return [];
-  const message =
-    days < 0
-      ? `the client secret expired on ${s.clientSecretExpiresAt}: create a new one in Certificates & secrets and paste its Value here`
-      : `the client secret expires on ${s.clientSecretExpiresAt} (in ${days} day${days === 1 ? '' : 's'}): create a new one in Certificates & secrets before then`;
-  return [{ key: 'clientSecretExpiresAt', message }];
+  if (days !== null && days <= 30) {
+    const message =
+      days < 0
+        ? `the client secret expired on ${s.clientSecretExpiresAt}: create a new one in Certificates & secrets and paste its Value here`
+        : `the client secret expires on ${s.clientSecretExpiresAt} (in ${days} day${days === 1 ? '' : 's'}): create a new one in Certificates & secrets before then`;
+    warnings.push({ key: 'clientSecretExpiresAt', message });
+  }
+  const certDays = certificateDaysLeft(s, now);
+  if (certDays !== null && certDays <= 30) {
+    const at = s.clientCertificateExpiresAt;
+    const message =
+      certDays < 0
+        ? `the client certificate expired on ${at}: make a new one, upload its certificate in Certificates & secrets and save it with its key in Client certificate`
+        : `the client certificate expires on ${at} (in ${certDays} day${certDays === 1 ? '' : 's'}): make a new one and upload it in Certificates & secrets before then`;
+    warnings.push({ key: 'clientCertificate', message });
+  }
+  return warnings;
+}
+
+/** Whole days until the stored client certificate expires; null without one or a Microsoft route. */
+export function certificateDaysLeft(s: Pick<EmailSettings, 'clientCertificateExpiresAt' | 'useOAuth' | 'useGraph' | 'outlookNewAddress'>, now = Date.now()): number | null {
+  if (!s.clientCertificateExpiresAt || !(s.useOAuth || s.useGraph || s.outlookNewAddress)) return null;
+  return Math.floor((Date.parse(`${s.clientCertificateExpiresAt}T00:00:00Z`) - now) / 86_400_000);
 }
 
 /** Whole days until the recorded client-secret expiry; null when no date or no Microsoft route. */

@@ -13,6 +13,7 @@ import {
 import { findProblems, findWarnings, type Problem } from './problems.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { Sealer } from './secrets.js';
+import { readClientCertificate } from './certificate.js';
 
 export interface FieldError {
   key: string;
@@ -116,6 +117,11 @@ export class SettingsService {
    */
   async update(patch: Record<string, unknown>, actor: string): Promise<SettingsView> {
     const parsed = parsePatch(patch);
+    // The certificate's expiry is read from it, never typed: it drives the same warnings as the secret's.
+    const certificate = parsed.get('clientCertificate');
+    if (typeof certificate === 'string') {
+      parsed.set('clientCertificateExpiresAt', certificate ? new Date(readClientCertificate(certificate).expiresAt).toISOString().slice(0, 10) : '');
+    }
     const postmaster = parsed.get('postmaster');
     if (typeof postmaster === 'string' && postmaster) {
       const owner = await this.postmasterOwner(postmaster);
@@ -193,6 +199,10 @@ function parsePatch(patch: Record<string, unknown>): Map<SettingKey, unknown> {
   for (const [key, raw] of entries) {
     if (!isSettingKey(key)) {
       errors.push({ key, message: 'is not a setting' });
+      continue;
+    }
+    if (FIELDS[key].readOnly) {
+      errors.push({ key, message: 'is set by Postroom and cannot be changed' });
       continue;
     }
     const value = raw === null && isSecretKey(key) ? '' : raw;

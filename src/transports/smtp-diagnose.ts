@@ -6,6 +6,7 @@ import { DeliveryError, type FailureKind } from './route.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
 import { isAuthRequired, isSenderRefusedAtRcpt } from './smtp-outcome.js';
 import { EXCHANGE_535_HELP } from './smtp.js';
+import { exchangeSmtpAdvice } from './exchange-advice.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
 
@@ -57,7 +58,9 @@ async function walk(s: DiagnoseSettings, sender: string, recipient: string | nul
   /** Records the failed step and, for the route check, what it means (always the route's fault). */
   const fail = (name: StepName, detail: string, message: string, reply?: SmtpReply, kind: FailureKind = kindOf(reply?.code ?? null)): Walk => {
     steps.push({ step: name, ok: false, detail, ...(reply ? { reply: lastLine(reply) } : {}) });
-    failure = new DeliveryError(message, kind, 'route', reply?.code ?? null);
+    // Exchange Online's refusals come with the switches that fix them, as in a send.
+    const advice = reply ? exchangeSmtpAdvice(lastLine(reply)) : null;
+    failure = new DeliveryError(advice ? `${message} (${advice})` : message, kind, 'route', reply?.code ?? null);
     return { steps, failure };
   };
 

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it, type TestContext } from 'node:test';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { testPki } from '../helpers/pki.js';
+import { makeClientCertificate } from '../helpers/microsoft-standin.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'postroom.js');
@@ -282,6 +283,18 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     for (const line of lines) assert.match(line, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+${ACTOR}\\s+smtp(Host|Port)\\s`));
     assert.ok(lines.some((l) => /\ssmtpHost\s+"" -> "smtp\.example\.com"$/.test(l)), audit);
     assert.ok(lines.some((l) => /\ssmtpPort\s+587 -> 2525$/.test(l)), audit);
+  });
+
+  it('settings set clientCertificate=- reads the whole PEM (certificate and key) from standard input', async (t) => {
+    const sb = new Sandbox(t);
+    const { pem } = makeClientCertificate(90);
+    const set = await sb.run(['settings', 'set', 'clientCertificate=-'], pem);
+    assert.equal(set.code, 0, set.stderr);
+    const json = await sb.run(['settings', 'get', '--json']);
+    const view = JSON.parse(json.stdout) as { settings: { clientCertificate: { set: boolean }; clientCertificateExpiresAt: string } };
+    assert.equal(view.settings.clientCertificate.set, true);
+    assert.equal(view.settings.clientCertificateExpiresAt, new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10));
+    for (const r of [set, json]) assert.ok(!r.stdout.includes('PRIVATE KEY') && !r.stderr.includes('PRIVATE KEY'), 'the key never appears');
   });
 
   it('settings set smtpPassword=- reads the secret from standard input and never shows or stores it in the clear', async (t) => {

@@ -11,6 +11,10 @@ export interface FieldInfo {
   kind: FieldKind;
   default: unknown;
   routes: RouteKind[];
+  /** The values a text setting may take: the row offers a list. */
+  choices?: readonly string[];
+  /** Derived by Postroom (the certificate's expiry): shown, not saved. */
+  readOnly?: boolean;
 }
 
 export interface SecretState {

@@ -164,11 +164,11 @@ export function draftRoutes(api: Api, drafts: OutlookDrafts): void {
     method: 'POST',
     path: '/outlook/drafts',
     tag: 'outlook',
-    summary: 'Create a draft in the Outlook (New) mailbox (outlookNewAddress, else the postmaster) for a user to send',
+    summary: 'Create a draft in the Outlook (New) mailbox (outlookNewAddress, else the postmaster; or the user’s own with outlookNewDraftsIn=user-mailbox) for a user to send',
     access: 'admin-or-token',
     body: draftInputSchema,
     bodyLimit: HAND_OVER_BODY_LIMIT,
-    responses: { 201: '{id, webLink, mailbox}', 400: 'refused input', 409: 'Graph settings missing (named)', 502: 'Microsoft Graph refused' },
+    responses: { 201: '{id, webLink, mailbox, note?} (note: why the draft is not in the user’s own mailbox)', 400: 'refused input', 409: 'Graph settings missing (named)', 502: 'Microsoft Graph refused' },
     async handle({ body, reply }) {
       void reply.status(201);
       return drafts.create(body);

@@ -3,13 +3,24 @@
 import { z } from 'zod';
 import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
-import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
+import {
+  createRoute,
+  credentialsOf,
+  diagnoseSmtp,
+  DeliveryError,
+  endpointsFor,
+  missingGraphPermissions,
+  tokenProviderFor,
+  tokenRoles,
+  type MicrosoftEndpoints,
+  type RouteOptions,
+} from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
 
 const actorOf = (caller: { kind: string; username?: string } | null) => (caller && 'username' in caller ? `admin:${caller.username}` : 'admin');
 
-export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: MicrosoftEndpoints): void {
+export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: MicrosoftEndpoints | undefined): void {
   const { postroom } = api;
 
   api.route({
@@ -79,23 +90,45 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
       const s = await postroom.settings.load();
       const sender = s.postmaster || s.smtpUser;
       if (s.useGraph || s.useOAuth) {
-        const missing = (['tenantId', 'clientId', 'clientSecret'] as const).filter((k) => !s[k]);
+        const missing = [...(['tenantId', 'clientId'] as const).filter((k) => !s[k]), ...(s.clientSecret || s.clientCertificate ? [] : ['clientSecret'])];
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
-        const { tenantId, clientId, clientSecret } = s;
-        const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, routeOptions.ca);
+        const endpoints = endpointsFor(s, given);
+        const provider = tokenProviderFor(credentialsOf(s), endpoints, routeOptions.ca);
         const scope = s.useGraph ? endpoints.graphScope : endpoints.smtpScope;
         let token: string;
         try {
-          token = await provider.getToken(scope, { forceRefresh: true });
+          // An administrator asked: no back-off, a fresh request now.
+          token = await provider.getToken(scope, { forceRefresh: true, now: true });
         } catch (err) {
           return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: err instanceof Error ? err.message : String(err) }] };
         }
-        const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${tenantId} for ${scope}` };
-        if (s.useGraph) return { ok: true, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep] };
+        const credential = s.clientCertificate ? 'the client certificate' : 'the client secret';
+        const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${s.tenantId} for ${scope} with ${credential}` };
+        const roles = tokenRoles(token);
+        if (s.useGraph) {
+          const lacking = missingGraphPermissions(roles);
+          const permissions = {
+            step: 'permissions',
+            ok: lacking.send === null,
+            detail:
+              roles === null
+                ? 'the token does not show its application permissions; sending will tell'
+                : [lacking.send, lacking.drafts].filter(Boolean).join('; ') || `the app has ${roles.join(', ')}`,
+          };
+          return { ok: permissions.ok, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep, permissions] };
+        }
+        const steps = [tokenStep];
+        if (roles !== null && !roles.includes('SMTP.SendAsApp')) {
+          steps.push({
+            step: 'permissions',
+            ok: false,
+            detail: `the app's token has no SMTP.SendAsApp application permission (roles: ${roles.join(', ') || 'none'}): add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp and grant admin consent`,
+          });
+        }
         const user = s.smtpUser || sender;
-        if (!user) return { ok: false, route: 'SMTP OAuth', steps: [tokenStep, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
-        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || EXCHANGE_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, xoauth2: { user, token } });
-        return { ...d, steps: [tokenStep, ...d.steps] };
+        if (!user) return { ok: false, route: 'SMTP OAuth', steps: [...steps, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
+        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || endpoints.smtpHost }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, xoauth2: { user, token } });
+        return { ...d, ok: d.ok && steps.every((x) => x.ok), steps: [...steps, ...d.steps] };
       }
       if (!s.smtpHost) return { ok: false, route: 'SMTP', steps: [{ step: 'connect', ok: false, detail: 'SMTP host is empty' }] };
       if (!sender) return { ok: false, route: 'SMTP', steps: [{ step: 'sender', ok: false, detail: 'set the Mail postmaster first: it is the sender the test checks' }] };
@@ -113,7 +146,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     responses: { 200: 'sent, or the failure with the server reply' },
     async handle({ body }) {
       const s = await postroom.settings.load();
-      const route = createRoute(s, routeOptions, endpoints);
+      const route = createRoute(s, routeOptions, given);
       try {
         const message = composeTestMessage(s, body.to);
         const report = await route.send(message);

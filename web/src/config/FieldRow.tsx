@@ -64,9 +64,19 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
         setDraft(e.target.checked);
         setState({ kind: 'idle' });
       }} />
+    ) : field.choices ? (
+      <select id={id} value={String(draft)} aria-describedby={describedBy} onChange={(e) => {
+        setDraft(e.target.value);
+        setState({ kind: 'idle' });
+      }}>
+        {field.choices.map((c) => (
+          <option key={c} value={c}>{c}</option>
+        ))}
+      </select>
     ) : (
       <input
         id={id}
+        readOnly={field.readOnly}
         type={field.kind === 'date' ? 'date' : 'text'}
         inputMode={field.kind === 'int' ? 'numeric' : field.kind === 'email' ? 'email' : undefined}
         autoComplete="off"
@@ -97,7 +107,7 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
         )}
       </div>
       <div className="save">
-        <button disabled={!changed || state.kind === 'saving'}>Save</button>
+        {!field.readOnly && <button disabled={!changed || state.kind === 'saving'}>Save</button>}
         <SaveStatus state={state} />
       </div>
     </form>

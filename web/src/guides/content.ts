@@ -27,7 +27,31 @@ const ENTRA_STEPS: GuideStep[] = [
     text: 'Certificates & secrets → New client secret. Copy its Value at once (not the Secret ID: the Value is shown only now), and note the expiry date you chose: Postroom warns from 30 days before.',
     fills: ['clientSecret', 'clientSecretExpiresAt'],
   },
+  {
+    text: 'Or, as Microsoft recommends, a certificate instead of the secret (secrets expire within 24 months and must be typed again). Make one, upload postroom.crt under Certificates & secrets → Certificates → Upload certificate, and paste the certificate followed by its key into Client certificate. Postroom reads its expiry and warns from 30 days before; the key is never shown again.',
+    code: [
+      'openssl req -x509 -newkey rsa:2048 -nodes -days 730 -subj "/CN=Postroom" -keyout postroom.key -out postroom.crt',
+      'cat postroom.crt postroom.key      # paste this into Client certificate, then delete postroom.key',
+    ].join('\n'),
+    fills: ['clientCertificate'],
+  },
+  {
+    text: 'Outside the worldwide cloud (US Government GCC High or DoD, China operated by 21Vianet), register the app in that cloud’s Entra admin center and choose it in Microsoft cloud: sign-in, Graph and SMTP endpoints follow. GCC High and DoD have no Graph upload sessions: there, files of 3 MB or more are refused when handed over.',
+    fills: ['microsoftCloud'],
+  },
 ];
+
+const RBAC_STEP: GuideStep = {
+  text: 'To limit the app to the postmaster mailbox, use RBAC for Applications in Exchange Online instead of the tenant-wide Graph permission (grants add up: remove the Mail.Send permission granted in Entra ID once the scoped one is in place). Mail.Send alone lets the app send as any mailbox of the tenant; Mail.ReadWrite lets it read, create, change and delete mail in every mailbox (it does not send).',
+  code: [
+    'Connect-ExchangeOnline',
+    'New-ServicePrincipal -AppId <client ID> -ObjectId <enterprise application object ID> -DisplayName Postroom',
+    'New-ManagementScope -Name "Postroom mailboxes" -RecipientRestrictionFilter "PrimarySmtpAddress -eq \'postmaster@contoso.com\'"',
+    'New-ManagementRoleAssignment -App <service principal ID> -Role "Application Mail.Send" -CustomResourceScope "Postroom mailboxes"',
+    'New-ManagementRoleAssignment -App <service principal ID> -Role "Application Mail.ReadWrite" -CustomResourceScope "Postroom mailboxes"   # drafts and e-mails over 4 MB',
+    'Test-ServicePrincipalAuthorization -Identity <service principal ID> -Resource postmaster@contoso.com',
+  ].join('\n'),
+};
 
 export const GUIDES: Guide[] = [
   {
@@ -54,6 +78,14 @@ export const GUIDES: Guide[] = [
         ].join('\n'),
       },
       {
+        text: 'SMTP AUTH must be allowed for the tenant as well as the mailbox: a “535 5.7.139” reply means it is not (or security defaults block it). Check and fix:',
+        code: [
+          'Get-TransportConfig | Format-List SmtpClientAuthenticationDisabled    # must be False',
+          'Set-TransportConfig -SmtpClientAuthenticationDisabled $false',
+          'Get-CASMailbox -Identity postmaster@contoso.com | Format-List SmtpClientAuthenticationDisabled    # False or empty',
+        ].join('\n'),
+      },
+      {
         text: 'In Postroom, apply the “Exchange 365 with OAuth 2.0” preset, then fill in the three IDs and the postmaster mailbox. SMTP user may stay empty: Postroom signs in as the sending mailbox.',
         fills: ['useOAuth', 'tenantId', 'clientId', 'clientSecret', 'postmaster'],
       },
@@ -70,15 +102,20 @@ export const GUIDES: Guide[] = [
     steps: [
       ...ENTRA_STEPS,
       {
-        text: 'API permissions → Microsoft Graph → Application permissions → Mail.Send (sending) and Mail.ReadWrite (Outlook (New) drafts and large attachments) → Grant admin consent. To limit the app to some mailboxes, use Exchange Online RBAC for Applications.',
+        text: 'API permissions → Microsoft Graph → Application permissions → Mail.Send (sending) and Mail.ReadWrite (Outlook (New) drafts and e-mails over 4 MB, which Graph takes as a draft) → Grant admin consent. Test connection reads the token and names a permission that is missing.',
       },
+      RBAC_STEP,
       {
         text: 'In Postroom, apply the “Microsoft Graph” preset, then fill in the three IDs and the postmaster mailbox.',
         fills: ['useGraph', 'tenantId', 'clientId', 'clientSecret', 'postmaster'],
       },
       {
-        text: 'For Outlook (New) users, the mailbox where their drafts are created (empty: the postmaster).',
-        fills: ['outlookNewAddress'],
+        text: 'For Outlook (New) users, where their drafts are created. “user-mailbox”: in the user’s own mailbox when it is one of the tenant (it appears in their Drafts, no extra rights), else in the sender mailbox with a note. “sender-mailbox” (the default): in the Outlook (New) address, else the postmaster; then each user who opens those drafts needs Full Access and Send As on that mailbox:',
+        code: [
+          'Add-MailboxPermission -Identity drafts@contoso.com -User olivia@contoso.com -AccessRights FullAccess -InheritanceType All',
+          'Add-RecipientPermission -Identity drafts@contoso.com -Trustee olivia@contoso.com -AccessRights SendAs',
+        ].join('\n'),
+        fills: ['outlookNewDraftsIn', 'outlookNewAddress'],
       },
       { text: 'Test connection: it asks Microsoft for a token and reports the answer.' },
     ],
