@@ -140,7 +140,7 @@ export class Dispatcher {
     }
     await this.status.register(this.instanceId, startedAt);
     this.running = true;
-    this.timers = [setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.leaseMs / 3)))];
+    this.timers = [setInterval(() => void this.sayAlive(), Math.max(500, Math.floor(this.leaseMs / 3)))];
     for (const t of this.timers) t.unref();
     this.scheduleMaintenance();
     this.loop = this.runLoop();
@@ -165,7 +165,7 @@ export class Dispatcher {
     if (!finished) {
       this.log.warn({ inFlight: this.pipeline.held.length }, 'in-flight sends did not finish in time: released');
       await this.opts.queue.lifecycle.release(this.pipeline.held, this.instanceId, Date.now()).catch(() => undefined);
-      this.pipeline.leases.clear();
+      this.pipeline.dropLeases();
     }
     await this.maintenance.settle();
     await this.health.close();
@@ -291,20 +291,11 @@ export class Dispatcher {
     this.timers.push(timer);
   }
 
-  /** Keeps the leases of what this process holds, and says it is alive. */
-  private async renewLeases(): Promise<void> {
-    const leases = this.pipeline.leases;
-    const now = Date.now();
-    try {
-      await this.status.heartbeat(this.instanceId, now);
-      if (leases.size === 0) return;
-      const until = now + this.leaseMs;
-      for (const id of await this.opts.queue.lifecycle.renew([...leases.keys()], this.instanceId, until)) {
-        if (leases.has(id)) leases.set(id, until);
-      }
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'lease renewal failed');
-    }
+  /** Says this process is alive, for `postroom status` and the other instances. */
+  private async sayAlive(): Promise<void> {
+    await this.status.heartbeat(this.instanceId, Date.now()).catch((err: unknown) => {
+      this.log.warn({ err: errorMessage(err) }, 'could not record the heartbeat');
+    });
   }
 
   private tell(fn: (o: DispatcherObserver) => void): void {

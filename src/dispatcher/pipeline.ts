@@ -45,6 +45,7 @@ export class Pipeline {
   private idleWaiters: (() => void)[] = [];
   /** Lease expiry of every e-mail this process holds (buffered or in flight), for renewal. */
   readonly leases = new Map<number, number>();
+  private renewal: NodeJS.Timeout | null = null;
   /** A database error met by a refill or an outcome: reported once by the next cycle. */
   fault: unknown = null;
 
@@ -73,6 +74,7 @@ export class Pipeline {
     await this.refilling;
     const untouched = this.buffer.splice(0).map((e) => e.id);
     for (const id of untouched) this.leases.delete(id);
+    this.keepLeases();
     try {
       await this.ctx.lifecycle.release(untouched, this.ctx.owner, Date.now());
       this.tally.released += untouched.length;
@@ -96,6 +98,12 @@ export class Pipeline {
     return t;
   }
 
+  /** Forgets every lease (a stop released them): no renewal goes on. */
+  dropLeases(): void {
+    this.leases.clear();
+    this.keepLeases();
+  }
+
   /** Every e-mail this process holds, for a stop that must release what did not finish. */
   get held(): number[] {
     return [...this.leases.keys()];
@@ -104,16 +112,20 @@ export class Pipeline {
   private pump(): void {
     const policy = this.policy;
     if (!policy || !this.route) return;
+    const lapsed: number[] = [];
     while (!this.halted && !this.paused && this.inFlight < policy.slots && this.buffer.length > 0) {
       const email = this.buffer.shift() as EmailRow;
-      // Its lease lapsed while it waited (the database was out of reach): another process may
-      // hold it now, so this one must not send it.
+      // Its lease lapsed while it waited (renewal could not reach the database): another process
+      // may hold it now, so this one must not send it; given back if it is still ours.
       if ((this.leases.get(email.id) ?? 0) <= Date.now()) {
         this.leases.delete(email.id);
+        lapsed.push(email.id);
         continue;
       }
       this.start(email, this.route, policy);
     }
+    if (lapsed.length) void this.ctx.lifecycle.release(lapsed, this.ctx.owner, Date.now()).catch(() => undefined);
+    this.keepLeases();
     if (!this.halted && !this.paused && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {
       this.refilling = this.refill(policy).finally(() => {
         this.refilling = null;
@@ -133,6 +145,7 @@ export class Pipeline {
       const now = Date.now();
       const rows = await this.ctx.lifecycle.claim(this.ctx.owner, now, this.ctx.leaseMs, want, policy.maxPerMinute);
       for (const r of rows) this.leases.set(r.id, now + this.ctx.leaseMs);
+      this.keepLeases();
       this.tally.claimed += rows.length;
       this.buffer.push(...rows);
       if (rows.length < want) this.exhausted = true;
@@ -174,6 +187,30 @@ export class Pipeline {
         this.leases.delete(email.id);
         this.pump();
       });
+  }
+
+  /** While it holds e-mails, the pipeline renews their leases every third of a lease. */
+  private keepLeases(): void {
+    if (this.leases.size > 0 && this.renewal === null) {
+      this.renewal = setInterval(() => void this.renewLeases(), Math.max(200, Math.floor(this.ctx.leaseMs / 3)));
+      this.renewal.unref();
+    } else if (this.leases.size === 0 && this.renewal !== null) {
+      clearInterval(this.renewal);
+      this.renewal = null;
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.leases.size === 0) return;
+    const until = Date.now() + this.ctx.leaseMs;
+    try {
+      // Guarded by the owner: an e-mail another instance took after a lapse is not renewed.
+      for (const id of await this.ctx.lifecycle.renew([...this.leases.keys()], this.ctx.owner, until)) {
+        if (this.leases.has(id)) this.leases.set(id, until);
+      }
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, 'lease renewal failed');
+    }
   }
 
   private settleIdle(): void {

@@ -3,12 +3,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { EmailInputError, EmailNotFoundError, EmailStateError } from '../queue/index.js';
-import { SettingsValidationError, MasterKeyError } from '../settings/index.js';
+import { SettingsValidationError, MasterKeyError, refusedPreamble, translateMessage } from '../settings/index.js';
 import { PostmasterConflictError } from '../users/index.js';
 import { PasswordPolicyError, TokenNameError } from '../access/index.js';
 import { MissingGraphSettingsError } from '../outlook/index.js';
 import { DeliveryError } from '../transports/index.js';
 import { WebhookInputError, WebhookNotFoundError } from '../webhooks/index.js';
+import { preferredLanguage, type Language } from './language.js';
 
 export interface FieldProblem {
   field: string;
@@ -38,12 +39,14 @@ export function fromZod(where: string, err: ZodError): HttpError {
   return badRequest(fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
 }
 
-export function toHttpError(err: unknown): HttpError | null {
+/** `lang` words the reasons for refused settings; other messages are English. */
+export function toHttpError(err: unknown, lang: Language = 'en'): HttpError | null {
   if (err instanceof HttpError) return err;
   if (err instanceof ZodError) return fromZod('(body)', err);
   if (err instanceof EmailInputError) return badRequest(`e-mail refused, nothing stored: ${err.message}`, err.errors);
   if (err instanceof SettingsValidationError) {
-    return badRequest(`settings refused, nothing saved: ${err.message}`, err.errors.map((e) => ({ field: e.key, message: e.message })));
+    const fields = err.errors.map((e) => ({ field: e.key, message: translateMessage(e.message, lang) }));
+    return badRequest(`${refusedPreamble(lang)}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, fields);
   }
   if (err instanceof EmailNotFoundError) return notFound(err.message);
   if (err instanceof WebhookInputError) return badRequest(`webhook refused, nothing stored: ${err.message}`, err.errors);
@@ -70,7 +73,7 @@ export function toHttpError(err: unknown): HttpError | null {
 }
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const http = toHttpError(err);
+  const http = toHttpError(err, preferredLanguage(req.headers['accept-language']));
   if (!http) {
     req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed');
     void reply.status(500).send({ error: 'internal', message: 'internal error; the server log has the details' });

@@ -17,6 +17,7 @@ import {
 } from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
+import { viewFor } from '../language.js';
 
 const actorOf = (caller: { kind: string; username?: string } | null) => (caller && 'username' in caller ? `admin:${caller.username}` : 'admin');
 
@@ -30,7 +31,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     summary: 'The email settings (secrets masked as {set, updatedAt}) and the configuration problems',
     access: 'admin',
     responses: { 200: 'settings and problems' },
-    handle: () => postroom.settings.view(),
+    handle: ({ req }) => viewFor(req, postroom.settings.view()),
   });
 
   api.route({
@@ -41,7 +42,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     access: 'admin',
     body: z.record(z.string(), z.unknown()),
     responses: { 200: 'saved; the settings and problems', 400: 'a value was refused (field and reason given); nothing saved' },
-    handle: ({ body, caller }) => postroom.settings.update(body, actorOf(caller)),
+    handle: ({ body, caller, req }) => viewFor(req, postroom.settings.update(body, actorOf(caller))),
   });
 
   api.route({
@@ -72,9 +73,9 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     access: 'admin',
     params: z.object({ name: z.string() }),
     responses: { 200: 'applied; the settings and problems', 404: 'no such preset' },
-    async handle({ params, caller }) {
+    async handle({ params, caller, req }) {
       if (!PRESETS[params.name]) throw notFound(`no preset "${params.name}" (known: ${Object.keys(PRESETS).join(', ')})`);
-      return postroom.settings.applyPreset(params.name, actorOf(caller));
+      return viewFor(req, postroom.settings.applyPreset(params.name, actorOf(caller)));
     },
   });
 
