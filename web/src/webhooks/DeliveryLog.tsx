@@ -1,6 +1,7 @@
 // One webhook's delivery log: each event sent to it, how many attempts, and what the receiver
 // last answered (status and the start of its body), newest first, with older pages.
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import { Link } from '../router';
 import type { DeliveryInfo, DeliveryPage } from './types';
@@ -8,6 +9,7 @@ import type { DeliveryInfo, DeliveryPage } from './types';
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
 
 export function DeliveryLog({ webhookId }: { webhookId: number }) {
+  const { t } = useTranslation();
   const [items, setItems] = useState<DeliveryInfo[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState('');
@@ -25,18 +27,18 @@ export function DeliveryLog({ webhookId }: { webhookId: number }) {
   useEffect(() => void load(null), [webhookId]);
 
   if (error) return <p className="field-error" role="alert">{error}</p>;
-  if (!loaded) return <p>Loading…</p>;
-  if (items.length === 0) return <p>No deliveries yet: events come as e-mails are sent, deferred, failed, cancelled or held.</p>;
+  if (!loaded) return <p>{t('webhooks.log.loading')}</p>;
+  if (items.length === 0) return <p>{t('webhooks.log.empty')}</p>;
   return (
     <div className="table-wrap">
-      <table aria-label={`Deliveries of webhook ${webhookId}`}>
+      <table aria-label={t('webhooks.log.table', { id: webhookId })}>
         <thead>
           <tr>
-            <th scope="col">Event</th>
-            <th scope="col">E-mail</th>
-            <th scope="col">State</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last answer</th>
+            <th scope="col">{t('webhooks.log.event')}</th>
+            <th scope="col">{t('webhooks.log.email')}</th>
+            <th scope="col">{t('webhooks.colState')}</th>
+            <th scope="col">{t('webhooks.log.attempts')}</th>
+            <th scope="col">{t('webhooks.log.lastAnswer')}</th>
           </tr>
         </thead>
         <tbody>
@@ -51,13 +53,13 @@ export function DeliveryLog({ webhookId }: { webhookId: number }) {
                 <Link href={`/outbox/${d.emailId}`}>#{d.emailId}</Link>
               </td>
               <td>
-                <span className={`badge ${d.status === 'delivered' ? 'sent' : d.status === 'failed' ? 'failed' : 'error'}`}>{d.status}</span>
+                <span className={`badge ${d.status === 'delivered' ? 'sent' : d.status === 'failed' ? 'failed' : 'error'}`}>{t(`webhooks.log.${d.status}`)}</span>
                 {d.status === 'delivered' && <> {when(d.deliveredAt)}</>}
-                {d.status === 'pending' && d.nextAttemptAt && <> · next try {when(d.nextAttemptAt)}</>}
+                {d.status === 'pending' && d.nextAttemptAt && <> · {t('webhooks.log.nextTry', { when: when(d.nextAttemptAt) })}</>}
               </td>
               <td className="num">{d.attempts}</td>
               <td className="reply">
-                {d.lastStatus ?? (d.attempts > 0 ? 'no answer' : '')} {d.lastBodyExcerpt}
+                {d.lastStatus ?? (d.attempts > 0 ? t('webhooks.log.noAnswer') : '')} {d.lastBodyExcerpt}
               </td>
             </tr>
           ))}
@@ -65,7 +67,7 @@ export function DeliveryLog({ webhookId }: { webhookId: number }) {
       </table>
       {next && (
         <button type="button" onClick={() => void load(next)}>
-          Older deliveries
+          {t('webhooks.log.older')}
         </button>
       )}
     </div>

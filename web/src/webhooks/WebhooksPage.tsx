@@ -1,6 +1,7 @@
 // Webhooks: the receivers that hear of e-mail events. Add one (its signing secret is shown once),
 // see which are failing or disabled, read a delivery log, enable again, remove.
 import { useEffect, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError, call, errorText } from '../api';
 import { Confirm } from '../shell/Confirm';
 import { DeliveryLog } from './DeliveryLog';
@@ -8,6 +9,7 @@ import { EVENT_TYPES, type EventType, type WebhookInfo } from './types';
 import './webhooks.css';
 
 export function WebhooksPage() {
+  const { t } = useTranslation();
   const [hooks, setHooks] = useState<WebhookInfo[] | null>(null);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<Set<EventType>>(new Set(EVENT_TYPES));
@@ -54,31 +56,25 @@ export function WebhooksPage() {
 
   return (
     <div className="webhooks">
-      <h1>Webhooks</h1>
-      <p className="help">
-        Postroom POSTs a signed JSON event to each webhook when an e-mail is sent, deferred, failed, partly refused, cancelled or held. A webhook made here
-        hears of every e-mail; one made with an API token, only of that token's e-mails. Check the <code>Postroom-Signature</code> header with the secret
-        (see the README, "For host applications").
-      </p>
+      <h1>{t('webhooks.title')}</h1>
+      <p className="help">{t('webhooks.help')}</p>
       {error && <p className="field-error" role="alert">{error}</p>}
       {made && (
         <section className="banner made" role="status">
-          <p>
-            Signing secret of <strong>{made.url}</strong>; copy it now, it is not shown again:
-          </p>
+          <p>{t('webhooks.secretFor', { url: made.url })}</p>
           <p className="mono token-value">{made.secret}</p>
-          <button type="button" onClick={() => setMade(null)}>I have copied it</button>
+          <button type="button" onClick={() => setMade(null)}>{t('webhooks.copied')}</button>
         </section>
       )}
       <form onSubmit={create} noValidate>
         <div className="inline">
-          <label htmlFor="webhook-url">Receiver URL</label>
-          <input id="webhook-url" value={url} placeholder="https://erp.example.com/postroom/events" aria-invalid={urlError ? true : undefined} aria-describedby={urlError ? 'webhook-url-error' : undefined} onChange={(e) => setUrl(e.target.value)} />
-          <button disabled={!url.trim() || events.size === 0}>Add webhook</button>
+          <label htmlFor="webhook-url">{t('webhooks.url')}</label>
+          <input id="webhook-url" value={url} placeholder={t('webhooks.urlExample')} aria-invalid={urlError ? true : undefined} aria-describedby={urlError ? 'webhook-url-error' : undefined} onChange={(e) => setUrl(e.target.value)} />
+          <button disabled={!url.trim() || events.size === 0}>{t('webhooks.add')}</button>
         </div>
         {urlError && <p id="webhook-url-error" className="field-error" role="alert">{urlError}</p>}
         <fieldset>
-          <legend>Events</legend>
+          <legend>{t('webhooks.events')}</legend>
           {EVENT_TYPES.map((t) => (
             <label key={t} className="check">
               <input type="checkbox" checked={events.has(t)} onChange={() => toggle(t)} /> {t}
@@ -90,56 +86,56 @@ export function WebhooksPage() {
         <table>
           <thead>
             <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Events</th>
-              <th scope="col">For</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
+              <th scope="col">{t('webhooks.colUrl')}</th>
+              <th scope="col">{t('webhooks.events')}</th>
+              <th scope="col">{t('webhooks.colFor')}</th>
+              <th scope="col">{t('webhooks.colState')}</th>
+              <th scope="col">{t('webhooks.colActions')}</th>
             </tr>
           </thead>
           <tbody>
             {hooks?.map((h) => (
               <tr key={h.id}>
                 <td className="mono">{h.url}</td>
-                <td>{h.events.length === EVENT_TYPES.length ? 'all' : h.events.join(', ')}</td>
-                <td>{h.scope === 'all' ? 'every e-mail' : `e-mails of ${h.createdBy}`}</td>
+                <td>{h.events.length === EVENT_TYPES.length ? t('webhooks.allEvents') : h.events.join(', ')}</td>
+                <td>{h.scope === 'all' ? t('webhooks.everyEmail') : t('webhooks.emailsOf', { who: h.createdBy })}</td>
                 <td>
                   {h.disabledAt ? (
-                    <span className="badge failed">disabled</span>
+                    <span className="badge failed">{t('webhooks.disabled')}</span>
                   ) : h.failingSince ? (
-                    <span className="badge error">failing since {new Date(h.failingSince).toLocaleString()}</span>
+                    <span className="badge error">{t('webhooks.failingSince', { when: new Date(h.failingSince).toLocaleString() })}</span>
                   ) : (
-                    <span className="badge sent">active</span>
+                    <span className="badge sent">{t('webhooks.active')}</span>
                   )}
                   {h.disabledReason && <div className="reply">{h.disabledReason}</div>}
                 </td>
                 <td>
                   <button type="button" aria-expanded={open === h.id} onClick={() => setOpen(open === h.id ? null : h.id)}>
-                    {open === h.id ? 'Hide log' : 'Delivery log'}
+                    {open === h.id ? t('webhooks.hideLog') : t('webhooks.showLog')}
                   </button>{' '}
                   {h.disabledAt && (
                     <button type="button" onClick={() => void act(() => call('POST', `/webhooks/${h.id}/enable`))}>
-                      Enable
+                      {t('webhooks.enable')}
                     </button>
                   )}{' '}
-                  <button type="button" onClick={() => setRemoving(h)}>Remove</button>
+                  <button type="button" onClick={() => setRemoving(h)}>{t('webhooks.remove')}</button>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-        {hooks && hooks.length === 0 && <p>No webhooks yet.</p>}
+        {hooks && hooks.length === 0 && <p>{t('webhooks.none')}</p>}
       </div>
       {open !== null && (
-        <section aria-label="Delivery log">
-          <h2>Delivery log of {hooks?.find((h) => h.id === open)?.url}</h2>
+        <section aria-label={t('webhooks.showLog')}>
+          <h2>{t('webhooks.logOf', { url: hooks?.find((h) => h.id === open)?.url ?? '' })}</h2>
           <DeliveryLog webhookId={open} />
         </section>
       )}
       {removing && (
         <Confirm
-          title={`Remove the webhook to ${removing.url}?`}
-          confirmLabel="Remove"
+          title={t('webhooks.removeTitle', { url: removing.url })}
+          confirmLabel={t('webhooks.remove')}
           onCancel={() => setRemoving(null)}
           onConfirm={() => {
             const h = removing;
@@ -148,7 +144,7 @@ export function WebhooksPage() {
             void act(() => call('DELETE', `/webhooks/${h.id}`));
           }}
         >
-          <p>Its delivery log goes with it, and events not yet delivered are dropped.</p>
+          <p>{t('webhooks.removeText')}</p>
         </Confirm>
       )}
     </div>
