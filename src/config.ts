@@ -1,5 +1,6 @@
 // Reads the environment once: where the data lives, which database, the master key source.
 import path from 'node:path';
+import { PostroomError } from './errors.js';
 
 export interface RuntimeConfig {
   dataDir: string;
@@ -15,8 +16,9 @@ export interface RuntimeConfig {
   leaseMs: number;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PostroomError {
   override name = 'ConfigError';
+  readonly code = 'config';
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {

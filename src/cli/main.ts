@@ -7,14 +7,13 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { openPostroom, type Postroom } from '../app.js';
 import { readConfig, type RuntimeConfig } from '../config.js';
-import { EmailInputError, EmailNotFoundError, EmailStateError, STATUSES } from '../queue/index.js';
-import { MasterKeyError, PRESETS, SettingsValidationError, coerceSettingText } from '../settings/index.js';
+import { STATUSES } from '../queue/index.js';
+import { PRESETS, coerceSettingText } from '../settings/index.js';
 import type { EmailStatus } from '../db/index.js';
-import { PasswordPolicyError, TokenNameError } from '../access/index.js';
-import { PostmasterConflictError } from '../users/index.js';
+import { exitCodeOf, PostroomError } from '../errors.js';
 import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus } from './format.js';
 import { serve } from './serve.js';
-import { WebhookInputError, WebhookNotFoundError, type WebhookInfo, type WebhookViewer } from '../webhooks/index.js';
+import type { WebhookInfo, WebhookViewer } from '../webhooks/index.js';
 
 const USAGE = `Usage: postroom <command>
 
@@ -40,8 +39,9 @@ const USAGE = `Usage: postroom <command>
 Environment: POSTROOM_DATA_DIR (./data), POSTROOM_DATABASE_URL (postgres://…), POSTROOM_MASTER_KEY,
 POSTROOM_LOG_LEVEL. See README.md.`;
 
-export class UsageError extends Error {
+export class UsageError extends PostroomError {
   override name = 'UsageError';
+  readonly code = 'usage';
 }
 
 const actor = () => `cli:${os.userInfo().username}`;
@@ -377,24 +377,10 @@ function contentTypeOf(file: string): string {
 
 /** One line a person can act on; never a stack trace, never a secret. */
 export function describeError(err: unknown): { message: string; code: number } {
-  if (err instanceof UsageError) return { message: err.message, code: 2 };
-  if (err instanceof EmailInputError) return { message: `e-mail refused, nothing stored: ${err.message}`, code: 1 };
-  if (err instanceof SettingsValidationError) return { message: `settings refused, nothing saved: ${err.message}`, code: 1 };
-  if (err instanceof WebhookInputError) return { message: `webhook refused, nothing stored: ${err.message}`, code: 1 };
-  if (err instanceof WebhookNotFoundError) return { message: err.message, code: 1 };
-  if (
-    err instanceof EmailNotFoundError ||
-    err instanceof EmailStateError ||
-    err instanceof MasterKeyError ||
-    err instanceof PasswordPolicyError ||
-    err instanceof TokenNameError ||
-    err instanceof PostmasterConflictError
-  ) {
-    return { message: err.message, code: 1 };
-  }
+  if (err instanceof PostroomError) return { message: err.publicMessage, code: exitCodeOf(err.code) };
   // Every complaint of node's argument parser (unknown option, missing value, extra argument) is a usage mistake.
   if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
-    return { message: err.message, code: 2 };
+    return { message: err.message, code: exitCodeOf('usage') };
   }
   return { message: err instanceof Error ? err.message : String(err), code: 1 };
 }

@@ -1,10 +1,12 @@
 // Who an e-mail is from, decided when it is sent (DESIGN §2), so that a settings change also
 // applies to what is still queued.
+import { PostroomError } from '../errors.js';
 import type { Address } from './address.js';
 
 /** The e-mail cannot be given a sender under the current settings; it waits for a fix. */
-export class NoSenderError extends Error {
+export class NoSenderError extends PostroomError {
   override name = 'NoSenderError';
+  readonly code = 'no_sender';
 }
 
 export interface SenderPolicy {

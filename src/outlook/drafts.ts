@@ -3,7 +3,7 @@
 // for the user to open in the new Outlook and send.
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import type { SettingsService } from '../settings/index.js';
+import { draftsMailbox, missingMicrosoftApp, type SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
 import { emailInputSchema, EmailInputError } from '../queue/index.js';
 import { address, buildMessage, type Address, type OutgoingMessage, type SenderPolicy } from '../mail/index.js';
@@ -19,6 +19,7 @@ import {
   type MailboxSlots,
   type MicrosoftEndpoints,
 } from '../transports/index.js';
+import { PostroomError } from '../errors.js';
 
 export const draftInputSchema = emailInputSchema.safeExtend({
   /** The user the draft is for (from the directory); or name the sender directly. */
@@ -28,10 +29,14 @@ export const draftInputSchema = emailInputSchema.safeExtend({
 export type DraftInput = z.input<typeof draftInputSchema>;
 
 /** The Graph settings drafts need are not filled in: names them. */
-export class MissingGraphSettingsError extends Error {
+export class MissingGraphSettingsError extends PostroomError {
   override name = 'MissingGraphSettingsError';
+  readonly code = 'graph_settings_missing';
   constructor(readonly missing: string[]) {
     super(`Outlook (New) drafts need Microsoft Graph: fill in ${missing.join(', ')} in Configuration > Email`);
+  }
+  override get fields() {
+    return this.missing.map((k) => ({ field: k, message: 'is required for Outlook (New) drafts' }));
   }
 }
 
@@ -63,10 +68,9 @@ export class OutlookDrafts {
     }
     const input = parsed.data;
     const s = await this.settings.load();
-    const mailbox = s.outlookNewAddress || s.postmaster;
+    const mailbox = draftsMailbox(s);
     const missing = [
-      ...(['tenantId', 'clientId'] as const).filter((k) => !s[k]),
-      ...(s.clientSecret || s.clientCertificate ? [] : ['clientSecret']),
+      ...missingMicrosoftApp(s),
       ...(mailbox ? [] : ['outlookNewAddress (or postmaster)']),
     ];
     if (missing.length) throw new MissingGraphSettingsError(missing);

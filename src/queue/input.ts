@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { emailAddress } from '../settings/index.js';
 import type { Address } from '../mail/index.js';
+import { PostroomError } from '../errors.js';
 
 /** Documented limits (README, "Handing over e-mails"). */
 export const LIMITS = {
@@ -123,10 +124,17 @@ export function toAddress(a: z.output<typeof addressSchema>): Address {
 }
 
 /** Refused hand-over: names each field and why; nothing was stored. */
-export class EmailInputError extends Error {
+export class EmailInputError extends PostroomError {
   override name = 'EmailInputError';
+  readonly code = 'invalid_request';
   constructor(readonly errors: { field: string; message: string }[]) {
     super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  }
+  override get publicMessage() {
+    return `e-mail refused, nothing stored: ${this.message}`;
+  }
+  override get fields() {
+    return this.errors;
   }
 }
 

@@ -9,19 +9,22 @@ import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from
 import { EmailLifecycle } from './lifecycle.js';
 import { FINISHED, refusal, TRANSITIONS, type Verb } from './states.js';
 import { deferredSummary, parseRecipients, type RecipientOutcome } from './recipients.js';
+import { PostroomError } from '../errors.js';
 
 export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
 
-export class EmailNotFoundError extends Error {
+export class EmailNotFoundError extends PostroomError {
   override name = 'EmailNotFoundError';
+  readonly code = 'not_found';
   constructor(readonly id: number) {
     super(`e-mail ${id} does not exist`);
   }
 }
 
 /** An administrator action that the e-mail's current status does not allow. */
-export class EmailStateError extends Error {
+export class EmailStateError extends PostroomError {
   override name = 'EmailStateError';
+  readonly code = 'conflict';
 }
 
 export interface HandOverResult {

@@ -1,6 +1,7 @@
 // Rules between settings. They never block a save: they make the configuration incomplete,
 // and an incomplete configuration sends nothing (e-mails wait, none is lost).
 import { FIELDS, type EmailSettings, type SettingKey } from './fields.js';
+import { needsMicrosoftApp, routeKind } from './routes.js';
 
 export interface Problem {
   key: SettingKey;
@@ -16,8 +17,9 @@ export function findProblems(s: EmailSettings): Problem[] {
   if (s.useOAuth && s.useGraph) {
     add('useGraph', `"${label('useOAuth')}" and "${label('useGraph')}" cannot both be checked: choose one route`);
   }
-  const microsoft = s.useOAuth || s.useGraph;
-  const why = s.useOAuth ? `"${label('useOAuth')}" is checked` : `"${label('useGraph')}" is checked`;
+  const route = routeKind(s);
+  const microsoft = route !== 'smtp';
+  const why = `"${label(route === 'oauth' ? 'useOAuth' : 'useGraph')}" is checked`;
   if (microsoft) {
     if (!s.tenantId) add('tenantId', `Tenant ID is required when ${why}`);
     if (!s.clientId) add('clientId', `Client ID is required when ${why}`);
@@ -74,6 +76,6 @@ export function certificateDaysLeft(s: Pick<EmailSettings, 'clientCertificateExp
 
 /** Whole days until the recorded client-secret expiry; null when no date or no Microsoft route. */
 export function secretDaysLeft(s: Pick<EmailSettings, 'clientSecretExpiresAt' | 'useOAuth' | 'useGraph' | 'outlookNewAddress'>, now = Date.now()): number | null {
-  if (!s.clientSecretExpiresAt || !(s.useOAuth || s.useGraph || s.outlookNewAddress)) return null;
+  if (!s.clientSecretExpiresAt || !needsMicrosoftApp(s)) return null;
   return Math.floor((Date.parse(`${s.clientSecretExpiresAt}T00:00:00Z`) - now) / 86_400_000);
 }

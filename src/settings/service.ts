@@ -8,12 +8,15 @@ import {
   isSecretKey,
   isSettingKey,
   type EmailSettings,
+  type RouteKind,
   type SettingKey,
 } from './fields.js';
 import { findProblems, findWarnings, type Problem } from './problems.js';
+import { activeRoutes, routeKind, type SendingRoute } from './routes.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { Sealer } from './secrets.js';
 import { readClientCertificate } from './certificate.js';
+import { PostroomError } from '../errors.js';
 
 export interface FieldError {
   key: string;
@@ -21,10 +24,17 @@ export interface FieldError {
 }
 
 /** A refused change: nothing of it was stored. */
-export class SettingsValidationError extends Error {
+export class SettingsValidationError extends PostroomError {
   override name = 'SettingsValidationError';
+  readonly code = 'invalid_request';
   constructor(readonly errors: FieldError[]) {
     super(errors.map((e) => `${e.key}: ${e.message}`).join('; '));
+  }
+  override get publicMessage() {
+    return `settings refused, nothing saved: ${this.message}`;
+  }
+  override get fields() {
+    return this.errors.map((e) => ({ field: e.key, message: e.message }));
   }
 }
 
@@ -44,6 +54,10 @@ export interface SettingsView {
   problems: Problem[];
   /** Do not stop sending, but need attention soon (an expiring client secret). */
   warnings: Problem[];
+  /** The sending route the settings choose (routeKind), the server's answer the console shows. */
+  route: SendingRoute;
+  /** Every route in use: the sending one, plus drafts when an Outlook (New) mailbox is named. */
+  routes: RouteKind[];
 }
 
 export interface AuditEntry {
@@ -108,7 +122,7 @@ export class SettingsService {
       }
     }
     const s = effective as EmailSettings;
-    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s) };
+    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s), route: routeKind(s), routes: activeRoutes(s) };
   }
 
   /**

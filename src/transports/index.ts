@@ -1,6 +1,6 @@
 // Sending routes behind one interface: SMTP with a password (or none), SMTP with XOAUTH2 and a
 // Microsoft token, and Microsoft Graph.
-import type { EmailSettings } from '../settings/index.js';
+import { routeKind, type EmailSettings } from '../settings/index.js';
 import type { Route } from './route.js';
 import { createSmtpRoute, type RouteOptions as SmtpRouteOptions } from './smtp.js';
 import { createGraphRoute } from './graph.js';
@@ -34,7 +34,8 @@ export function endpointsFor(settings: Pick<EmailSettings, 'microsoftCloud'>, gi
 export function createRoute(settings: EmailSettings, options: RouteOptions = {}, given?: MicrosoftEndpoints): Route {
   const endpoints = endpointsFor(settings, given);
   const credentials = credentialsOf(settings);
-  if (settings.useGraph) {
+  const kind = routeKind(settings);
+  if (kind === 'graph') {
     const provider = tokenProviderFor(credentials, endpoints, options.ca);
     return createGraphRoute({
       graphUrl: endpoints.graphUrl,
@@ -46,7 +47,7 @@ export function createRoute(settings: EmailSettings, options: RouteOptions = {},
       slots: options.graphSlots ?? mailboxSlotsFor(undefined),
     });
   }
-  if (settings.useOAuth) {
+  if (kind === 'oauth') {
     const provider = tokenProviderFor(credentials, endpoints, options.ca);
     // Empty SMTP host: Exchange Online's submission host in the chosen cloud.
     return createSmtpRoute({ ...settings, smtpHost: settings.smtpHost || endpoints.smtpHost }, options, { provider, scope: endpoints.smtpScope });

@@ -1,6 +1,7 @@
 // The one small interface every sending route implements, and the typed failure it throws:
 // transient or permanent, for this message or for the whole route, with the server's reply.
 import type { OutgoingMessage } from '../mail/index.js';
+import { PostroomError } from '../errors.js';
 
 export type RouteName = 'smtp' | 'smtp-oauth' | 'graph';
 
@@ -44,8 +45,9 @@ export type FailureKind = 'transient' | 'permanent';
  */
 export type FailureScope = 'message' | 'route';
 
-export class DeliveryError extends Error {
+export class DeliveryError extends PostroomError {
   override name = 'DeliveryError';
+  readonly code = 'upstream';
   constructor(
     message: string,
     readonly kind: FailureKind,

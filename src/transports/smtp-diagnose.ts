@@ -4,9 +4,9 @@ import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type FailureKind } from './route.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
+import { exchangeSmtpAdvice } from './exchange-advice.js';
 import { isAuthRequired, isSenderRefusedAtRcpt } from './smtp-outcome.js';
 import { EXCHANGE_535_HELP } from './smtp.js';
-import { exchangeSmtpAdvice } from './exchange-advice.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
 
@@ -46,7 +46,7 @@ const NOT_ENCRYPTED =
   'the connection is not encrypted, so Postroom did not send the password: check "Using the STARTTLS command" (or use port 465), or allow a password over an unencrypted connection';
 
 
-async function walk(s: DiagnoseSettings, sender: string, recipient: string | null, options: WalkOptions): Promise<Walk> {
+async function walk(s: DiagnoseSettings, sender: string | null, recipient: string | null, options: WalkOptions): Promise<Walk> {
   const where = `${s.smtpHost}:${s.smtpPort}`;
   const implicitTls = s.smtpPort === 465;
   const tlsOptions = { servername: s.smtpHost, minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) };
@@ -134,13 +134,18 @@ async function walk(s: DiagnoseSettings, sender: string, recipient: string | nul
       }
       if (reply.code !== 235) {
         const deferred = reply.code >= 400 && reply.code < 500;
-        return fail('auth', `authentication as ${s.smtpUser} failed`, `authentication with ${where} ${deferred ? 'deferred' : 'failed'}: ${lastLine(reply)}`, reply);
+        // Test connection shows Exchange Online's switches too (fail() adds them to the route's message).
+        const advice = exchangeSmtpAdvice(lastLine(reply));
+        const because = advice ? ` (${advice})` : '';
+        return fail('auth', `authentication as ${s.smtpUser} failed${because}`, `authentication with ${where} ${deferred ? 'deferred' : 'failed'}: ${lastLine(reply)}`, reply);
       }
       pass('auth', `signed in as ${s.smtpUser}`, reply);
     } else {
       pass('auth', 'no SMTP user: the server is used without authentication');
     }
 
+    // No address to try (no postmaster, a user name that is not an address): the check ends here.
+    if (sender === null) return { steps, failure };
     const senderRefused = (reply: SmtpReply, at: string) =>
       fail(
         'sender',
@@ -178,8 +183,11 @@ export async function diagnoseSmtp(s: DiagnoseSettings, sender: string, recipien
   return { ok: steps.every((x) => x.ok), route: `SMTP ${s.smtpHost}:${s.smtpPort}`, steps };
 }
 
-/** The route check: throws what a failed step means for sending (always the route's fault). */
-export async function checkSmtpRoute(s: DiagnoseSettings, sender: string, options: WalkOptions = {}): Promise<void> {
+/**
+ * The route check: throws what a failed step means for sending (always the route's fault). The
+ * sender step is skipped when there is no sender address to try.
+ */
+export async function checkSmtpRoute(s: DiagnoseSettings, sender: string | null, options: WalkOptions = {}): Promise<void> {
   const { failure } = await walk(s, sender, null, options);
   if (failure) throw failure;
 }

@@ -115,6 +115,7 @@ export function classifyStaged(failure: unknown, ctx: FailureContext): DeliveryE
       }
       return new DeliveryError(`${where} ${msg}: nothing was sent`, 'permanent', 'route');
     }
+    if (isNetwork(e)) return new DeliveryError(`${networkWhat(e)} (${where}) while signing in: nothing was sent`, 'transient', 'route');
     const base = classifySmtpError(Object.assign(e, { code: e.code ?? 'EAUTH' }), where);
     return new DeliveryError(base.message, base.kind, 'route', base.replyCode);
   }

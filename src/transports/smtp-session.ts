@@ -134,7 +134,17 @@ export class SmtpSession {
         if (!conn.secure && !o.allowPlaintextAuth) throw new SignInRefused('the connection is not encrypted');
         if (!conn.allowsAuth) throw new SignInRefused('offers no AUTH on this connection');
         await new Promise<void>((resolve, reject) => {
-          conn.login({ user: o.signIn?.user ?? '', pass: 'unused', method: 'POSTROOM' }, (err) => (err ? reject(err) : resolve()));
+          // A connection lost mid-AUTH drops login()'s callback: the loss itself ends the wait.
+          const lost = (err?: Error) => reject(err ?? Object.assign(new Error('the server closed the connection'), { code: 'ECONNECTION' }));
+          const ended = () => lost();
+          conn.once('error', lost);
+          conn.once('end', ended);
+          conn.login({ user: o.signIn?.user ?? '', pass: 'unused', method: 'POSTROOM' }, (err) => {
+            conn.off('error', lost);
+            conn.off('end', ended);
+            if (err) reject(err);
+            else resolve();
+          });
         });
       } catch (err) {
         conn.close();

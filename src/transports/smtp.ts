@@ -210,8 +210,9 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       }
     },
     async verify() {
-      const sender = settings.postmaster || settings.smtpUser;
-      const user = signInAs(sender);
+      // The sender every e-mail without a user has; a user name that is no address is not tried.
+      const sender = settings.postmaster || (settings.smtpUser.includes('@') ? settings.smtpUser : null);
+      const user = signInAs(sender ?? '');
       const refusal = plaintextRefusal(user);
       if (refusal) throw refusal;
       const check = async (renew: boolean) => {

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { writeTransaction, type Database, type Store } from '../db/index.js';
+import { PostroomError } from '../errors.js';
 import type { Selectable } from 'kysely';
 import type { Sealer, SettingsService } from '../settings/index.js';
 import { checkWebhookTarget, parseWebhookUrl, WebhookAddressError } from './address.js';
@@ -12,15 +13,24 @@ import { EMAIL_EVENT_TYPES, type EmailEventType } from './events.js';
 export const SECRET_NAME = 'webhookSecret';
 
 /** Refused input: names each field and why; nothing was stored. */
-export class WebhookInputError extends Error {
+export class WebhookInputError extends PostroomError {
   override name = 'WebhookInputError';
+  readonly code = 'invalid_request';
   constructor(readonly errors: { field: string; message: string }[]) {
     super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   }
+  override get publicMessage() {
+    return `webhook refused, nothing stored: ${this.message}`;
+  }
+  override get fields() {
+    return this.errors;
+  }
 }
 
-export class WebhookNotFoundError extends Error {
+/** No such webhook, or another token's (as invisible as one that does not exist). */
+export class WebhookNotFoundError extends PostroomError {
   override name = 'WebhookNotFoundError';
+  readonly code = 'not_found';
   constructor(readonly id: number) {
     super(`webhook ${id} does not exist`);
   }

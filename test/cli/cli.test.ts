@@ -201,7 +201,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     const id = queuedId(first);
     const messageId = QUEUED.exec(first)?.[2];
     const [msg] = await sink.waitFor(1, 15_000);
-    assert.ok(msg);
+    assert.ok(msg, 'the SMTP sink received the e-mail');
     assert.equal(msg.parsed.subject, 'Delivered while serving');
     assert.equal(msg.parsed.messageId, messageId, 'the Message-ID printed by send is the one delivered');
     assert.equal(msg.parsed.from?.value[0]?.address, 'pm@example.com', 'From is the postmaster');
@@ -254,7 +254,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     assert.equal(view.settings.retentionDays, 30);
     assert.deepEqual(view.settings.smtpPassword, { set: false, updatedAt: null });
     assert.deepEqual(view.problems.map((p) => p.key).sort(), ['postmaster', 'smtpHost']);
-    for (const p of view.problems) assert.ok(p.message.length > 0);
+    for (const p of view.problems) assert.ok(p.message.length > 0, `problem ${p.key} has a message`);
   });
 
   it('settings set saves valid values, refuses a bad one with one line naming the key, and a mixed set stores nothing', async (t) => {

@@ -295,10 +295,16 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
     });
 
     it('test connection shows each step with the server reply', async () => {
+      const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/settings/email/test-connection'));
       await page.getByRole('button', { name: W.testConnection }).click();
       const result = page.locator('.test-result');
       await result.getByText(W.connectionWorks).waitFor({ timeout: 15_000 });
-      assert.match(await result.innerText(), /starttls/i);
+      const shown = await result.innerText();
+      assert.match(shown, /starttls/i);
+      const { steps } = (await (await answer).json()) as { steps: { step: string; reply?: string }[] };
+      const replies = steps.flatMap((s) => (s.reply ? [s.reply] : []));
+      assert.ok(replies.some((r) => /^250 /.test(r)), `the server answered MAIL FROM with 250: ${JSON.stringify(steps)}`);
+      for (const reply of replies) assert.ok(shown.includes(reply), `the server's reply "${reply}" is on the screen:\n${shown}`);
     });
 
     it('dims the SMTP rows when Graph is the route, and keeps them editable', async () => {

@@ -171,6 +171,9 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
   // Postfix's daemons inherit the standard streams: ignored, they cannot keep this process alive.
   // Their messages go to maillog_file.
   const master: ChildProcess = spawn(MASTER, ['-c', etc, '-d'], { env, stdio: 'ignore' });
+  // A test process that ends without close() must not leave a Postfix running (SIGTERM stops its daemons too).
+  const stop = () => master.exitCode === null && master.kill('SIGTERM');
+  process.once('exit', stop);
   const log = () => (fs.existsSync(maillog) ? fs.readFileSync(maillog, 'utf8') : '');
   try {
     await waitForGreeting(port, 15_000, log);
@@ -186,6 +189,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
     dir,
     log,
     async close() {
+      process.off('exit', stop);
       if (master.exitCode === null) {
         const exited = new Promise<void>((r) => master.once('exit', () => r()));
         master.kill('SIGTERM');

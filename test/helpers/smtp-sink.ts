@@ -51,6 +51,8 @@ export interface SinkOptions {
   insecureAuth?: boolean;
   /** Offer no AUTH at all, and accept mail without it (an open relay on a trusted network). */
   noAuth?: boolean;
+  /** Closes a connection idle this long (with "421 Timeout"), as servers do. */
+  idleTimeoutMs?: number;
 }
 
 export interface SmtpSink {
@@ -111,6 +113,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     allowInsecureAuth: options.insecureAuth ?? false,
     logger: false,
     closeTimeout: 200,
+    ...(options.idleTimeoutMs ? { socketTimeout: options.idleTimeoutMs } : {}),
     size: 50 * 1024 * 1024,
     onConnect(_session, cb) {
       open++;

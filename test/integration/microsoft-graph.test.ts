@@ -89,7 +89,7 @@ describe('Microsoft Graph route', () => {
     assert.ok(msg && second, 'both arrived with the Message-ID Postroom stored');
     assert.equal(msg.via, 'sendMail');
     assert.equal(msg.mailbox, POSTMASTER, 'sent from the postmaster mailbox');
-    assert.ok(standIn.graphRequests.filter((r) => r.path.endsWith('/sendMail')).every((r) => r.contentType === 'text/plain' && r.status === 202));
+    assert.ok(standIn.graphRequests.filter((r) => r.path.endsWith('/sendMail')).every((r) => r.contentType === 'text/plain' && r.status === 202), 'every sendMail was MIME (text/plain) and accepted with 202');
     const p = msg.parsed;
     assert.deepEqual(p.from?.value, [{ address: POSTMASTER, name: 'Bob Martin' }]);
     assert.deepEqual(p.replyTo?.value, [{ address: 'bob@corp.example', name: 'Bob Martin' }]);
@@ -148,7 +148,7 @@ describe('Microsoft Graph route', () => {
     const uploads = standIn.uploads;
     assert.ok(uploads.length >= 3, `${uploads.length} ranges`);
     assert.ok(uploads.every((u) => !u.authorization), 'no Authorization header on the upload URL');
-    assert.ok(uploads.every((u) => u.end - u.start + 1 <= MAX_UPLOAD_RANGE && u.total === big.length));
+    assert.ok(uploads.every((u) => u.end - u.start + 1 <= MAX_UPLOAD_RANGE && u.total === big.length), `every range is within ${MAX_UPLOAD_RANGE} bytes and names the full size`);
     assert.equal(uploads[0]?.start, 0);
     for (let i = 1; i < uploads.length; i++) assert.equal(uploads[i]?.start, (uploads[i - 1]?.end ?? -2) + 1, 'contiguous ranges');
     assert.equal(uploads.at(-1)?.end, big.length - 1);
@@ -316,7 +316,7 @@ describe('Microsoft Graph route', () => {
     let e = await postroom.queue.show(id);
     assert.equal(e.status, 'error');
     assert.equal(e.lastReplyCode, 503);
-    assert.ok(Date.parse(e.nextAttemptAt ?? '') >= before + 1_000);
+    assert.ok(Date.parse(e.nextAttemptAt ?? '') >= before + 1_000, `next attempt honours Retry-After: ${e.nextAttemptAt}`);
     for (let i = 0; i < 30 && e.status !== 'sent'; i++) {
       await sleep(100);
       await postroom.dispatcher.runCampaign();

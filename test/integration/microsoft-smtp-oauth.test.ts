@@ -296,7 +296,7 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     const wrong = await test();
     assert.deepEqual(wrong.body.steps.map((s) => [s.step, s.ok]), [['token', false]]);
     assert.match(wrong.body.steps[0]?.detail ?? '', /\(AADSTS7000215\)/);
-    for (const r of [good, refused, wrong]) assert.ok(!r.text.includes(SECRET));
+    for (const r of [good, refused, wrong]) assert.ok(!r.text.includes(SECRET), 'the secret is not in the test report');
   });
 
   it('makes one token request for many concurrent cold callers, and renews before expiry', async () => {
@@ -324,7 +324,7 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     await new Promise((r) => setTimeout(r, 1_900));
     const renewed = await provider.getToken(EXCHANGE_SMTP_SCOPE);
     assert.notEqual(renewed, short);
-    assert.ok(standIn.tokenIsValid(renewed, EXCHANGE_SMTP_SCOPE));
+    assert.ok(standIn.tokenIsValid(renewed, EXCHANGE_SMTP_SCOPE), 'the renewed token is valid for SMTP');
     assert.equal(standIn.tokensIssued, 4);
   });
 

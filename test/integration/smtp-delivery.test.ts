@@ -42,7 +42,7 @@ describe('SMTP delivery', () => {
     const report = await postroom.dispatcher.runCampaign();
     assert.equal(report.outcome.state, 'ran');
     const [msg] = await sink.waitFor(1);
-    assert.ok(msg);
+    assert.ok(msg, 'the SMTP sink received the e-mail');
     assert.equal(msg.secure, true, 'the message went over TLS');
     assert.equal(msg.user, 'relay');
     assert.equal(msg.from, 'postmaster@example.com');
@@ -101,7 +101,7 @@ describe('SMTP delivery', () => {
     let e = await postroom.queue.show(id);
     assert.equal(e.status, 'error');
     assert.equal(e.lastReplyCode, 451);
-    assert.ok(e.nextAttemptAt);
+    assert.ok(e.nextAttemptAt, 'an e-mail in error has a next attempt');
     for (let i = 0; i < 20 && e.status !== 'sent'; i++) {
       await new Promise((r) => setTimeout(r, 150));
       await postroom.dispatcher.runCampaign();
@@ -167,7 +167,7 @@ describe('SMTP delivery', () => {
     assert.equal(report.outcome.state, 'route-failing');
     const message = report.outcome.state === 'route-failing' ? report.outcome.message : '';
     assert.match(message, /authentication with localhost:\d+ failed: 535 5\.7\.8/);
-    assert.ok(!message.includes('s3cret-pass'));
+    assert.ok(!message.includes('s3cret-pass'), 'the password is not in the outcome');
     assert.equal((await postroom.queue.show(a.id)).status, 'pending');
     assert.equal((await postroom.queue.show(b.id)).status, 'pending');
     assert.equal(sink.messages.length, 0);

@@ -202,6 +202,15 @@ describe('SMTP route', () => {
       assert.deepEqual(sink.messages[2]?.parsed.to, sink.messages[0]?.parsed.to, 'headers stay complete');
     });
 
+    it('a pooled connection the server closed while idle is replaced: no failure', async () => {
+      const { sink, route } = await setup({ idleTimeoutMs: 300 });
+      await route.send(message(['alice@example.org']));
+      await new Promise((r) => setTimeout(r, 700));
+      const report = await route.send(message(['bob@example.org']));
+      assert.deepEqual(report.accepted, ['bob@example.org']);
+      assert.equal(sink.messages.length, 2);
+    });
+
     it('sends to exactly the envelope it is given (a retry names only the recipients still owed)', async () => {
       const { sink, route } = await setup({});
       const m = message(['alice@example.org', 'bob@example.org']);
@@ -225,7 +234,7 @@ describe('SMTP route', () => {
   });
 
   /** A bare SMTP server that resets the connection (TCP RST) when `resetOn` matches a line it reads. */
-  async function resettingServer(resetOn: RegExp): Promise<{ port: number; close(): Promise<void> }> {
+  async function resettingServer(resetOn: RegExp, offerAuth = false): Promise<{ port: number; close(): Promise<void> }> {
     const server = net.createServer((socket) => {
       let inData = false;
       let buffered = '';
@@ -249,7 +258,8 @@ describe('SMTP route', () => {
             inData = true;
             socket.write('354 End data with <CR><LF>.<CR><LF>\r\n');
           } else if (verb === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
-          else socket.write(verb === 'EHLO' ? '250 raw.example.com\r\n' : '250 2.0.0 Ok\r\n');
+          else if (verb === 'EHLO') socket.write(offerAuth ? '250-raw.example.com\r\n250 AUTH PLAIN\r\n' : '250 raw.example.com\r\n');
+          else socket.write('250 2.0.0 Ok\r\n');
         }
       });
       socket.on('error', () => undefined);
@@ -266,6 +276,18 @@ describe('SMTP route', () => {
         const e = await refusal(route.send(message(['alice@example.org'])));
         assert.deepEqual([e.scope, e.kind], ['message', 'transient']);
         assert.match(e.message, /^the server \(or something on the way\) reset the connection \(127\.0\.0\.1:\d+\) before the message was sent: nothing was delivered$/);
+      } finally {
+        await raw.close();
+      }
+    });
+
+    it('a connection lost while signing in is the route\'s, and does not hang', async () => {
+      const raw = await resettingServer(/^AUTH /, true);
+      try {
+        route = createSmtpRoute({ smtpHost: '127.0.0.1', smtpPort: raw.port, smtpUser: 'relay', smtpPassword: PASSWORD, startTls: false, allowPlaintextAuth: true, smtpMaxConnections: 1, postmaster: POSTMASTER });
+        const e = await refusal(route.send(message(['alice@example.org'])));
+        assert.deepEqual([e.scope, e.kind], ['route', 'transient']);
+        assert.match(e.message, /^the server \(or something on the way\) reset the connection \(127\.0\.0\.1:\d+\) while signing in: nothing was sent$/);
       } finally {
         await raw.close();
       }

@@ -1,7 +1,7 @@
 // Configuration > Email over HTTP: read, change (field by field or several at once), presets,
 // the connection test and a test e-mail, and the audit log. Administrators only.
 import { z } from 'zod';
-import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
+import { PRESETS, emailAddress, fieldCatalogue, missingMicrosoftApp, routeKind } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
 import {
   createRoute,
@@ -18,6 +18,43 @@ import {
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
 import { viewFor } from '../language.js';
+import { named, routeKindReply, settingsViewReply } from '../replies.js';
+
+const fieldInfoReply = named(
+  'FieldInfo',
+  z.object({
+    key: z.string(),
+    label: z.string(),
+    help: z.string(),
+    kind: z.enum(['bool', 'string', 'int', 'email', 'secret', 'date']),
+    default: z.unknown(),
+    routes: z.array(routeKindReply),
+    choices: z.array(z.string()).optional().describe('the values a text setting may take: the row offers a list'),
+    readOnly: z.boolean().optional().describe('derived by Postroom (a certificate expiry): shown, not saved'),
+  }),
+);
+const presetReply = named(
+  'Preset',
+  z.object({ name: z.string(), title: z.string(), values: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])), next: z.string() }),
+);
+const testStepReply = named(
+  'TestStep',
+  z.object({
+    step: z.enum(['token', 'connect', 'starttls', 'auth', 'sender', 'recipient']),
+    ok: z.boolean(),
+    detail: z.string().describe('what happened, in a sentence an administrator can act on'),
+    reply: z.string().optional().describe("the server's reply, when it gave one"),
+  }),
+);
+const connectionTestReply = named('ConnectionTest', z.object({ ok: z.boolean(), route: z.string(), steps: z.array(testStepReply) }));
+const testEmailReply = named(
+  'TestEmailOutcome',
+  z.object({ ok: z.boolean(), route: z.string(), reply: z.string(), transient: z.boolean().nullable().optional().describe('on a failure: whether a retry may succeed') }),
+);
+const auditEntryReply = named(
+  'AuditEntry',
+  z.object({ id: z.number().int(), at: z.string(), actor: z.string(), key: z.string(), oldValue: z.unknown(), newValue: z.unknown(), secret: z.boolean() }),
+);
 
 const actorOf = (caller: { kind: string; username?: string } | null) => (caller && 'username' in caller ? `admin:${caller.username}` : 'admin');
 
@@ -30,7 +67,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     tag: 'settings',
     summary: 'The email settings (secrets masked as {set, updatedAt}) and the configuration problems',
     access: 'admin',
-    responses: { 200: 'settings and problems' },
+    responses: { 200: { description: 'settings and problems', schema: settingsViewReply } },
     handle: ({ req }) => viewFor(req, postroom.settings.view()),
   });
 
@@ -41,7 +78,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     summary: 'Change one or more settings; all or nothing. A secret set to null or "" is cleared',
     access: 'admin',
     body: z.record(z.string(), z.unknown()),
-    responses: { 200: 'saved; the settings and problems', 400: 'a value was refused (field and reason given); nothing saved' },
+    responses: { 200: { description: 'saved; the settings and problems', schema: settingsViewReply }, 400: 'a value was refused (field and reason given); nothing saved' },
     handle: ({ body, caller, req }) => viewFor(req, postroom.settings.update(body, actorOf(caller))),
   });
 
@@ -51,7 +88,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     tag: 'settings',
     summary: 'Every setting in screen order: key, label, help text, kind, default and the routes it serves',
     access: 'admin',
-    responses: { 200: 'the fields' },
+    responses: { 200: { description: 'the fields', schema: z.array(fieldInfoReply) } },
     handle: async () => fieldCatalogue(),
   });
 
@@ -61,7 +98,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     tag: 'settings',
     summary: 'The presets and the values each one sets',
     access: 'admin',
-    responses: { 200: 'presets' },
+    responses: { 200: { description: 'presets', schema: z.array(presetReply) } },
     handle: async () => Object.values(PRESETS),
   });
 
@@ -72,7 +109,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     summary: 'Apply a preset (never touches secrets or addresses)',
     access: 'admin',
     params: z.object({ name: z.string() }),
-    responses: { 200: 'applied; the settings and problems', 404: 'no such preset' },
+    responses: { 200: { description: 'applied; the settings and problems', schema: settingsViewReply }, 404: 'no such preset' },
     async handle({ params, caller, req }) {
       if (!PRESETS[params.name]) throw notFound(`no preset "${params.name}" (known: ${Object.keys(PRESETS).join(', ')})`);
       return viewFor(req, postroom.settings.applyPreset(params.name, actorOf(caller)));
@@ -86,16 +123,17 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     summary: 'Connect, upgrade, authenticate, then check MAIL FROM and RCPT TO without sending; each step with the server reply',
     access: 'admin',
     body: z.object({ recipient: emailAddress.optional() }).strict(),
-    responses: { 200: 'the steps and whether all passed (a failed test never blocks saving)' },
+    responses: { 200: { description: 'the steps and whether all passed (a failed test never blocks saving)', schema: connectionTestReply } },
     async handle({ body }) {
       const s = await postroom.settings.load();
       const sender = s.postmaster || s.smtpUser;
-      if (s.useGraph || s.useOAuth) {
-        const missing = [...(['tenantId', 'clientId'] as const).filter((k) => !s[k]), ...(s.clientSecret || s.clientCertificate ? [] : ['clientSecret'])];
+      const kind = routeKind(s);
+      if (kind !== 'smtp') {
+        const missing = missingMicrosoftApp(s);
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
         const endpoints = endpointsFor(s, given);
         const provider = tokenProviderFor(credentialsOf(s), endpoints, routeOptions.ca);
-        const scope = s.useGraph ? endpoints.graphScope : endpoints.smtpScope;
+        const scope = kind === 'graph' ? endpoints.graphScope : endpoints.smtpScope;
         let token: string;
         try {
           // An administrator asked: no back-off, a fresh request now.
@@ -106,7 +144,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
         const credential = s.clientCertificate ? 'the client certificate' : 'the client secret';
         const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${s.tenantId} for ${scope} with ${credential}` };
         const roles = tokenRoles(token);
-        if (s.useGraph) {
+        if (kind === 'graph') {
           const lacking = missingGraphPermissions(roles);
           const permissions = {
             step: 'permissions',
@@ -144,7 +182,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     summary: 'Send a test e-mail now, through the configured route, and report the outcome',
     access: 'admin',
     body: z.object({ to: emailAddress }).strict(),
-    responses: { 200: 'sent, or the failure with the server reply' },
+    responses: { 200: { description: 'sent, or the failure with the server reply', schema: testEmailReply } },
     async handle({ body }) {
       const s = await postroom.settings.load();
       const route = createRoute(s, routeOptions, given);
@@ -168,7 +206,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     summary: 'Who changed which setting when (secret values are never kept)',
     access: 'admin',
     query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-    responses: { 200: 'audit entries, newest first' },
+    responses: { 200: { description: 'audit entries, newest first', schema: z.array(auditEntryReply) } },
     handle: ({ query }) => postroom.settings.audit(query.limit),
   });
 }

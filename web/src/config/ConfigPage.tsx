@@ -45,7 +45,7 @@ export function ConfigPage() {
   if (error) return <p className="field-error" role="alert">{error}</p>;
   if (!fields || !view) return <p className="loading">{t('config.loading')}</p>;
 
-  const active = activeRoutes(view.settings);
+  const active = activeRoutes(view);
   const sending = [...active].filter((r) => r !== 'drafts').map((r) => t(ROUTE_NAMES[r]));
 
   return (

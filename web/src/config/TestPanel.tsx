@@ -59,7 +59,13 @@ export function TestPanel() {
             <ol className="steps">
               {test.steps.map((s, i) => (
                 <li key={i} className={s.ok ? 'ok' : 'bad'}>
-                  <strong>{s.step}</strong> {s.ok ? '✓' : '✗'} <span className="reply">{s.detail}</span>
+                  <strong>{s.step}</strong> {s.ok ? '✓' : '✗'} {s.detail}
+                  {s.reply && (
+                    <>
+                      {' '}
+                      — server: <span className="reply">{s.reply}</span>
+                    </>
+                  )}
                 </li>
               ))}
             </ol>

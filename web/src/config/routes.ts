@@ -1,14 +1,10 @@
-// Which route the settings choose, and so which fields matter now: the others are dimmed on
-// the screen (still editable: an administrator may prepare a switch of route).
+// Which routes are in use (the server decides, in the settings view), and so which fields matter
+// now: the others are dimmed on the screen (still editable: an administrator may prepare a switch).
 import i18next from '../i18n';
-import type { FieldInfo, RouteKind, SettingValue } from '../types';
+import type { FieldInfo, RouteKind, SettingsView } from '../types';
 
-export function activeRoutes(settings: Record<string, SettingValue>): Set<RouteKind> {
-  const routes = new Set<RouteKind>();
-  routes.add(settings.useGraph === true ? 'graph' : settings.useOAuth === true ? 'oauth' : 'smtp');
-  // Drafts for Outlook (New) users need the app registration whatever the sending route.
-  if (typeof settings.outlookNewAddress === 'string' && settings.outlookNewAddress !== '') routes.add('drafts');
-  return routes;
+export function activeRoutes(view: SettingsView): Set<RouteKind> {
+  return new Set(view.routes);
 }
 
 /** Catalogue keys of the routes' names. */
