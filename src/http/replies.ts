@@ -67,6 +67,17 @@ export const emailSummaryReply = named('EmailSummary', z
     lastReplyCode: z.number().int().nullable(),
     lastReply: z.string().nullable(),
     rejectedRecipients: z.array(z.object({ recipient: z.string(), code: z.number().int().nullable(), reply: z.string() })),
+    recipients: z
+      .array(
+        named('RecipientOutcome', z.object({
+          recipient: z.string(),
+          state: z.enum(['accepted', 'refused', 'deferred']),
+          code: z.number().int().nullable(),
+          reply: z.string(),
+        })),
+      )
+      .describe("each recipient's answer so far; empty until an attempt reports them one by one"),
+    deferred: z.string().nullable().describe('while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>"'),
     source: z.string(),
     /** The sendAt asked at hand-over, or null. */
     scheduledAt: z.string().nullable(),

@@ -30,6 +30,11 @@ export const FRENCH_LABELS: Partial<Record<SettingKey, string>> = {
   smtpMaxConnections: 'Nombre maximum de connexions SMTP simultanées',
   wakeOnHandOver: 'Envoyer dès la remise d’un e-mail',
   clientSecretExpiresAt: 'Date d’expiration du secret client',
+  allowPlaintextAuth: 'Autoriser un mot de passe sur une connexion non chiffrée',
+  microsoftCloud: 'Cloud Microsoft',
+  clientCertificate: 'Certificat client',
+  clientCertificateExpiresAt: 'Date d’expiration du certificat client',
+  outlookNewDraftsIn: 'Brouillons Outlook (New) dans',
 };
 
 /** A setting named in an English message (by its label or its key), named again in French. */
@@ -63,6 +68,13 @@ export const MESSAGES: Entry[] = [
   { id: 'field.notTenant', english: /^is not a tenant GUID or domain name$/, french: () => 'n’est ni un GUID de locataire ni un nom de domaine' },
   { id: 'field.notGuid', english: /^is not a GUID \((.+)\)$/, french: (m) => `n’est pas un GUID (${g(m, 1)})` },
   { id: 'field.notDate', english: /^is not a date \(YYYY-MM-DD\)$/, french: () => 'n’est pas une date (AAAA-MM-JJ)' },
+  { id: 'field.oneOf', english: /^must be one of (.+)$/, french: (m) => `doit valoir l’une de ces valeurs\u00a0: ${g(m, 1)}` },
+  { id: 'field.oneOfTwo', english: /^must be ([\w-]+) or ([\w-]+)$/, french: (m) => `doit valoir ${g(m, 1)} ou ${g(m, 2)}` },
+  { id: 'field.noCertificate', english: /^holds no PEM certificate \((.+)\)$/, french: (m) => `ne contient aucun certificat PEM (${g(m, 1)})` },
+  { id: 'field.noPrivateKey', english: /^holds no PEM private key \((.+)\) after the certificate$/, french: (m) => `ne contient aucune clé privée PEM (${g(m, 1)}) après le certificat` },
+  { id: 'field.unreadableCertificate', english: /^holds a certificate that cannot be read$/, french: () => 'contient un certificat illisible' },
+  { id: 'field.notRsa', english: /^holds a non-RSA key: (.+)$/, french: () => 'contient une clé qui n’est pas RSA\u00a0: les certificats client de Microsoft Entra ID utilisent des clés RSA' },
+  { id: 'field.keyMismatch', english: /^holds a private key that does not belong to the certificate$/, french: () => 'contient une clé privée qui ne correspond pas au certificat' },
   {
     id: 'field.wrongType',
     english: /^Invalid input: expected (\w+), received (\w+)$/,
@@ -81,6 +93,11 @@ export const MESSAGES: Entry[] = [
     id: 'problem.exclusive',
     english: /^"(.+)" and "(.+)" cannot both be checked: choose one route$/,
     french: (m) => `«\u00a0${frenchName(g(m, 1))}\u00a0» et «\u00a0${frenchName(g(m, 2))}\u00a0» ne peuvent pas être cochées toutes les deux\u00a0: choisissez un seul mode d’envoi`,
+  },
+  {
+    id: 'problem.secretOrCertificateRequired',
+    english: /^Client Secret \(or Client certificate\) is required when "(.+)" is checked$/,
+    french: (m) => `«\u00a0Secret client\u00a0» (ou «\u00a0Certificat client\u00a0») est obligatoire quand «\u00a0${frenchName(g(m, 1))}\u00a0» est cochée`,
   },
   {
     id: 'problem.requiredWhenChecked',

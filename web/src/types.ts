@@ -30,3 +30,5 @@ export type HourTally = Schemas['HourTally'];
 export type User = Schemas['User'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type TokenInfo = Schemas['TokenInfo'];
+export type SendingState = Schemas['SendingState'];
+export type RecipientOutcome = Schemas['RecipientOutcome'];

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from '../router';
 import { LanguageSwitch } from './LanguageSwitch';
+import { SendingBanner } from './SendingBanner';
 import { DisabledWebhooksBanner } from '../webhooks/DisabledBanner';
 
 const PAGES = [
@@ -45,6 +46,7 @@ export function Shell({ username, onSignOut, children }: { username: string; onS
         </span>
       </header>
       <main id="main">
+        <SendingBanner />
         <DisabledWebhooksBanner />
         {children}
       </main>

@@ -1,0 +1,53 @@
+// On every page while sending is stopped: why (with the server's reply), since when, how many
+// e-mails wait, and what makes sending resume, linked to the setting to fix.
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { call } from '../api';
+import { dateTimeText } from '../i18n';
+import { Link } from '../router';
+import type { SendingState } from '../types';
+
+const POLL_MS = 15_000;
+
+export function SendingBanner() {
+  const { t } = useTranslation();
+  const [state, setState] = useState<SendingState | null>(null);
+  useEffect(() => {
+    let live = true;
+    const read = () =>
+      call<SendingState>('GET', '/sending').then(
+        (s) => live && setState(s),
+        () => undefined, // the page itself reports a lost session or server
+      );
+    void read();
+    const timer = setInterval(() => void read(), POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, []);
+  if (!state || state.state === 'sending') return null;
+  return (
+    <section className="banner problems sending-stopped" role="alert" aria-labelledby="sending-stopped-title">
+      <h2 id="sending-stopped-title">{state.state === 'no-process' ? t('sending.noProcessTitle') : t('sending.stoppedTitle')}</h2>
+      {state.state === 'no-process' ? (
+        <p>{t('sending.noProcessText', { count: state.waiting })}</p>
+      ) : (
+        <>
+          {/* The server's own words: they carry its reply, as the relay wrote it. */}
+          <p className="reason">{state.reason}</p>
+          <p>
+            {state.since ? t('sending.since', { time: dateTimeText(state.since) }) + ' ' : ''}
+            {t('sending.waiting', { count: state.waiting })}
+            {state.resumesWhen ? ' ' + t('sending.resumes', { when: state.resumesWhen }) : ''}
+          </p>
+        </>
+      )}
+      {state.setting && (
+        <p>
+          <Link href={`/config/email#field-${state.setting}`}>{t('sending.fix')}</Link>
+        </p>
+      )}
+    </section>
+  );
+}
