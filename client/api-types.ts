@@ -1517,12 +1517,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {state, reason, since, waiting, resumesWhen, setting} */
+                /** @description the sending state */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SendingState"];
+                    };
                 };
                 /** @description no session or bearer token */
                 401: {
@@ -1572,12 +1574,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {count} */
+                /** @description how many */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["GetEmailsRetryable200"];
+                    };
                 };
                 /** @description refused input (field and reason given); nothing stored */
                 400: {
@@ -1644,12 +1648,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description {retried} */
+                /** @description how many were sent again */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PostEmailsRetry200"];
+                    };
                 };
                 /** @description refused filter */
                 400: {
@@ -2456,6 +2462,13 @@ export interface components {
             messageId: string;
             duplicate: boolean;
         };
+        RecipientOutcome: {
+            recipient: string;
+            /** @enum {string} */
+            state: "accepted" | "refused" | "deferred";
+            code: number | null;
+            reply: string;
+        };
         EmailSummary: {
             id: number;
             status: components["schemas"]["EmailStatus"];
@@ -2478,6 +2491,10 @@ export interface components {
                 code: number | null;
                 reply: string;
             }[];
+            /** @description each recipient's answer so far; empty until an attempt reports them one by one */
+            recipients: components["schemas"]["RecipientOutcome"][];
+            /** @description while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>" */
+            deferred: string | null;
             source: string;
             scheduledAt: string | null;
         };
@@ -2513,6 +2530,10 @@ export interface components {
                 code: number | null;
                 reply: string;
             }[];
+            /** @description each recipient's answer so far; empty until an attempt reports them one by one */
+            recipients: components["schemas"]["RecipientOutcome"][];
+            /** @description while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>" */
+            deferred: string | null;
             source: string;
             scheduledAt: string | null;
             text: string | null;
@@ -2555,6 +2576,20 @@ export interface components {
             hour: string;
             sent: number;
             failed: number;
+        };
+        SendingState: {
+            /** @enum {string} */
+            state: "sending" | "stopped" | "no-process";
+            /** @description why sending is stopped, with the server's reply */
+            reason: string | null;
+            /** @description when it stopped (ISO), when known */
+            since: string | null;
+            /** @description e-mails waiting to be sent (pending or error) */
+            waiting: number;
+            /** @description what makes sending resume, in plain words */
+            resumesWhen: string | null;
+            /** @description the setting to look at first, when one is to blame */
+            setting: string | null;
         };
         FieldInfo: {
             key: string;
@@ -2704,6 +2739,12 @@ export interface components {
         GetEmailsHourly200: components["schemas"]["HourTally"][];
         PostEmailsReleaseHeld200: {
             released: number;
+        };
+        GetEmailsRetryable200: {
+            count: number;
+        };
+        PostEmailsRetry200: {
+            retried: number;
         };
         GetUsers200: components["schemas"]["User"][];
         GetTokens200: components["schemas"]["TokenInfo"][];
