@@ -7,6 +7,7 @@ import { Queue } from './queue/index.js';
 import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settings/index.js';
 import { UserDirectory } from './users/index.js';
 import { AdminAccounts, ApiTokens, Sessions, type SessionTimes } from './access/index.js';
+import { WebhookDeliverer, Webhooks, type DelivererOptions } from './webhooks/index.js';
 import { mailboxSlotsFor, type MailboxSlots } from './transports/index.js';
 
 export interface PostroomOptions {
@@ -20,6 +21,7 @@ export interface PostroomOptions {
   dispatcher?: Omit<DispatcherOptions, 'store' | 'settings' | 'queue' | 'logger'>;
   /** Console session idle timeout and lifetime (defaults: 30 minutes, 12 hours). */
   sessions?: Partial<SessionTimes>;
+  webhooks?: Omit<DelivererOptions, 'store' | 'sealer' | 'settings' | 'logger'>;
 }
 
 export interface Postroom {
@@ -31,6 +33,9 @@ export interface Postroom {
   admins: AdminAccounts;
   sessions: Sessions;
   tokens: ApiTokens;
+  webhooks: Webhooks;
+  /** Delivers webhook events on its own timer; `serve` starts it. */
+  deliverer: WebhookDeliverer;
   /** Graph's four requests per mailbox, shared by the sending process and drafts (and instances on PostgreSQL). */
   graphSlots: MailboxSlots;
   logger: Logger;
@@ -47,13 +52,15 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
         : options.masterKey;
   const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, pgSchema: options.pgSchema });
   const users: UserDirectory = new UserDirectory(store, async () => (await settings.load()).postmaster);
-  const settings = new SettingsService(store, new Sealer(key), async (email) => {
+  const sealer = new Sealer(key);
+  const settings = new SettingsService(store, sealer, async (email) => {
     const user = await users.findByEmail(email);
     return user ? `"${user.id}"` : null;
   });
   const queue = new Queue(store, settings);
   const graphSlots = mailboxSlotsFor(store);
   const dispatcher = new Dispatcher({ ...options.dispatcher, route: { ...options.dispatcher?.route, graphSlots }, store, settings, queue, logger });
+  const deliverer = new WebhookDeliverer({ ...options.webhooks, store, sealer, settings, logger });
   return {
     store,
     settings,
@@ -63,10 +70,13 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     admins: new AdminAccounts(store),
     sessions: new Sessions(store, options.sessions),
     tokens: new ApiTokens(store),
+    webhooks: new Webhooks(store, sealer, settings),
+    deliverer,
     graphSlots,
     logger,
     async close() {
       await dispatcher.stop();
+      await deliverer.stop();
       await store.close();
     },
   };

@@ -13,13 +13,15 @@ import type { EmailStatus } from '../db/index.js';
 import { exitCodeOf, PostroomError } from '../errors.js';
 import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus } from './format.js';
 import { serve } from './serve.js';
+import type { WebhookInfo, WebhookViewer } from '../webhooks/index.js';
 
 const USAGE = `Usage: postroom <command>
 
   serve                                  run the HTTP API and the sending process
   send --to A [--to B] [--cc C] [--bcc D] --subject S (--text T | --html H)
        [--attach FILE]... [--sender-email E [--sender-name N]] [--header "Name: value"]...
-       [--idempotency-key K]             hand an e-mail over to the queue
+       [--idempotency-key K] [--at ISO-TIME]
+                                         hand an e-mail over to the queue (--at: not before then)
   status [--json]                        is mail moving? queue counts, sending processes, last campaign
   settings get [--json]                  show Configuration > Email and its problems
   settings set KEY=VALUE...              change settings (VALUE "-" reads it from standard input)
@@ -31,6 +33,8 @@ const USAGE = `Usage: postroom <command>
   admin password                         set the administrator's password (read from standard input)
   token create NAME | token list | token revoke ID
                                          API tokens for host applications (shown once when made)
+  webhook add URL [--event E]... | webhook list [--json] | webhook remove ID | webhook log ID [--limit N]
+                                         webhooks for every e-mail (the secret is shown once)
 
 Environment: POSTROOM_DATA_DIR (./data), POSTROOM_DATABASE_URL (postgres://…), POSTROOM_MASTER_KEY,
 POSTROOM_LOG_LEVEL. See README.md.`;
@@ -77,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
       return adminCommand(config, rest);
     case 'token':
       return tokenCommand(config, rest);
+    case 'webhook':
+      return webhookCommand(config, rest);
     default:
       throw new UsageError(`unknown command "${command}" (try: postroom help)`);
   }
@@ -98,6 +104,7 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
       'sender-name': { type: 'string' },
       header: { type: 'string', multiple: true, default: [] },
       'idempotency-key': { type: 'string' },
+      at: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -128,11 +135,12 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
     ...(Object.keys(headers).length ? { headers } : {}),
     ...(values['sender-email'] ? { sender: { email: values['sender-email'], ...(values['sender-name'] ? { name: values['sender-name'] } : {}) } } : {}),
     ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
+    ...(values.at !== undefined ? { sendAt: values.at } : {}),
   };
   const result = await withPostroom(config, (p) => p.queue.handOver(input, 'cli'));
   if (values.json) console.log(JSON.stringify(result));
   else if (result.duplicate) console.log(`e-mail ${result.id} was already handed over with this idempotency key (${result.status}); nothing new queued`);
-  else console.log(`queued e-mail ${result.id} (${result.status}) ${result.messageId}`);
+  else console.log(`queued e-mail ${result.id} (${result.status}) ${result.messageId}${values.at !== undefined ? `, scheduled for ${new Date(values.at).toISOString()}` : ''}`);
   return 0;
 }
 
@@ -293,6 +301,54 @@ async function tokenCommand(config: RuntimeConfig, args: string[]): Promise<numb
     default:
       throw new UsageError('token: use create NAME, list or revoke ID');
   }
+}
+
+const CLI_VIEWER: WebhookViewer = { kind: 'admin', actor: actor() };
+
+async function webhookCommand(config: RuntimeConfig, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'add': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { event: { type: 'string', multiple: true, default: [] } } });
+      if (positionals.length !== 1) throw new UsageError('webhook add: give the receiver URL (and --event TYPE to limit the events)');
+      const input = { url: positionals[0], ...(values.event.length ? { events: values.event } : {}) };
+      const hook = await withPostroom(config, (p) => p.webhooks.create(input, CLI_VIEWER));
+      console.log(hook.secret);
+      console.error(`webhook ${hook.id} added for ${hook.url} (${hook.events.join(', ')}): the secret above is shown only now; check each request's Postroom-Signature with it`);
+      return 0;
+    }
+    case 'list': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
+      const hooks = await withPostroom(config, (p) => p.webhooks.list(CLI_VIEWER));
+      if (values.json) console.log(JSON.stringify(hooks, null, 2));
+      else if (hooks.length === 0) console.log('no webhooks');
+      else for (const h of hooks) console.log(formatWebhookLine(h));
+      return 0;
+    }
+    case 'remove': {
+      const id = emailId(rest[0], 'webhook');
+      await withPostroom(config, (p) => p.webhooks.remove(id, CLI_VIEWER));
+      console.log(`webhook ${id} removed`);
+      return 0;
+    }
+    case 'log': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { limit: { type: 'string', default: '20' } } });
+      const id = emailId(positionals[0], 'webhook');
+      const log = await withPostroom(config, (p) => p.webhooks.deliveries(id, CLI_VIEWER, positiveInt(values.limit, '--limit')));
+      if (log.length === 0) console.log('no deliveries yet');
+      for (const d of log) {
+        console.log(`${d.createdAt}  ${d.eventId}  ${d.type.padEnd(23)} e-mail ${d.emailId}  ${d.status}  attempts ${d.attempts}  last ${d.lastStatus ?? '-'} ${JSON.stringify((d.lastBodyExcerpt ?? '').slice(0, 80))}`);
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError('webhook: use add URL, list, remove ID or log ID');
+  }
+}
+
+function formatWebhookLine(h: WebhookInfo): string {
+  const state = h.disabledAt ? `DISABLED ${h.disabledAt}: ${h.disabledReason ?? ''}` : h.failingSince ? `failing since ${h.failingSince}` : 'active';
+  return `${String(h.id).padStart(4)}  ${h.url}  ${h.scope === 'all' ? 'all e-mails' : `e-mails of ${h.createdBy}`}  [${h.events.join(', ')}]  ${state}`;
 }
 
 function emailId(text: string | undefined, what = 'e-mail'): number {

@@ -41,6 +41,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     );
   }
   await postroom.dispatcher.start();
+  postroom.deliverer.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');

@@ -13,6 +13,7 @@ import { security } from './migrations/004_security.js';
 import { recipients } from './migrations/005_recipients.js';
 import { graphSlots } from './migrations/007_graph_slots.js';
 import { makePrivate, preparePrivateDir } from './private-dir.js';
+import { webhooks } from './migrations/008_webhooks.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -123,6 +124,7 @@ class StaticProvider implements MigrationProvider {
       '004_security': security(this.dialect),
       '005_recipients': recipients(),
       '007_graph_slots': graphSlots(this.dialect),
+      '008_webhooks': webhooks(this.dialect),
     };
   }
 }

@@ -66,6 +66,8 @@ export interface EmailTable {
   attachment_count: number;
   /** Who handed it over: "cli", "library", a token name. */
   source: string;
+  /** The sendAt the host application asked for (ms), or null: send at once. */
+  send_at: number | null;
 }
 
 export interface AttemptTable {
@@ -158,6 +160,59 @@ export interface LoginAttemptTable {
   window_started_at: number;
 }
 
+export interface WebhookTable {
+  id: Generated<number>;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  /** Sealed (AES-256-GCM with the master key). */
+  secret: string;
+  /** The emails.source it receives events of; null: every e-mail. */
+  owner_source: string | null;
+  token_id: number | null;
+  created_by: string;
+  created_at: number;
+  failing_since: number | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+}
+
+/** Written in the same transaction as the status change; fanned out to deliveries, then deleted. */
+export interface EmailEventTable {
+  id: Generated<number>;
+  email_id: number;
+  type: string;
+  status: EmailStatus;
+  source: string;
+  created_at: number;
+  attempt_count: number;
+  next_attempt_at: number | null;
+  finished_at: number | null;
+  last_reply_code: number | null;
+  last_reply: string | null;
+  rejected_recipients: string | null;
+  recipients: string | null;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_id: string;
+  status_version: number;
+  type: string;
+  email_id: number;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_body_excerpt: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface GraphSlotTable {
   mailbox: string;
   slot: number;
@@ -178,5 +233,8 @@ export interface Database {
   attempts: AttemptTable;
   blobs: BlobTable;
   email_attachments: EmailAttachmentTable;
+  webhooks: WebhookTable;
+  email_events: EmailEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
   graph_slots: GraphSlotTable;
 }

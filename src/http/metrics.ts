@@ -53,6 +53,26 @@ export function createMetrics(postroom: Postroom): Registry {
   });
 
   new Gauge({
+    name: 'postroom_webhook_deliveries',
+    help: 'Webhook deliveries kept (for retentionDays), by state: pending (waiting or retrying), delivered, failed (given up)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const { deliveries } = await postroom.webhooks.counts();
+      for (const [state, n] of Object.entries(deliveries)) this.set({ state }, n);
+    },
+  });
+
+  new Gauge({
+    name: 'postroom_webhooks_disabled',
+    help: 'Webhooks disabled after failing for 24 hours (their host applications hear nothing)',
+    registers: [registry],
+    async collect() {
+      this.set((await postroom.webhooks.counts()).disabled);
+    },
+  });
+
+  new Gauge({
     name: 'postroom_client_certificate_expiry_days',
     help: 'Days until the Microsoft client certificate expires, read from the certificate (absent without one)',
     registers: [registry],

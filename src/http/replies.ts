@@ -83,6 +83,8 @@ export const emailSummaryReply = named('EmailSummary', z
       .describe("each recipient's answer so far; empty until an attempt reports them one by one"),
     deferred: z.string().nullable().describe('while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>"'),
     source: z.string(),
+    /** The sendAt asked at hand-over, or null. */
+    scheduledAt: z.string().nullable(),
   }));
 
 export const attemptReply = named('Attempt', z

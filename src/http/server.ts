@@ -19,6 +19,7 @@ import { consoleRoutes } from './routes/console.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface HttpOptions {
   /** Always mark cookies Secure; without it they are Secure when the request came over HTTPS. */
@@ -80,6 +81,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   sendingRoutes(api, onHandOver);
   userRoutes(api);
   tokenRoutes(api);
+  webhookRoutes(api);
   healthRoutes(app, postroom, api, createMetrics(postroom), new MetricsAccess(options.metrics));
   pageRoutes(app);
   consoleRoutes(app);

@@ -15,6 +15,8 @@ export const LIMITS = {
   bodyChars: 10 * 1024 * 1024,
   subjectChars: 998,
   headerCount: 50,
+  /** sendAt may be at most this far ahead. */
+  scheduleAheadDays: 366,
 } as const;
 
 const noLineBreak = (s: string) => !/[\r\n\u0000]/.test(s);
@@ -85,6 +87,13 @@ export const emailInputSchema = z
     idempotencyKey: z
       .string()
       .regex(/^[\x21-\x7e]{1,200}$/, { message: 'must be 1 to 200 printable characters without spaces' })
+      .optional(),
+    /** Send no earlier than this (ISO 8601 with Z or an offset); a time past means at once. */
+    sendAt: z.iso
+      .datetime({ offset: true, message: 'is not an ISO 8601 date-time with Z or an offset (2026-12-24T09:00:00Z)' })
+      .refine((t) => Date.parse(t) - Date.now() <= LIMITS.scheduleAheadDays * 86_400_000, {
+        message: `is more than ${LIMITS.scheduleAheadDays} days ahead`,
+      })
       .optional(),
   })
   .strict()

@@ -5,6 +5,7 @@ import { GroupCommit, writeTransaction, type Database, type EmailTable, type Sto
 import { TRANSITIONS } from './states.js';
 import { parseRecipients, type RecipientOutcome } from './recipients.js';
 import type { AttemptRecord, EmailRow } from './repository.js';
+import { emailEventsFrom, eventForStatus, recordEmailEvents, EVENT_SOURCE_COLUMNS } from '../webhooks/index.js';
 
 /** An e-mail as held by one sending process. */
 export interface Lease {
@@ -171,6 +172,9 @@ export class EmailLifecycle {
   private async recordOutcome(trx: Kysely<Database>, o: OutcomeWrite): Promise<boolean> {
     const updated = await this.moveOn(trx, o).executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) return false;
+    // Webhooks: the event is stored with the change, so a crash loses neither.
+    const event = eventForStatus(o.set.status);
+    if (event) await recordEmailEvents(trx, [{ emailId: o.lease.id, type: event }]);
     const { attempt } = o;
     await trx
       .insertInto('attempts')
@@ -196,8 +200,11 @@ export class EmailLifecycle {
    */
   private async finishPostgres(o: OutcomeWrite): Promise<boolean> {
     const { attempt } = o;
+    // Webhooks: the event is written by the same statement (see emailEventsFrom).
+    const event = eventForStatus(o.set.status);
     const recorded = await this.db
-      .with('moved', (db) => this.moveOn(db, o).returning('id'))
+      .with('moved', (db) => this.moveOn(db, o).returning([...EVENT_SOURCE_COLUMNS]))
+      .with('event', () => (event ? emailEventsFrom('moved', event) : sql<Record<string, unknown>>`(select 1)`))
       .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
       .insertInto('attempts')
       .columns(['email_id', 'started_at', 'finished_at', 'route', 'outcome', 'reply_code', 'reply', 'instance'])
@@ -257,13 +264,20 @@ export class EmailLifecycle {
   }
 
   async hold(createdBefore: number, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: TRANSITIONS.hold.to, due_at: null, updated_at: now })
-      .where('status', 'in', TRANSITIONS.hold.from)
-      .where('created_at', '<', createdBefore)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    // Webhooks: held e-mails get their events in the same transaction.
+    return writeTransaction(this.store, async (trx) => {
+      const held = await trx
+        .updateTable('emails')
+        .set({ status: TRANSITIONS.hold.to, due_at: null, updated_at: now })
+        .where('status', 'in', TRANSITIONS.hold.from)
+        .where('created_at', '<', createdBefore)
+        // Scheduled for later (sendAt): not pending at start-up yet, it keeps its time.
+        .where((eb) => eb.or([eb('send_at', 'is', null), eb('send_at', '<=', now)]))
+        .returning('id')
+        .execute();
+      await recordEmailEvents(trx, held.map((r) => ({ emailId: r.id, type: 'email.held' })));
+      return held.length;
+    });
   }
 
   async releaseHeld(now: number): Promise<number> {
@@ -277,30 +291,40 @@ export class EmailLifecycle {
 
   /** E-mails in error whose retry window has closed (the window may have been shortened since). */
   async expire(windowMs: number, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({
-        status: TRANSITIONS.expire.to,
-        due_at: null,
-        finished_at: now,
-        updated_at: now,
-        last_reply: sql`'retry window expired: ' || coalesce(last_reply, '')`,
-      })
-      .where('status', 'in', TRANSITIONS.expire.from)
-      .where('first_failure_at', '<=', now - windowMs)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    // Webhooks: failed e-mails get their events in the same transaction.
+    return writeTransaction(this.store, async (trx) => {
+      const expired = await trx
+        .updateTable('emails')
+        .set({
+          status: TRANSITIONS.expire.to,
+          due_at: null,
+          finished_at: now,
+          updated_at: now,
+          last_reply: sql`'retry window expired: ' || coalesce(last_reply, '')`,
+        })
+        .where('status', 'in', TRANSITIONS.expire.from)
+        .where('first_failure_at', '<=', now - windowMs)
+        .returning('id')
+        .execute();
+      await recordEmailEvents(trx, expired.map((r) => ({ emailId: r.id, type: 'email.failed' })));
+      return expired.length;
+    });
   }
 
   /** Administrator: a conditional update, so a concurrent change can't be overwritten. */
   async cancel(id: number, now: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: TRANSITIONS.cancel.to, due_at: null, finished_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', 'in', TRANSITIONS.cancel.from)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    // Webhooks: the email.cancelled event is written in the same transaction.
+    return writeTransaction(this.store, async (trx) => {
+      const r = await trx
+        .updateTable('emails')
+        .set({ status: TRANSITIONS.cancel.to, due_at: null, finished_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', TRANSITIONS.cancel.from)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await recordEmailEvents(trx, [{ emailId: id, type: 'email.cancelled' }]);
+      return true;
+    });
   }
 
   /**

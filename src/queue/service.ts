@@ -58,6 +58,8 @@ export interface EmailSummary {
   /** Why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …". */
   deferred: string | null;
   source: string;
+  /** The sendAt asked at hand-over: not sent before then. */
+  scheduledAt: string | null;
 }
 
 /** One hour of the outbox chart: the hour's start, and the e-mails that finished in it. */
@@ -144,6 +146,7 @@ export class Queue {
     }
     await this.refuseWhatGraphCannotTake(email);
     const now = Date.now();
+    const sendAt = email.sendAt === undefined ? null : Date.parse(email.sendAt);
     const attachments = email.attachments.map((a) => {
       const content = Buffer.from(a.contentBase64, 'base64');
       return {
@@ -173,7 +176,8 @@ export class Queue {
       headers: JSON.stringify(email.headers),
       created_at: now,
       updated_at: now,
-      due_at: now,
+      due_at: sendAt === null ? now : Math.max(now, sendAt),
+      send_at: sendAt,
       lease_owner: null,
       first_failure_at: null,
       finished_at: null,
@@ -323,6 +327,7 @@ function summary(row: EmailRow): EmailSummary {
     recipients: parseRecipients(row.recipients),
     deferred: row.status === 'error' ? deferredSummary(parseRecipients(row.recipients)) : null,
     source: row.source,
+    scheduledAt: iso(row.send_at),
   };
 }
 

@@ -165,6 +165,7 @@ const ALL_KEYS = [
   'enabled', 'smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'useOAuth', 'useGraph', 'tenantId', 'clientId', 'clientSecret',
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
+  'webhooksAllowPrivate',
 ];
 
 const QUEUED = /^queued e-mail (\d+) \(pending\) (<[^>\s]+>)$/m;

@@ -891,6 +891,8 @@ export interface paths {
                         };
                         compose?: boolean;
                         idempotencyKey?: string;
+                        /** Format: date-time */
+                        sendAt?: string;
                     };
                 };
             };
@@ -1429,6 +1431,8 @@ export interface paths {
                         };
                         compose?: boolean;
                         idempotencyKey?: string;
+                        /** Format: date-time */
+                        sendAt?: string;
                         userId?: string;
                     };
                 };
@@ -2065,6 +2069,348 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhooks (a token sees its own), never their secrets */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description webhooks */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GetWebhooks200"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a receiver of e-mail events; the signing secret is in this answer only. A token's webhook receives the events of the e-mails it handed over; an administrator's, all */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        events?: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description the webhook with its signing secret (shown in this answer only) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWebhook"];
+                    };
+                };
+                /** @description refused URL or events (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeleteWebhooksId200"];
+                    };
+                };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such webhook (or another token’s) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver again to a webhook that was disabled after failing for 24 hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the webhook */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such webhook */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's delivery log, newest first: each event, its attempts and the receiver's last answer */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description {items, nextCursor} */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDeliveryPage"];
+                    };
+                };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such webhook */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2103,6 +2449,7 @@ export interface components {
                 smtpMaxConnections: number;
                 allowPlaintextAuth: boolean;
                 wakeOnHandOver: boolean;
+                webhooksAllowPrivate: boolean;
                 clientSecretExpiresAt: string;
                 microsoftCloud: string;
                 clientCertificate: components["schemas"]["SecretState"];
@@ -2173,6 +2520,7 @@ export interface components {
             /** @description while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>" */
             deferred: string | null;
             source: string;
+            scheduledAt: string | null;
         };
         Attempt: {
             startedAt: string;
@@ -2211,6 +2559,7 @@ export interface components {
             /** @description while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>" */
             deferred: string | null;
             source: string;
+            scheduledAt: string | null;
             text: string | null;
             html: string | null;
             headers: {
@@ -2337,6 +2686,51 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        Webhook: {
+            id: number;
+            url: string;
+            events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held")[];
+            /** @enum {string} */
+            scope: "all" | "own";
+            createdAt: string;
+            createdBy: string;
+            failingSince: string | null;
+            disabledAt: string | null;
+            disabledReason: string | null;
+        };
+        CreatedWebhook: {
+            id: number;
+            url: string;
+            events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held")[];
+            /** @enum {string} */
+            scope: "all" | "own";
+            createdAt: string;
+            createdBy: string;
+            failingSince: string | null;
+            disabledAt: string | null;
+            disabledReason: string | null;
+            secret: string;
+        };
+        WebhookDelivery: {
+            id: number;
+            eventId: string;
+            /** @enum {string} */
+            type: "email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held";
+            emailId: number;
+            statusVersion: number;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            nextAttemptAt: string | null;
+            lastStatus: number | null;
+            lastBodyExcerpt: string | null;
+            createdAt: string;
+            deliveredAt: string | null;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
         CreatedToken: {
             id: number;
             name: string;
@@ -2382,6 +2776,10 @@ export interface components {
         GetTokens200: components["schemas"]["TokenInfo"][];
         DeleteTokensId200: {
             revoked: number;
+        };
+        GetWebhooks200: components["schemas"]["Webhook"][];
+        DeleteWebhooksId200: {
+            removed: number;
         };
     };
     responses: never;

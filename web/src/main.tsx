@@ -16,6 +16,7 @@ import { EmailPage } from './outbox/EmailPage';
 import { UsersPage } from './users/UsersPage';
 import { AuditPage } from './audit/AuditPage';
 import { TokensPage } from './tokens/TokensPage';
+import { WebhooksPage } from './webhooks/WebhooksPage';
 import './styles.css';
 
 function Page() {
@@ -33,6 +34,8 @@ function Page() {
       return <AuditPage />;
     case '/tokens':
       return <TokensPage />;
+    case '/webhooks':
+      return <WebhooksPage />;
     default:
       return <ConfigPage />;
   }

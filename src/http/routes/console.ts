@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** The console's own pages; each answers with index.html and the client draws the page. */
-const CONSOLE_PATHS = ['/', '/login', '/config/email', '/guides/:name', '/outbox', '/outbox/:id', '/users', '/audit', '/tokens'];
+const CONSOLE_PATHS = ['/', '/login', '/config/email', '/guides/:name', '/outbox', '/outbox/:id', '/users', '/audit', '/tokens', '/webhooks'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -48,6 +48,7 @@ export function EmailPage({ id }: { id: number }) {
           <p>
             <span className={`badge ${email.status}`}>{statusLabel(email.status)}</span>
             {email.nextAttemptAt && email.status !== 'sending' && <span> · {t('email.nextAttempt', { when: timeText(email.nextAttemptAt) })}</span>}
+            {email.scheduledAt && <span> · {t('email.scheduledFor', { when: timeText(email.scheduledAt) })}</span>}
           </p>
           <div className="actions">
             {RETRYABLE.includes(email.status) && (

@@ -130,6 +130,7 @@ export function OutboxPage() {
               <tr key={e.id}>
                 <td>
                   <span className={`badge ${e.status}`}>{statusLabel(e.status)}</span>
+                  {e.status === 'pending' && e.scheduledAt && Date.parse(e.scheduledAt) > Date.now() && <div className="scheduled">{t('email.scheduledFor', { when: timeText(e.scheduledAt) })}</div>}
                 </td>
                 <td>{timeText(e.createdAt)}</td>
                 <td>{e.sender ? addressList([e.sender]) : t('outbox.postmaster')}</td>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from '../router';
 import { LanguageSwitch } from './LanguageSwitch';
 import { SendingBanner } from './SendingBanner';
+import { DisabledWebhooksBanner } from '../webhooks/DisabledBanner';
 
 const PAGES = [
   { href: '/config/email', label: 'nav.config' },
@@ -11,6 +12,7 @@ const PAGES = [
   { href: '/outbox', label: 'nav.outbox' },
   { href: '/users', label: 'nav.users' },
   { href: '/tokens', label: 'nav.tokens' },
+  { href: '/webhooks', label: 'nav.webhooks' },
   { href: '/audit', label: 'nav.audit' },
 ];
 
@@ -45,6 +47,7 @@ export function Shell({ username, onSignOut, children }: { username: string; onS
       </header>
       <main id="main">
         <SendingBanner />
+        <DisabledWebhooksBanner />
         {children}
       </main>
     </div>

@@ -1,0 +1,133 @@
+// E-mail events for webhooks, written by the queue inside the transaction of the status change
+// that caused them, so that a crash loses none. The deliverer fans them out to the receivers.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database, EmailStatus } from '../db/index.js';
+
+export const EMAIL_EVENT_TYPES = [
+  'email.sent',
+  'email.failed',
+  'email.deferred',
+  'email.recipient_refused',
+  'email.cancelled',
+  'email.held',
+] as const;
+export type EmailEventType = (typeof EMAIL_EVENT_TYPES)[number];
+/** The events a status change writes; email.recipient_refused comes with an email.sent. */
+export type StatusEventType = Exclude<EmailEventType, 'email.recipient_refused'>;
+
+const BY_STATUS: Partial<Record<EmailStatus, StatusEventType>> = {
+  sent: 'email.sent',
+  failed: 'email.failed',
+  error: 'email.deferred',
+  cancelled: 'email.cancelled',
+  held: 'email.held',
+};
+
+/** The event an e-mail entering `status` makes, or null (pending and sending make none). */
+export function eventForStatus(status: EmailStatus | undefined): StatusEventType | null {
+  return status ? (BY_STATUS[status] ?? null) : null;
+}
+
+export interface EmailEvent {
+  emailId: number;
+  type: StatusEventType;
+}
+
+/**
+ * The e-mail columns an event keeps. A single-statement update that wants its events written by
+ * emailEventsFrom must RETURN these.
+ */
+export const EVENT_SOURCE_COLUMNS = [
+  'id',
+  'status',
+  'source',
+  'updated_at',
+  'attempt_count',
+  'due_at',
+  'finished_at',
+  'last_reply_code',
+  'last_reply',
+  'rejected_recipients',
+  'recipients',
+] as const;
+
+const EVENT_COLUMNS = [
+  'email_id',
+  'type',
+  'status',
+  'source',
+  'created_at',
+  'attempt_count',
+  'next_attempt_at',
+  'finished_at',
+  'last_reply_code',
+  'last_reply',
+  'rejected_recipients',
+  'recipients',
+] as const;
+
+const CHUNK = 500;
+
+/**
+ * Writes the events of e-mails whose status `trx` just changed, from the rows as they are now.
+ * Call it inside the same transaction, after the update. An e-mail no active webhook listens to
+ * (none for its source, nor for every e-mail) makes no row: without webhooks this costs one
+ * look at an empty table.
+ */
+export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEvent[]): Promise<void> {
+  const byType = new Map<StatusEventType, number[]>();
+  for (const e of events) byType.set(e.type, [...(byType.get(e.type) ?? []), e.emailId]);
+  for (const [type, ids] of byType) {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      await trx
+        .insertInto('email_events')
+        .columns([...EVENT_COLUMNS])
+        .expression((eb) =>
+          eb
+            .selectFrom('emails as e')
+            .select([
+              'e.id',
+              sql<string>`${type}`.as('type'),
+              'e.status',
+              'e.source',
+              'e.updated_at',
+              'e.attempt_count',
+              sql<number | null>`case when e.status = 'error' then e.due_at else null end`.as('next_attempt_at'),
+              'e.finished_at',
+              'e.last_reply_code',
+              'e.last_reply',
+              'e.rejected_recipients',
+              'e.recipients',
+            ])
+            .where('e.id', 'in', chunk)
+            // Active webhooks for this e-mail's source, or for every e-mail.
+            .where(({ exists, selectFrom }) =>
+              exists(
+                selectFrom('webhooks as w')
+                  .select(sql`1`.as('one'))
+                  .where('w.disabled_at', 'is', null)
+                  .where((w) => w.or([w('w.owner_source', 'is', null), w('w.owner_source', '=', w.ref('e.source'))])),
+              ),
+            ),
+        )
+        .execute();
+    }
+  }
+}
+
+/**
+ * The same as a statement for a PostgreSQL WITH clause, reading the rows that an earlier
+ * data-modifying CTE named `cte` RETURNed (EVENT_SOURCE_COLUMNS): one round trip for the status
+ * change, its attempt and its event.
+ */
+export function emailEventsFrom(cte: string, type: StatusEventType): RawBuilder<Record<string, unknown>> {
+  const c = sql.table(cte);
+  // Kysely puts a raw CTE body in the WITH clause as it is: the parentheses are ours to write.
+  return sql<Record<string, unknown>>`(insert into email_events (${sql.join(EVENT_COLUMNS.map((k) => sql.ref(k)))})
+    select ${c}.id, ${type}::text, ${c}.status, ${c}.source, ${c}.updated_at, ${c}.attempt_count,
+      case when ${c}.status = 'error' then ${c}.due_at else null end, ${c}.finished_at, ${c}.last_reply_code,
+      ${c}.last_reply, ${c}.rejected_recipients, ${c}.recipients
+    from ${c}
+    where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${c}.source)))`;
+}
