@@ -80,4 +80,27 @@ describe('sending-stopped banner (browser)', () => {
     assert.equal(await page.locator('.sending-stopped').count(), 0, 'no banner while mail moves');
     await context.close();
   });
+
+  it('retries the failed e-mails of a bad day from the outbox, after saying how many', async () => {
+    sink.dataReplies.push({ code: 550, message: '5.7.1 Relay misconfigured for a while' }, { code: 550, message: '5.7.1 Relay misconfigured for a while' });
+    for (let i = 0; i < 2; i++) await postroom.queue.handOver({ to: ['bob@example.org'], subject: `bad day ${i}`, text: '…' }, 'test');
+    await postroom.dispatcher.runCampaign();
+    assert.equal((await postroom.queue.counts()).failed, 2, 'both failed on the 550');
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/outbox`);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Retry failed e-mails…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('2 failed e-mails will be sent again').waitFor();
+    await dialog.getByRole('button', { name: 'Retry and send' }).click();
+    await page.getByRole('status').filter({ hasText: '2 e-mails sent again.' }).waitFor();
+    const counts = await postroom.queue.counts();
+    assert.equal(counts.failed, 0, 'none failed any more');
+    assert.ok(counts.pending + counts.sending + counts.sent === 4, `the two are due again (${JSON.stringify(counts)})`);
+    const audit = await postroom.settings.audit(5);
+    assert.ok(audit.some((a) => a.key === 'queue.retry' && (a.newValue as { retried?: number }).retried === 2), 'the bulk retry is in the audit');
+    await context.close();
+  });
 });

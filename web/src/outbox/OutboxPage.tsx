@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import { Link, replaceQuery, useLocation } from '../router';
 import { Confirm } from '../shell/Confirm';
+import { RetryFailed } from './RetryFailed';
 import { STATUSES, type EmailPage, type EmailStatus, type HourTally } from '../types';
 import { numberText } from '../i18n';
 import { addressList, statusLabel, timeText } from './format';
@@ -93,6 +94,17 @@ export function OutboxPage() {
           <button type="button" onClick={() => setConfirmRelease(true)}>
             {t('outbox.release', { n: numberText(counts.held) })}
           </button>
+        </p>
+      )}
+      {counts && counts.failed > 0 && (
+        <p>
+          <RetryFailed
+            onDone={(n) => {
+              setNotice(t('outbox.retried', { count: n, n: numberText(n) }));
+              loadSummary();
+              loadPage();
+            }}
+          />
         </p>
       )}
       {hours && <HourlyChart hours={hours} />}
