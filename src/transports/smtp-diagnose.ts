@@ -1,5 +1,6 @@
 // "Test connection" for the SMTP route: connect, upgrade, authenticate, then ask whether the
 // sender may send (MAIL FROM) to a recipient (RCPT TO), and reset without sending anything.
+import net from 'node:net';
 import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
@@ -32,7 +33,7 @@ export async function diagnoseSmtp(
 ): Promise<Diagnosis> {
   const where = `${s.smtpHost}:${s.smtpPort}`;
   const implicitTls = s.smtpPort === 465;
-  const tlsOptions = { servername: s.smtpHost, minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) };
+  const tlsOptions = { servername: net.isIP(s.smtpHost) ? undefined : s.smtpHost, minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) };
   const steps: DiagnosisStep[] = [];
   const done = (ok: boolean) => ({ ok, route: `SMTP ${where}`, steps });
   const step = (name: StepName, ok: boolean, detail: string, reply?: SmtpReply) => {

@@ -2,6 +2,7 @@
 // setting says so (never a plaintext fallback), implicit TLS on 465. Authentication is a password,
 // or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
 import nodemailer, { type Transporter } from 'nodemailer';
+import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { OutgoingMessage } from '../queue/index.js';
 import type { EmailSettings } from '../settings/index.js';
@@ -46,7 +47,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
   const where = `${host}:${port}`;
   const implicitTls = port === 465;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const tls: ConnectionOptions = { servername: host, minVersion: 'TLSv1.2', ...(options.ca ? { ca: options.ca } : {}) };
+  const tls: ConnectionOptions = { servername: net.isIP(host) ? undefined : host, minVersion: 'TLSv1.2', ...(options.ca ? { ca: options.ca } : {}) };
   // One pool per signed-in mailbox: with XOAUTH2 the user can change from one e-mail to the next,
   // and Exchange's connection limit counts per mailbox.
   const pools = new Map<string, Transporter>();
