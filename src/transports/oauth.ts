@@ -2,7 +2,7 @@
 // two guards MSAL lacks: one token request per scope at a time, and no empty token accepted.
 // Tokens are cached per scope until shortly before they expire, and can be dropped after a 401/535.
 import crypto from 'node:crypto';
-import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
+import type { ConfidentialClientApplication, Configuration, INetworkModule, NetworkResponse } from '@azure/msal-node';
 import { DeliveryError } from './route.js';
 import { readAadsts } from './aadsts.js';
 import { httpsRequest, parseJson } from './https.js';
@@ -54,7 +54,9 @@ function networkModule(ca: string | string[] | undefined): INetworkModule {
 }
 
 export class TokenProvider {
-  private readonly app: ConfidentialClientApplication;
+  // MSAL is some 120 modules: loaded on the first token request, not by every `postroom` command.
+  private app: Promise<ConfidentialClientApplication> | null = null;
+  private readonly msalConfig: Configuration;
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   /** Token requests made (for tests and metrics). */
@@ -67,7 +69,7 @@ export class TokenProvider {
   ) {
     const authority = `${endpoints.loginUrl}/${credentials.tenantId}`;
     const custom = new URL(endpoints.loginUrl).host !== 'login.microsoftonline.com';
-    this.app = new ConfidentialClientApplication({
+    this.msalConfig = {
       auth: {
         clientId: credentials.clientId,
         clientSecret: credentials.clientSecret,
@@ -88,7 +90,12 @@ export class TokenProvider {
           : {}),
       },
       system: { networkClient: networkModule(ca) },
-    });
+    };
+  }
+
+  private client(): Promise<ConfidentialClientApplication> {
+    this.app ??= import('@azure/msal-node').then((msal) => new msal.ConfidentialClientApplication(this.msalConfig));
+    return this.app;
   }
 
   /** A token for the scope: cached, or fetched once however many callers ask at the same time. */
@@ -114,7 +121,7 @@ export class TokenProvider {
     let result;
     try {
       // Our cache decides when a token is stale; MSAL's own cache would hand back a refused one.
-      result = await this.app.acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
+      result = await (await this.client()).acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
     } catch (err) {
       throw tokenError(err);
     }

@@ -412,7 +412,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
       [['settings', 'set', 'smtpHost'], /not KEY=VALUE/],
       [['queue', 'cancel'], /e-mail ID/],
       [['queue', 'retry', 'abc'], /e-mail ID/],
-      [['queue', 'list', '--status', 'lost'], /--status must be one of/],
+      [['queue', 'list', '--status', 'lost'], /--status "lost": must be one of/],
       [['queue', 'list', '--bogus'], /--bogus/],
       // Missing option values and stray arguments are usage errors too.
       [['send', '--to', 'a@example.org', '--text', 'T', '--subject'], /--subject/],
