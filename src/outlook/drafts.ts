@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { SettingsService } from '../settings/index.js';
 import type { UserDirectory } from '../users/index.js';
 import { applySenderPolicy, emailInputSchema, EmailInputError, type Address, type OutgoingMessage } from '../queue/index.js';
-import { GraphClient, splitForGraph, tokenProviderFor, type MicrosoftEndpoints } from '../transports/index.js';
+import { GraphClient, microsoftTrust, splitForGraph, tokenProviderFor, type MicrosoftEndpoints } from '../transports/index.js';
 
 export const draftInputSchema = emailInputSchema.safeExtend({
   /** The user the draft is for (from the directory); or name the sender directly. */
@@ -89,8 +89,8 @@ export class OutlookDrafts {
     const graph = new GraphClient({
       graphUrl: this.endpoints.graphUrl,
       scope: this.endpoints.graphScope,
-      provider: tokenProviderFor({ tenantId, clientId, clientSecret }, this.endpoints, this.ca),
-      ca: this.ca,
+      provider: tokenProviderFor({ tenantId, clientId, clientSecret }, this.endpoints, microsoftTrust(s, this.ca)),
+      ca: microsoftTrust(s, this.ca),
     });
     const { small, large } = await splitForGraph(message);
     const draft = await graph.createDraft(mailbox, message, small, large);

@@ -13,6 +13,7 @@ export {
 } from './fields.js';
 export { findProblems, findWarnings, secretDaysLeft, type Problem } from './problems.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
+export { describePem, readPemBundle, type CertificateInfo } from './certificates.js';
 export { Sealer, loadMasterKey, parseMasterKey, MasterKeyError } from './secrets.js';
 export {
   SettingsService,

@@ -12,6 +12,7 @@ import {
 } from './fields.js';
 import { findProblems, findWarnings, type Problem } from './problems.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
+import { describePem, type CertificateInfo } from './certificates.js';
 import type { Sealer } from './secrets.js';
 
 export interface FieldError {
@@ -43,6 +44,8 @@ export interface SettingsView {
   problems: Problem[];
   /** Do not stop sending, but need attention soon (an expiring client secret). */
   warnings: Problem[];
+  /** What the PEM settings hold (subject, issuer, expiry), for the screen: the PEM itself is in settings. */
+  certificates: Partial<Record<SettingKey, CertificateInfo[]>>;
 }
 
 export interface AuditEntry {
@@ -107,7 +110,28 @@ export class SettingsService {
       }
     }
     const s = effective as EmailSettings;
-    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s) };
+    const certificates: Partial<Record<SettingKey, CertificateInfo[]>> = {};
+    const certificateWarnings: Problem[] = [];
+    for (const k of SETTING_KEYS) {
+      if (FIELDS[k].kind !== 'pem' || !s[k]) continue;
+      const found = describePem(String(s[k]));
+      certificates[k] = found;
+      for (const c of found) {
+        const days = Math.floor((Date.parse(c.expiresAt) - Date.now()) / 86_400_000);
+        if (days > 30) continue;
+        const when = c.expiresAt.slice(0, 10);
+        certificateWarnings.push({
+          key: k,
+          message: days < 0 ? `the certificate ${c.subject} expired on ${when}: connections that rely on it fail` : `the certificate ${c.subject} expires on ${when} (in ${days} day${days === 1 ? '' : 's'})`,
+        });
+      }
+    }
+    return {
+      settings: settings as PublicSettings,
+      problems: [...keyProblems, ...findProblems(s)],
+      warnings: [...findWarnings(s), ...certificateWarnings],
+      certificates,
+    };
   }
 
   /**

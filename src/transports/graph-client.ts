@@ -5,6 +5,7 @@ import type { OutgoingAttachment, OutgoingMessage } from '../queue/index.js';
 import { DeliveryError } from './route.js';
 import { httpsRequest, parseJson, type HttpsAnswer } from './https.js';
 import { buildMime } from './mime.js';
+import { UNTRUSTED, UNTRUSTED_MICROSOFT_HINT } from './trust.js';
 import type { TokenProvider } from './oauth.js';
 
 export const GRAPH_REQUEST_LIMIT = 4 * 1024 * 1024;
@@ -38,7 +39,7 @@ export class GraphClient {
         ...(body !== undefined ? { body } : {}),
         ca: this.config.ca,
       }).catch((err: Error) => {
-        throw new DeliveryError(`cannot reach Microsoft Graph: ${err.message}`, 'transient', 'route');
+        throw new DeliveryError(`cannot reach Microsoft Graph: ${err.message}${UNTRUSTED.test(err.message) ? ` (${UNTRUSTED_MICROSOFT_HINT})` : ''}`, 'transient', 'route');
       });
       if (answer.status === 401 && attempt === 0) {
         this.config.provider.invalidate(this.config.scope, token);

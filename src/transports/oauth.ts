@@ -6,6 +6,7 @@ import type { ConfidentialClientApplication, Configuration, INetworkModule, Netw
 import { DeliveryError } from './route.js';
 import { readAadsts } from './aadsts.js';
 import { httpsRequest, parseJson } from './https.js';
+import { UNTRUSTED, UNTRUSTED_MICROSOFT_HINT } from './trust.js';
 
 export interface MicrosoftEndpoints {
   /** POSTROOM_MS_LOGIN_URL, default https://login.microsoftonline.com */
@@ -42,9 +43,13 @@ interface CachedToken {
 }
 
 /** MSAL's requests go through our HTTPS client, so an extra CA (tests, private proxies) applies. */
-function networkModule(ca: string | string[] | undefined): INetworkModule {
+// MSAL reports a failed request only as "network_error": the failure is kept to say what it was.
+function networkModule(ca: string | string[] | undefined, failed: (err: Error) => void): INetworkModule {
   const send = async <T>(method: string, url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<NetworkResponse<T>> => {
-    const r = await httpsRequest(url, { method, headers: options?.headers ?? {}, ...(options?.body !== undefined ? { body: options.body } : {}), ca, timeoutMs: timeout ?? 30_000 });
+    const r = await httpsRequest(url, { method, headers: options?.headers ?? {}, ...(options?.body !== undefined ? { body: options.body } : {}), ca, timeoutMs: timeout ?? 30_000 }).catch((err: Error) => {
+      failed(err);
+      throw err;
+    });
     return { status: r.status, headers: r.headers, body: parseJson(r.body) as T };
   };
   return {
@@ -61,6 +66,7 @@ export class TokenProvider {
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   /** Token requests made (for tests and metrics). */
   requests = 0;
+  private networkFailure: Error | null = null;
 
   constructor(
     private readonly credentials: OAuthCredentials,
@@ -89,7 +95,7 @@ export class TokenProvider {
             }
           : {}),
       },
-      system: { networkClient: networkModule(ca) },
+      system: { networkClient: networkModule(ca, (err) => (this.networkFailure = err)) },
     };
   }
 
@@ -118,12 +124,13 @@ export class TokenProvider {
 
   private async fetch(scope: string): Promise<CachedToken> {
     this.requests++;
+    this.networkFailure = null;
     let result;
     try {
       // Our cache decides when a token is stale; MSAL's own cache would hand back a refused one.
       result = await (await this.client()).acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
     } catch (err) {
-      throw tokenError(err);
+      throw tokenError(err, this.networkFailure);
     }
     // MSAL can resolve without a token on an odd answer: never hand an empty one to a server.
     if (!result?.accessToken) {
@@ -143,15 +150,16 @@ function expiringSoon(t: CachedToken): boolean {
   return Date.now() >= t.expiresAt - margin;
 }
 
-function tokenError(err: unknown): DeliveryError {
+function tokenError(err: unknown, networkFailure: Error | null = null): DeliveryError {
   const e = err as { errorCode?: string; errorMessage?: string; message?: string; errorNo?: string; code?: string };
-  const text = e.errorMessage || e.message || String(err);
+  const text = (e.errorCode === 'network_error' && networkFailure?.message) || e.errorMessage || e.message || String(err);
   if (/AADSTS\d+/.test(text)) {
     const reading = readAadsts(text, e.errorNo ? [Number(e.errorNo)] : undefined);
     return new DeliveryError(`token request refused: ${reading.message}`, reading.transient ? 'transient' : 'permanent', 'route');
   }
   // Network trouble, timeouts, 5xx: the identity platform may answer next time.
-  return new DeliveryError(`cannot get a token from the Microsoft identity platform: ${text.split(/\r?\n/)[0]}`, 'transient', 'route');
+  const first = text.split(/\r?\n/)[0] ?? '';
+  return new DeliveryError(`cannot get a token from the Microsoft identity platform: ${first}${UNTRUSTED.test(text) ? ` (${UNTRUSTED_MICROSOFT_HINT})` : ''}`, 'transient', 'route');
 }
 
 const providers = new Map<string, TokenProvider>();

@@ -5,6 +5,7 @@ import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
 import { EXCHANGE_535_HELP, type RouteOptions } from './smtp.js';
+import { UNTRUSTED, UNTRUSTED_SMTP_HINT } from './trust.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
 
@@ -131,8 +132,6 @@ function describe(err: unknown): string {
   const m = e.message ?? String(err);
   if (e.code === 'ECONNREFUSED') return 'connection refused (is the host and port right, and the server running?)';
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return 'host name not found in DNS';
-  if (/self[- ]signed|unable to verify|unable to get local issuer/i.test(m)) {
-    return `${m} (the server's certificate is not trusted: for a private CA, start Postroom with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
-  }
+  if (UNTRUSTED.test(m)) return `${m} (${UNTRUSTED_SMTP_HINT})`;
   return m;
 }

@@ -18,7 +18,7 @@ export interface SmtpTimeouts {
 }
 
 export interface RouteOptions {
-  /** Extra trusted CA certificates (PEM), for embedders; the CLI relies on NODE_EXTRA_CA_CERTS. */
+  /** Extra trusted CA certificates (PEM), for embedders and tests; administrators use smtpCaCertificate. */
   ca?: string | string[] | undefined;
   timeouts?: Partial<SmtpTimeouts>;
   /** nodemailer's own protocol log, for debugging a server (never includes AUTH data). */

@@ -164,6 +164,7 @@ const ALL_KEYS = [
   'enabled', 'smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'useOAuth', 'useGraph', 'tenantId', 'clientId', 'clientSecret',
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'wakeOnHandOver', 'clientSecretExpiresAt',
+  'smtpCaCertificate', 'microsoftCaCertificate',
 ];
 
 const QUEUED = /^queued e-mail (\d+) \(pending\) (<[^>\s]+>)$/m;

@@ -39,6 +39,8 @@ export interface SinkOptions {
   dataReplies?: Reply[];
   /** Holds DATA this long before answering (to catch a send in flight). */
   dataDelayMs?: number;
+  /** The server's certificate and key (default: the test CA's localhost certificate). */
+  certificate?: { certPem: string; keyPem: string };
 }
 
 export interface SmtpSink {
@@ -81,8 +83,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
 
   const serverOptions: SMTPServerOptions = {
     secure: options.secure ?? false,
-    key: pki.keyPem,
-    cert: pki.certPem,
+    key: options.certificate?.keyPem ?? pki.keyPem,
+    cert: options.certificate?.certPem ?? pki.certPem,
     hideSTARTTLS: options.startTls === false,
     disabledCommands: options.startTls === false && !options.secure ? ['STARTTLS'] : [],
     authOptional: !options.auth && !options.xoauth2,

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
-import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
+import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, microsoftTrust, smtpTrust, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
 
@@ -82,7 +82,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
         const missing = (['tenantId', 'clientId', 'clientSecret'] as const).filter((k) => !s[k]);
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
         const { tenantId, clientId, clientSecret } = s;
-        const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, routeOptions.ca);
+        const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, microsoftTrust(s, routeOptions.ca));
         const scope = s.useGraph ? endpoints.graphScope : endpoints.smtpScope;
         let token: string;
         try {
@@ -94,12 +94,12 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
         if (s.useGraph) return { ok: true, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep] };
         const user = s.smtpUser || sender;
         if (!user) return { ok: false, route: 'SMTP OAuth', steps: [tokenStep, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
-        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || EXCHANGE_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, xoauth2: { user, token } });
+        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || EXCHANGE_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, ca: smtpTrust(s, routeOptions.ca), xoauth2: { user, token } });
         return { ...d, steps: [tokenStep, ...d.steps] };
       }
       if (!s.smtpHost) return { ok: false, route: 'SMTP', steps: [{ step: 'connect', ok: false, detail: 'SMTP host is empty' }] };
       if (!sender) return { ok: false, route: 'SMTP', steps: [{ step: 'sender', ok: false, detail: 'set the Mail postmaster first: it is the sender the test checks' }] };
-      return diagnoseSmtp(s, sender, body.recipient ?? sender, routeOptions);
+      return diagnoseSmtp(s, sender, body.recipient ?? sender, { ...routeOptions, ca: smtpTrust(s, routeOptions.ca) });
     },
   });
 
