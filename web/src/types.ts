@@ -1,6 +1,6 @@
 // The shapes the console reads from Postroom's API (see /api/v1/openapi.json).
 
-export type FieldKind = 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date';
+export type FieldKind = 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date' | 'pem';
 export type RouteKind = 'smtp' | 'oauth' | 'graph' | 'drafts';
 export type SettingValue = boolean | number | string | SecretState;
 
@@ -27,6 +27,15 @@ export interface SettingsView {
   settings: Record<string, SettingValue>;
   problems: Problem[];
   warnings: Problem[];
+  /** Subject, issuer and expiry of what each PEM setting holds. */
+  certificates?: Record<string, CertificateInfo[]>;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  expiresAt: string;
+  isCA: boolean;
 }
 
 export interface Preset {

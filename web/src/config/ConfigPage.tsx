@@ -8,6 +8,7 @@ import { FieldRow } from './FieldRow';
 import { Presets } from './Presets';
 import { activeRoutes, ROUTE_NAMES, unusedBecause } from './routes';
 import { SecretRow } from './SecretRow';
+import { CertificateRow } from './CertificateRow';
 import { TestPanel } from './TestPanel';
 
 export function ConfigPage() {
@@ -61,6 +62,7 @@ export function ConfigPage() {
       )}
       <div className="rows">
         {fields.map((f) => {
+          if (f.kind === 'pem') return <CertificateRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={setView} certificates={view.certificates?.[f.key] ?? []} />;
           const Row = f.kind === 'secret' ? SecretRow : FieldRow;
           return <Row key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={setView} />;
         })}
