@@ -3,6 +3,7 @@
 import type { EmailSettings } from '../settings/index.js';
 import type { Address } from './input.js';
 import type { EmailRow } from './repository.js';
+import { textAlternative } from './text-alternative.js';
 
 export interface OutgoingAttachment {
   filename: string;
@@ -76,7 +77,8 @@ export function composeMessage(row: EmailRow, attachments: OutgoingAttachment[],
     bcc,
     envelope: { from: from.email, to: uniqueRecipients([...to, ...cc, ...bcc]) },
     subject: row.subject,
-    text: row.text_body ?? undefined,
+    // HTML alone gets a generated text/plain alternative, for SMTP and Graph alike.
+    text: textAlternative(row.text_body, row.html_body),
     html: row.html_body ?? undefined,
     headers,
     attachments,
