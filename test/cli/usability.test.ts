@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
+import { privatePki } from '../helpers/pki.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'postroom.js');
@@ -20,19 +21,20 @@ interface Result {
   stderr: string;
 }
 
-function sandbox(t: TestContext): { dir: string; run: (args: string[], nodeArgs?: string[], extraEnv?: NodeJS.ProcessEnv) => Promise<Result> } {
+function sandbox(t: TestContext): { dir: string; run: (args: string[], nodeArgs?: string[], extraEnv?: NodeJS.ProcessEnv, input?: string) => Promise<Result> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-cli-help-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('POSTROOM_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
   Object.assign(env, { POSTROOM_DATA_DIR: dir, POSTROOM_MASTER_KEY: MASTER_KEY });
-  const run = (args: string[], nodeArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}) =>
+  const run = (args: string[], nodeArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}, input?: string) =>
     new Promise<Result>((resolve, reject) => {
-      const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      child.stdin?.end(input);
       let stdout = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       child.once('error', reject);
       child.once('close', (code) => {
@@ -157,6 +159,20 @@ describe('postroom CLI for a newcomer (the real binary)', { concurrency: 1 }, ()
     assert.equal(view.settings.smtpHost, '', 'nothing was saved');
     assert.equal(view.settings.postmaster, '', 'the good half of a refused set was not saved either');
     assert.equal(view.settings.smtpPort, 587);
+  });
+
+  it('settings set smtpCaCertificate=- reads a PEM from standard input; get shows its subject and expiry; a key is refused', async (t) => {
+    const sb = sandbox(t);
+    const company = privatePki('Company Private CA');
+    const saved = await sb.run(['settings', 'set', 'smtpCaCertificate=-'], [], {}, company.caPem);
+    assert.equal(saved.code, 0, saved.stderr);
+    const shown = await sb.run(['settings', 'get']);
+    assert.match(shown.stdout, /^smtpCaCertificate\s+CN=Company Private CA \(issued by CN=Company Private CA, expires \d{4}-\d\d-\d\dT[^)]+\)$/m);
+    assert.match(shown.stdout, /^microsoftCaCertificate\s+\(empty\)$/m);
+    const key = refusal(await sb.run(['settings', 'set', 'smtpCaCertificate=-'], [], {}, company.keyPem), 1);
+    assert.equal(key, "postroom: settings refused, nothing saved: smtpCaCertificate=\"(standard input)\": is a private key: paste only the CA's certificate, never a key");
+    const view = JSON.parse((await sb.run(['settings', 'get', '--json'])).stdout) as { settings: Record<string, unknown> };
+    assert.equal(view.settings.smtpCaCertificate, company.caPem.trim(), 'the refused key left the stored certificate alone');
   });
 
   it('status loads neither the HTTP server nor MSAL (they made the first status slow)', async (t) => {
