@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Postroom } from '../../src/app.js';
 import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
-import { testPki } from '../helpers/pki.js';
+import { privatePki, testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const PASSWORD = 'console e2e password';
@@ -95,6 +95,27 @@ describe('administration console (browser)', () => {
     await row('smtpPort').getByRole('button', { name: 'Save' }).click();
     await row('smtpPort').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     assert.equal((await stored()).smtpPort, sink.port);
+  });
+
+  it('takes a CA certificate in a text area, refuses a private key under the field, and shows subject and expiry', async () => {
+    const company = privatePki('Company Private CA');
+    const field = page.getByLabel("SMTP server's CA certificate", { exact: true });
+    await field.fill(company.keyPem);
+    await row('smtpCaCertificate').getByRole('button', { name: 'Save' }).click();
+    const error = row('smtpCaCertificate').getByRole('alert');
+    await error.waitFor();
+    assert.match(await error.innerText(), /private key: paste only the CA's certificate/);
+    assert.equal((await stored()).smtpCaCertificate, '', 'nothing stored');
+    await field.fill(company.caPem);
+    await row('smtpCaCertificate').getByRole('button', { name: 'Save' }).click();
+    await row('smtpCaCertificate').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const shown = await row('smtpCaCertificate').locator('.certificates').innerText();
+    assert.match(shown, /CN=Company Private CA, issued by CN=Company Private CA, expires \S+/, shown);
+    assert.equal((await stored()).smtpCaCertificate, company.caPem.trim());
+    await field.fill('');
+    await row('smtpCaCertificate').getByRole('button', { name: 'Save' }).click();
+    await row('smtpCaCertificate').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    assert.equal((await stored()).smtpCaCertificate, '', 'cleared');
   });
 
   it('sets a secret that is then nowhere in the page, its storage or its inputs', async () => {
