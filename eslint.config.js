@@ -19,6 +19,28 @@ export default tseslint.config(
     },
   },
   {
+    // A failing assert.ok(x) without a message makes Node re-read the source to print the
+    // expression; under tsx the mapped position is wrong and that took minutes of CPU.
+    files: ['test/**', 'bench/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.name='assert'][arguments.length<2]",
+          "CallExpression[callee.name='ok'][arguments.length<2]",
+          "CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length<2]",
+          "CallExpression[callee.object.name='strict'][callee.property.name='ok'][arguments.length<2]",
+          "CallExpression[callee.object.object.name='assert'][callee.object.property.name='strict'][arguments.length<2]",
+          "CallExpression[callee.object.object.name='assert'][callee.property.name='ok'][arguments.length<2]",
+        ].map((selector) => ({
+          selector,
+          message:
+            'Give this assertion a message (assert.ok(x, "what went wrong")) or compare values with assert.equal/deepEqual: without one, Node rebuilds the expression from the source, which is slow and wrong under tsx.',
+        })),
+      ],
+    },
+  },
+  {
     // The console runs in the browser.
     files: ['web/**'],
     languageOptions: { globals: globals.browser },

@@ -2,7 +2,6 @@
 // small and with a huge backlog, and the resident memory while the sending process drains.
 //
 // Run alone: node --import tsx bench/backlog.ts [--quick]   (its own process: RSS is its own)
-import { writeTransaction } from '../src/db/index.js';
 import { heading, insertPending, int, isEntry, median, ms, openBenchPostroom, percentile, perSecond, quickMode, sampleRss, sinkSettings, sleep, table, verdict } from './common.js';
 import { startCountingSink } from './sink.js';
 import type { Postroom } from '../src/app.js';
@@ -20,10 +19,10 @@ async function timeClaims(postroom: Postroom): Promise<number[]> {
   const times: number[] = [];
   for (let k = 0; k < CLAIMS; k++) {
     const t0 = performance.now();
-    const rows = await writeTransaction(postroom.store, (trx) => postroom.queue.repo.claim(trx, 'bench', Date.now(), 300_000, BATCH));
+    const rows = await postroom.queue.lifecycle.claim('bench', Date.now(), 300_000, BATCH);
     times.push(performance.now() - t0);
     if (rows.length !== BATCH) throw new Error(`claimed ${rows.length}, expected ${BATCH}`);
-    await postroom.queue.repo.release(
+    await postroom.queue.lifecycle.release(
       rows.map((r) => r.id),
       'bench',
       Date.now(),

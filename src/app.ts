@@ -7,6 +7,7 @@ import { Queue } from './queue/index.js';
 import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settings/index.js';
 import { UserDirectory } from './users/index.js';
 import { AdminAccounts, ApiTokens, Sessions } from './access/index.js';
+import { mailboxSlotsFor, type MailboxSlots } from './transports/index.js';
 
 export interface PostroomOptions {
   dataDir: string;
@@ -28,6 +29,8 @@ export interface Postroom {
   admins: AdminAccounts;
   sessions: Sessions;
   tokens: ApiTokens;
+  /** Graph's four requests per mailbox, shared by the sending process and drafts (and instances on PostgreSQL). */
+  graphSlots: MailboxSlots;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -47,7 +50,8 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     return user ? `"${user.id}"` : null;
   });
   const queue = new Queue(store, settings);
-  const dispatcher = new Dispatcher({ ...options.dispatcher, store, settings, queue, logger });
+  const graphSlots = mailboxSlotsFor(store);
+  const dispatcher = new Dispatcher({ ...options.dispatcher, route: { ...options.dispatcher?.route, graphSlots }, store, settings, queue, logger });
   return {
     store,
     settings,
@@ -57,6 +61,7 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     admins: new AdminAccounts(store),
     sessions: new Sessions(store),
     tokens: new ApiTokens(store),
+    graphSlots,
     logger,
     async close() {
       await dispatcher.stop();

@@ -1,5 +1,6 @@
 // Reads the environment once: where the data lives, which database, the master key source.
 import path from 'node:path';
+import { PostroomError } from './errors.js';
 
 export interface RuntimeConfig {
   dataDir: string;
@@ -15,8 +16,9 @@ export interface RuntimeConfig {
   leaseMs: number;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PostroomError {
   override name = 'ConfigError';
+  readonly code = 'config';
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -28,7 +30,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('POSTROOM_DATABASE_URL must start with postgres:// (leave it unset for the embedded SQLite)');
   }
-  const lease = Number(env.POSTROOM_LEASE_SECONDS ?? 300);
+  const lease = Number(env.POSTROOM_LEASE_SECONDS || 30);
   if (!Number.isInteger(lease) || lease < 1) throw new ConfigError(`POSTROOM_LEASE_SECONDS must be a whole number of seconds (at least 1), not "${env.POSTROOM_LEASE_SECONDS}"`);
   return {
     leaseMs: lease * 1000,

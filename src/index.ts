@@ -2,6 +2,7 @@
 // change settings, run the sending process.
 export { openPostroom, type Postroom, type PostroomOptions } from './app.js';
 export { readConfig, ConfigError, type RuntimeConfig } from './config.js';
+export { PostroomError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { EmailInputError, EmailNotFoundError, EmailStateError, LIMITS, STATUSES, type EmailInput, type HandOverResult } from './queue/index.js';
 export { SettingsValidationError, PRESETS, FIELDS, type EmailSettings, type SettingsView } from './settings/index.js';
 export { DeliveryError } from './transports/index.js';

@@ -2,6 +2,7 @@
 // carries its own parameters so they can be raised later without breaking old hashes.
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import { PostroomError } from '../errors.js';
 
 const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
@@ -9,8 +10,12 @@ const KEY_LENGTH = 64;
 
 export const MIN_PASSWORD_LENGTH = 12;
 
-export class PasswordPolicyError extends Error {
+export class PasswordPolicyError extends PostroomError {
   override name = 'PasswordPolicyError';
+  readonly code = 'invalid_request';
+  override get fields() {
+    return [{ field: 'password', message: this.message }];
+  }
 }
 
 export function checkPasswordPolicy(password: string): void {

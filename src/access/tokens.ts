@@ -2,6 +2,7 @@
 // may hand over e-mails and drafts, keep the user directory, and read its own e-mails.
 import type { Store } from '../db/index.js';
 import { randomToken, tokenHash } from './passwords.js';
+import { PostroomError } from '../errors.js';
 
 export const TOKEN_PREFIX = 'prt_';
 
@@ -20,8 +21,12 @@ export interface TokenCaller {
   name: string;
 }
 
-export class TokenNameError extends Error {
+export class TokenNameError extends PostroomError {
   override name = 'TokenNameError';
+  readonly code = 'invalid_request';
+  override get fields() {
+    return [{ field: 'name', message: this.message }];
+  }
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -7,18 +7,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { openPostroom, type Postroom } from '../app.js';
 import { readConfig, type RuntimeConfig } from '../config.js';
-import { EmailInputError, EmailNotFoundError, EmailStateError, STATUSES } from '../queue/index.js';
-import { MasterKeyError, PRESETS, SECRET_KEYS, SETTING_KEYS, SettingsValidationError, coerceSettingText, isSettingKey } from '../settings/index.js';
+import { EmailInputError, STATUSES } from '../queue/index.js';
+import { FIELDS, PRESETS, SECRET_KEYS, SETTING_KEYS, SettingsValidationError, coerceSettingText, isSettingKey } from '../settings/index.js';
 import type { EmailStatus } from '../db/index.js';
-import { PasswordPolicyError, TokenNameError } from '../access/index.js';
-import { PostmasterConflictError } from '../users/index.js';
+import { exitCodeOf, PostroomError } from '../errors.js';
 import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus } from './format.js';
 import { COMMANDS, helpFor, overview } from './help.js';
 import { closest } from './suggest.js';
 import { AddressOptionError, parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from './addresses.js';
 
-export class UsageError extends Error {
+export class UsageError extends PostroomError {
   override name = 'UsageError';
+  readonly code = 'usage';
 }
 
 const actor = () => `cli:${os.userInfo().username}`;
@@ -185,8 +185,9 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
           throw new UsageError(`unknown setting ${key}${guess ? ` — did you mean ${guess}?` : ''} (postroom settings get lists them)`);
         }
         const text = pair.slice(i + 1);
-        // A PEM certificate is many lines: "-" reads all of standard input for it.
-        const value = text === '-' ? (key.endsWith('CaCertificate') ? fs.readFileSync(0, 'utf8') : readStdinLine()) : text;
+        // A PEM certificate (and key) spans many lines: "-" reads all of standard input; a password is one line.
+        const multiline = key === 'clientCertificate' || FIELDS[key].kind === 'pem';
+        const value = text === '-' ? (multiline ? fs.readFileSync(0, 'utf8') : readStdinLine()) : text;
         patch[key] = coerceSettingText(key, value);
         typed[key] = text === '-' ? '(standard input)' : text;
       }
@@ -401,22 +402,11 @@ function contentTypeOf(file: string): string {
 
 /** One line a person can act on; never a stack trace, never a secret. */
 export function describeError(err: unknown): { message: string; code: number } {
-  if (err instanceof UsageError) return { message: err.message, code: 2 };
-  if (err instanceof EmailInputError || err instanceof AddressOptionError) return { message: `e-mail refused, nothing stored: ${err.message}`, code: 1 };
-  if (err instanceof SettingsValidationError) return { message: `settings refused, nothing saved: ${err.message}`, code: 1 };
-  if (
-    err instanceof EmailNotFoundError ||
-    err instanceof EmailStateError ||
-    err instanceof MasterKeyError ||
-    err instanceof PasswordPolicyError ||
-    err instanceof TokenNameError ||
-    err instanceof PostmasterConflictError
-  ) {
-    return { message: err.message, code: 1 };
-  }
+  // The codes table decides the exit code; every refusal (settings, e-mail, addresses typed) is a PostroomError.
+  if (err instanceof PostroomError) return { message: err.publicMessage, code: exitCodeOf(err.code) };
   // Every complaint of node's argument parser (unknown option, missing value, extra argument) is a usage mistake.
   if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
-    return { message: err.message, code: 2 };
+    return { message: err.message, code: exitCodeOf('usage') };
   }
   return { message: err instanceof Error ? err.message : String(err), code: 1 };
 }

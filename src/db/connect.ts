@@ -9,6 +9,8 @@ import type { Database } from './schema.js';
 import { initial } from './migrations/001_initial.js';
 import { instances } from './migrations/002_instances.js';
 import { access } from './migrations/003_access.js';
+import { recipients } from './migrations/005_recipients.js';
+import { graphSlots } from './migrations/007_graph_slots.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -107,7 +109,13 @@ function openPostgres(url: string, schema?: string): Store {
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '001_initial': initial(this.dialect), '002_instances': instances(this.dialect), '003_access': access(this.dialect) };
+    return {
+      '001_initial': initial(this.dialect),
+      '002_instances': instances(this.dialect),
+      '003_access': access(this.dialect),
+      '005_recipients': recipients(),
+      '007_graph_slots': graphSlots(this.dialect),
+    };
   }
 }
 
@@ -123,8 +131,8 @@ async function migrate(store: Store): Promise<void> {
     store.dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema : undefined;
   const run = () =>
     store.dialect === 'postgres'
-      ? new Migrator({ db: store.db, provider, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) }).migrateToLatest()
-      : writeTransaction(store, (trx) => new Migrator({ db: trx, provider, disableTransactions: true }).migrateToLatest());
+      ? new Migrator({ db: store.db, provider, allowUnorderedMigrations: true, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) }).migrateToLatest()
+      : writeTransaction(store, (trx) => new Migrator({ db: trx, provider, allowUnorderedMigrations: true, disableTransactions: true }).migrateToLatest());
   let { error, results } = await run();
   // Kysely's introspection reads the catalog of every schema in the database: one that another
   // tenant (or test) drops meanwhile fails the read with "does not exist" though nothing is wrong

@@ -56,6 +56,11 @@ export interface EmailTable {
   last_reply: string | null;
   /** JSON array of { recipient, code, reply } for a partial delivery. */
   rejected_recipients: string | null;
+  /**
+   * JSON array of { recipient, state: accepted | refused | deferred, code, reply }: what each
+   * recipient answered so far. NULL until an attempt reports recipients one by one.
+   */
+  recipients: string | null;
   size_bytes: number;
   /** Lets the sending process skip the attachment query for the many e-mails that have none. */
   attachment_count: number;
@@ -142,6 +147,13 @@ export interface UserTable {
   updated_at: number;
 }
 
+export interface GraphSlotTable {
+  mailbox: string;
+  slot: number;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   admins: AdminTable;
   sessions: SessionTable;
@@ -154,4 +166,5 @@ export interface Database {
   attempts: AttemptTable;
   blobs: BlobTable;
   email_attachments: EmailAttachmentTable;
+  graph_slots: GraphSlotTable;
 }

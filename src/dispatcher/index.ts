@@ -1,5 +1,8 @@
-// The sending process: campaigns, paced claims, retries with back-off, expiry, purge, start-up
-// hold, and the status board where each running process reports.
-export { Dispatcher, type DispatcherObserver, type DispatcherOptions, type CampaignReport, type CampaignOutcome } from './dispatcher.js';
+// The sending process: the loop (dispatcher.ts), the pipeline of slots and claims, route health,
+// maintenance on its own timer, the retry back-off, and the status board each process reports to.
+export { Dispatcher, DEFAULT_LEASE_MS, type DispatcherObserver, type DispatcherOptions, type CampaignReport, type CampaignOutcome } from './dispatcher.js';
 export { backoffDelay, decideRetry, DEFAULT_BACKOFF, type BackoffPolicy } from './retry.js';
 export { StatusBoard, type InstanceStatus } from './status.js';
+export type { RouteState } from './route-health.js';
+export type { SendingPolicy } from './policy.js';
+export { describeSending, type SendingState } from './sending-state.js';

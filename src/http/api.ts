@@ -5,8 +5,17 @@ import { z } from 'zod';
 import type { Postroom } from '../app.js';
 import { authorize, type Access, type Caller } from './caller.js';
 import { fromZod } from './errors.js';
+import { errorReply, namedReplies } from './replies.js';
 
 type Schema = z.ZodType | undefined;
+
+/** A documented answer: what it means and, for a success, the shape of its JSON body. */
+export interface Reply {
+  description: string;
+  schema: z.ZodType;
+}
+/** An error status is a description: its body is always the Error shape. */
+export type Responses = Record<number, string | Reply>;
 type Infer<T extends Schema> = T extends z.ZodType ? z.output<T> : undefined;
 
 export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema> {
@@ -21,7 +30,7 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema> 
   params?: P;
   /** Bytes; the default is 1 MiB. */
   bodyLimit?: number;
-  responses: Record<number, string>;
+  responses: Responses;
   handle(input: { body: Infer<B>; query: Infer<Q>; params: Infer<P>; caller: Caller | null; req: FastifyRequest; reply: FastifyReply }): Promise<unknown>;
 }
 
@@ -34,7 +43,7 @@ interface Documented {
   body?: z.ZodType | undefined;
   query?: z.ZodType | undefined;
   params?: z.ZodType | undefined;
-  responses: Record<number, string>;
+  responses: Responses;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -74,6 +83,33 @@ export class Api {
   openapi(): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
     const json = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+    // Answers go into components/schemas: the named shapes under their names, a route's own
+    // shape under a name made from the route (GetEmails200), so generated types have names.
+    const replies = z.registry<{ id: string }>();
+    for (const [s, id] of namedReplies) replies.add(s, { id });
+    const refTo = (s: z.ZodType, fallback: string) => {
+      if (!replies.has(s)) replies.add(s, { id: fallback });
+      return { $ref: `#/components/schemas/${replies.get(s)?.id}` };
+    };
+    // The answers every route of its kind may give, unless the route says more precisely.
+    const usual = (r: Documented): Responses => {
+      const out: Responses = {};
+      if (r.body || r.query || r.params) out[400] = 'refused input (field and reason given); nothing stored';
+      if (r.access !== 'public') out[401] = 'no session or bearer token';
+      if (r.access === 'admin') out[403] = 'an API token on an administrator route, or a missing CSRF token or foreign Origin';
+      if (r.access === 'admin-or-token') out[403] = 'a missing CSRF token or foreign Origin';
+      if (r.body) out[413] = "body over the route's size limit";
+      return out;
+    };
+    const responsesOf = (r: Documented) =>
+      Object.fromEntries(
+        Object.entries({ ...usual(r), ...r.responses }).map(([code, reply]) => {
+          const description = typeof reply === 'string' ? reply : reply.description;
+          const schema = typeof reply === 'string' ? (Number(code) >= 400 ? errorReply : null) : reply.schema;
+          const content = schema ? { content: { 'application/json': { schema: refTo(schema, operationName(r) + code) } } } : {};
+          return [code, { description, ...content }];
+        }),
+      );
     for (const r of this.documented) {
       const path = API_PREFIX + r.path.replace(/:(\w+)/g, '{$1}');
       const parameters: unknown[] = [];
@@ -90,14 +126,20 @@ export class Api {
         security: r.access === 'public' ? [] : r.access === 'admin' ? [{ session: [] }] : [{ session: [] }, { bearer: [] }],
         ...(parameters.length ? { parameters } : {}),
         ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(r.body) } } } } : {}),
-        responses: Object.fromEntries(Object.entries(r.responses).map(([code, description]) => [code, { description }])),
+        responses: responsesOf(r),
       };
+    }
+    const { schemas } = z.toJSONSchema(replies, { io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+    for (const s of Object.values(schemas)) {
+      delete s.$schema;
+      delete s.$id;
     }
     return {
       openapi: '3.1.0',
       info: { title: 'Postroom API', version: '1', description: 'Hand e-mails over, follow them, and configure their sending.' },
       servers: [{ url: '/' }],
       components: {
+        schemas,
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'postroom_session', description: 'Administrator session; state-changing requests also need the x-csrf-token header.' },
           bearer: { type: 'http', scheme: 'bearer', description: 'API token of a host application (postroom token create NAME).' },
@@ -106,4 +148,10 @@ export class Api {
       paths,
     };
   }
+}
+
+/** GET /emails/:id → GetEmailsId: the name of a route's own answer shape. */
+function operationName(r: { method: string; path: string }): string {
+  const words = r.path.split(/[/:_-]+/).filter(Boolean);
+  return [r.method.toLowerCase(), ...words].map((w) => w[0]?.toUpperCase() + w.slice(1)).join('');
 }

@@ -37,7 +37,7 @@ export function checkCsrf(req: FastifyRequest, caller: Caller): void {
   const header = req.headers[CSRF_HEADER];
   const cookie = req.cookies[CSRF_COOKIE];
   if (typeof header !== 'string' || !cookie || !sameSecret(header, cookie) || !sameSecret(header, caller.session.csrfToken)) {
-    throw new HttpError(403, 'csrf', `missing or wrong CSRF token: send the "${CSRF_COOKIE}" cookie's value in the ${CSRF_HEADER} header`);
+    throw new HttpError('csrf', `missing or wrong CSRF token: send the "${CSRF_COOKIE}" cookie's value in the ${CSRF_HEADER} header`);
   }
   checkOrigin(req, true);
 }
@@ -46,7 +46,7 @@ export function checkCsrf(req: FastifyRequest, caller: Caller): void {
 export function checkOrigin(req: FastifyRequest, required: boolean): void {
   const origin = req.headers.origin;
   if (!origin) {
-    if (required) throw new HttpError(403, 'origin', 'the Origin header is required for this request');
+    if (required) throw new HttpError('origin', 'the Origin header is required for this request');
     return;
   }
   const host = req.headers.host;
@@ -56,7 +56,7 @@ export function checkOrigin(req: FastifyRequest, required: boolean): void {
   } catch {
     ok = false;
   }
-  if (!ok) throw new HttpError(403, 'origin', `requests from ${origin} are not allowed`);
+  if (!ok) throw new HttpError('origin', `requests from ${origin} are not allowed`);
 }
 
 export async function authorize(postroom: Postroom, req: FastifyRequest, access: Access): Promise<Caller | null> {

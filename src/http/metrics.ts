@@ -3,7 +3,7 @@
 // campaigns and deliveries.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Postroom } from '../app.js';
-import { secretDaysLeft } from '../settings/index.js';
+import { certificateDaysLeft, secretDaysLeft } from '../settings/index.js';
 
 export function createMetrics(postroom: Postroom): Registry {
   const registry = new Registry();
@@ -45,6 +45,17 @@ export function createMetrics(postroom: Postroom): Registry {
     async collect() {
       // The view, not load(): it opens no secret, so a wrong master key does not break /metrics.
       const days = secretDaysLeft((await postroom.settings.view()).settings);
+      this.reset();
+      if (days !== null) this.set(days);
+    },
+  });
+
+  new Gauge({
+    name: 'postroom_client_certificate_expiry_days',
+    help: 'Days until the Microsoft client certificate expires, read from the certificate (absent without one)',
+    registers: [registry],
+    async collect() {
+      const days = certificateDaysLeft((await postroom.settings.view()).settings);
       this.reset();
       if (days !== null) this.set(days);
     },

@@ -4,13 +4,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import type { Postroom } from '../app.js';
 import { LoginThrottle, type ThrottleOptions } from '../access/index.js';
-import { microsoftEndpoints, type MicrosoftEndpoints, type RouteOptions } from '../transports/index.js';
+import type { MicrosoftEndpoints, RouteOptions } from '../transports/index.js';
 import { Api } from './api.js';
 import { errorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { draftRoutes, emailRoutes } from './routes/emails.js';
 import { OutlookDrafts } from '../outlook/index.js';
+import { sendingRoutes } from './routes/sending.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
 import { consoleRoutes } from './routes/console.js';
@@ -26,7 +27,7 @@ export interface HttpOptions {
   throttle?: ThrottleOptions;
   /** Options for routes made by test-connection and test-email (extra CA). */
   route?: RouteOptions;
-  /** Microsoft endpoints (national clouds, test stand-ins); default from the environment. */
+  /** Microsoft endpoints of a test stand-in; default: those of the microsoftCloud setting. */
   endpoints?: MicrosoftEndpoints;
   /** Always run a campaign right after a hand-over, whatever the `wakeOnHandOver` setting says. */
   wakeOnHandOver?: boolean;
@@ -51,11 +52,11 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   const api = new Api(app, postroom);
   const onHandOver = options.wakeOnHandOver ? () => postroom.dispatcher.wake() : () => postroom.dispatcher.handedOver();
   authRoutes(api, new LoginThrottle(options.throttle), options.secureCookies ?? false);
-  settingsRoutes(api, options.route ?? {}, options.endpoints ?? microsoftEndpoints());
-  const endpoints = options.endpoints ?? microsoftEndpoints();
-  const drafts = new OutlookDrafts(postroom.settings, postroom.users, endpoints, options.route?.ca);
+  settingsRoutes(api, { ...options.route, graphSlots: postroom.graphSlots }, options.endpoints);
+  const drafts = new OutlookDrafts(postroom.settings, postroom.users, options.endpoints, options.route?.ca, postroom.graphSlots);
   emailRoutes(api, onHandOver, drafts);
   draftRoutes(api, drafts);
+  sendingRoutes(api, onHandOver);
   userRoutes(api);
   tokenRoutes(api);
   healthRoutes(app, postroom, api, createMetrics(postroom));

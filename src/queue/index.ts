@@ -1,6 +1,9 @@
 // The e-mail queue: hand-over and its checks, the stored record and its repository, the
 // message a route sends, and the administrator actions.
-export { Queue, STATUSES, EmailNotFoundError, EmailStateError, type HandOverResult, type EmailSummary, type EmailDetail, type HourTally } from './service.js';
+export { Queue, STATUSES, EmailNotFoundError, EmailStateError, type HandOverResult, type EmailSummary, type EmailDetail, type HourTally, type RetryFilter } from './service.js';
 export { EmailInputError, LIMITS, emailInputSchema, type EmailInput, type ValidEmailInput, type Address } from './input.js';
-export { EmailRepository, FINISHED, type EmailRow, type AttemptRecord } from './repository.js';
-export { composeMessage, composeTestMessage, applySenderPolicy, NoSenderError, type OutgoingMessage, type OutgoingAttachment } from './compose.js';
+export { EmailRepository, type EmailRow, type AttemptRecord } from './repository.js';
+export { EmailLifecycle, type Lease, type Outcome } from './lifecycle.js';
+export { TRANSITIONS, FINISHED, type Verb } from './states.js';
+export { mergeRecipients, settledRecipients, parseRecipients, deferredSummary, type RecipientOutcome, type RecipientState } from './recipients.js';
+export { composeMessage, composeTestMessage } from './compose.js';

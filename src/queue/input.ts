@@ -2,12 +2,16 @@
 // is stored: addresses, header injection (CR/LF), sizes, attachments.
 import { z } from 'zod';
 import { emailAddress } from '../settings/index.js';
+import type { Address } from '../mail/index.js';
+import { PostroomError } from '../errors.js';
 
 /** Documented limits (README, "Handing over e-mails"). */
 export const LIMITS = {
   recipients: 500,
   attachments: 100,
   attachmentBytes: 25 * 1024 * 1024,
+  /** Graph takes no file over 150 MB ("Attach large files to Outlook messages or events"). */
+  fileBytes: 150_000_000,
   bodyChars: 10 * 1024 * 1024,
   subjectChars: 998,
   headerCount: 50,
@@ -87,7 +91,11 @@ export const emailInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required' });
     }
     let bytes = 0;
-    for (const a of v.attachments) bytes += Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+    v.attachments.forEach((a, i) => {
+      const size = Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4);
+      bytes += size;
+      if (size > LIMITS.fileBytes) ctx.addIssue({ code: 'custom', path: ['attachments', i], message: `${a.filename} is ${size} bytes, over the limit of ${LIMITS.fileBytes} bytes per file` });
+    });
     if (bytes > LIMITS.attachmentBytes) {
       ctx.addIssue({
         code: 'custom',
@@ -100,20 +108,24 @@ export const emailInputSchema = z
 export type EmailInput = z.input<typeof emailInputSchema>;
 export type ValidEmailInput = z.output<typeof emailInputSchema>;
 
-export interface Address {
-  email: string;
-  name?: string;
-}
+export type { Address };
 
 export function toAddress(a: z.output<typeof addressSchema>): Address {
   return typeof a === 'string' ? { email: a } : a.name ? { email: a.email, name: a.name } : { email: a.email };
 }
 
 /** Refused hand-over: names each field and why; nothing was stored. */
-export class EmailInputError extends Error {
+export class EmailInputError extends PostroomError {
   override name = 'EmailInputError';
+  readonly code = 'invalid_request';
   constructor(readonly errors: { field: string; message: string }[]) {
     super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  }
+  override get publicMessage() {
+    return `e-mail refused, nothing stored: ${this.message}`;
+  }
+  override get fields() {
+    return this.errors;
   }
 }
 

@@ -1,6 +1,7 @@
-// All SQL about e-mails, their attempts and attachments. Every status change goes through here,
-// and every change made by the sending process checks that it still holds the e-mail's lease.
-import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
+// The SQL that stores and reads e-mails, their attempts and attachments, and purges finished
+// ones. Every status change is a verb of the lifecycle (lifecycle.ts), not here.
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { FINISHED } from './states.js';
 import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
 
 export type EmailRow = Selectable<EmailTable>;
@@ -31,25 +32,12 @@ export interface ListFilter {
   text?: string | undefined;
 }
 
-/** Statuses an e-mail no longer leaves by itself; the purge deletes only these. */
-export const FINISHED: EmailStatus[] = ['sent', 'failed', 'cancelled'];
-
-type OutcomeChange = Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at' | 'rejected_recipients'>>;
-
-interface Outcome {
-  id: number;
-  owner: string;
-  attempt: AttemptRecord;
-  change: OutcomeChange;
-}
 
 export class EmailRepository {
-  /** SQLite: outcomes and hand-overs that arrive together share a commit (see GroupCommit). */
-  private readonly outcomes: GroupCommit<Outcome, boolean>;
+  /** SQLite: hand-overs that arrive together share a commit (see GroupCommit). */
   private readonly handOvers: GroupCommit<NewEmail['row'], number>;
 
   constructor(private readonly store: Store) {
-    this.outcomes = new GroupCommit(store, (trx, o) => this.recordOutcome(trx, o));
     this.handOvers = new GroupCommit(store, (trx, row) => this.insertRow(trx, row));
   }
 
@@ -141,6 +129,22 @@ export class EmailRepository {
     return q.execute();
   }
 
+  /** Ids, newest first, of e-mails of one status changed since a time: what a bulk retry takes. */
+  async idsFor(filter: { status: EmailStatus; since?: number | undefined; source?: string | undefined; beforeId?: number | undefined; limit: number }): Promise<number[]> {
+    let q = this.db.selectFrom('emails').select('id').where('status', '=', filter.status).orderBy('id', 'desc').limit(filter.limit);
+    if (filter.since !== undefined) q = q.where('updated_at', '>=', filter.since);
+    if (filter.source !== undefined) q = q.where('source', '=', filter.source);
+    if (filter.beforeId !== undefined) q = q.where('id', '<', filter.beforeId);
+    return (await q.execute()).map((r) => r.id);
+  }
+
+  async countFor(filter: { status: EmailStatus; since?: number | undefined; source?: string | undefined }): Promise<number> {
+    let q = this.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', filter.status);
+    if (filter.since !== undefined) q = q.where('updated_at', '>=', filter.since);
+    if (filter.source !== undefined) q = q.where('source', '=', filter.source);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
   /** Milliseconds the oldest due e-mail (pending or error, due now) has waited; 0 when none. */
   async oldestDueAgeMs(now: number): Promise<number> {
     const row = await this.db
@@ -179,225 +183,23 @@ export class EmailRepository {
   }
 
   /**
-   * Claims up to `limit` due e-mails in one statement: pending or error whose time has come,
-   * and sending whose lease expired (their process died). Runs inside the caller's transaction.
+   * The purge as the sending process runs it: on PostgreSQL one instance at a time (an advisory
+   * lock named after the schema, so two Postroom schemas in one database don't wait for each
+   * other); null when another instance is purging.
    */
-  async claim(trx: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number): Promise<EmailRow[]> {
-    if (limit <= 0) return [];
-    const due = trx
-      .selectFrom('emails')
-      .select('id')
-      .where('due_at', '<=', now)
-      .orderBy('due_at')
-      .limit(limit);
-    const lockedDue = this.store.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-    return trx
-      .updateTable('emails')
-      .set({
-        status: 'sending',
-        lease_owner: owner,
-        due_at: now + leaseMs,
-        claim_count: sql`claim_count + 1`,
-        updated_at: now,
-      })
-      .where('id', 'in', lockedDue)
-      .returningAll()
-      .execute();
-  }
-
-  /** Attempts started in the last minute plus sends in flight: what pacing has already spent. */
-  async sendsInLastMinute(trx: Kysely<Database>, now: number): Promise<number> {
-    const { n } = await trx
-      .selectFrom('attempts')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('started_at', '>', now - 60_000)
-      .where('outcome', '!=', 'interrupted')
-      .executeTakeFirstOrThrow();
-    const { m } = await trx
-      .selectFrom('emails')
-      .select((eb) => eb.fn.countAll<number>().as('m'))
-      .where('status', '=', 'sending')
-      .where('due_at', '>', now)
-      .executeTakeFirstOrThrow();
-    return Number(n) + Number(m);
-  }
-
-  async recordInterrupted(email: EmailRow, at: number, instance: string): Promise<void> {
-    await this.db
-      .insertInto('attempts')
-      .values({
-        email_id: email.id,
-        started_at: at,
-        finished_at: at,
-        route: '-',
-        outcome: 'interrupted',
-        reply_code: null,
-        reply: 'claimed by a sending process that stopped (or lost the database) before it recorded an outcome: it may or may not have been sent; sending again',
-        instance,
-      })
-      .execute();
-  }
-
-  /**
-   * Records an attempt and moves the e-mail on, only while `owner` still holds its lease.
-   * Returns false when the lease was lost (another instance took the e-mail over).
-   */
-  async finishAttempt(
-    id: number,
-    owner: string,
-    attempt: AttemptRecord,
-    change: OutcomeChange,
-  ): Promise<boolean> {
-    if (this.store.dialect === 'postgres') return this.finishAttemptPostgres(id, owner, attempt, change);
-    return this.outcomes.submit({ id, owner, attempt, change });
-  }
-
-  /** The e-mail's side of an outcome, guarded by the lease: matches nothing once the lease is lost. */
-  private moveOn(db: QueryCreator<Database>, { id, owner, attempt, change }: Outcome) {
-    return db
-      .updateTable('emails')
-      .set({
-        ...change,
-        lease_owner: null,
-        attempt_count: sql`attempt_count + 1`,
-        last_reply_code: attempt.replyCode,
-        last_reply: attempt.reply,
-        updated_at: attempt.finishedAt,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'sending')
-      .where('lease_owner', '=', owner);
-  }
-
-  private async recordOutcome(trx: Kysely<Database>, o: Outcome): Promise<boolean> {
-    const { id, owner, attempt } = o;
-    const updated = await this.moveOn(trx, o).executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
-    await trx
-      .insertInto('attempts')
-      .values({
-        email_id: id,
-        started_at: attempt.startedAt,
-        finished_at: attempt.finishedAt,
-        route: attempt.route,
-        outcome: attempt.outcome,
-        reply_code: attempt.replyCode,
-        reply: attempt.reply,
-        instance: owner,
-      })
-      .execute();
-    return true;
-  }
-
-  /**
-   * The same in one round trip. Recording an outcome skips waiting for the WAL flush
-   * (synchronous_commit off, for this statement only): should the database server crash
-   * within that moment, the e-mail is still 'sending' under a lease that expires, and it is
-   * sent again: a possible duplicate, never a loss. Hand-overs keep the full wait.
-   */
-  private async finishAttemptPostgres(
-    id: number,
-    owner: string,
-    attempt: AttemptRecord,
-    change: OutcomeChange,
-  ): Promise<boolean> {
-    const recorded = await this.db
-      .with('moved', (db) => this.moveOn(db, { id, owner, attempt, change }).returning('id'))
-      .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
-      .insertInto('attempts')
-      .columns(['email_id', 'started_at', 'finished_at', 'route', 'outcome', 'reply_code', 'reply', 'instance'])
-      .expression((eb) =>
-        eb
-          .selectFrom(['moved', 'durability'])
-          .select([
-            'moved.id',
-            sql<number>`${attempt.startedAt}::bigint`.as('started_at'),
-            sql<number>`${attempt.finishedAt}::bigint`.as('finished_at'),
-            sql<string>`${attempt.route}::text`.as('route'),
-            sql<string>`${attempt.outcome}::text`.as('outcome'),
-            sql<number | null>`${attempt.replyCode}::integer`.as('reply_code'),
-            sql<string | null>`${attempt.reply}::text`.as('reply'),
-            sql<string>`${owner}::text`.as('instance'),
-          ]),
-      )
-      .returning('email_id')
-      .execute();
-    return recorded.length > 0;
-  }
-
-  /** Gives claimed e-mails back untouched (shutdown, or the campaign stopped on a route failure). */
-  async release(ids: number[], owner: string, now: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db
-      .updateTable('emails')
-      .set({
-        status: sql`case when first_failure_at is null then 'pending' else 'error' end`,
-        due_at: now,
-        lease_owner: null,
-        claim_count: sql`claim_count - 1`,
-        updated_at: now,
-      })
-      .where('id', 'in', ids)
-      .where('status', '=', 'sending')
-      .where('lease_owner', '=', owner)
-      .execute();
-  }
-
-  async renewLeases(ids: number[], owner: string, until: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db
-      .updateTable('emails')
-      .set({ due_at: until })
-      .where('id', 'in', ids)
-      .where('status', '=', 'sending')
-      .where('lease_owner', '=', owner)
-      .execute();
-  }
-
-  async holdPending(createdBefore: number, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: 'held', due_at: null, updated_at: now })
-      .where('status', '=', 'pending')
-      .where('created_at', '<', createdBefore)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
-  }
-
-  /** E-mails in error whose retry window has closed (the window may have been shortened since). */
-  async expireRetryWindow(windowMs: number, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: 'failed', due_at: null, finished_at: now, updated_at: now, last_reply: sql`'retry window expired: ' || coalesce(last_reply, '')` })
-      .where('status', '=', 'error')
-      .where('first_failure_at', '<=', now - windowMs)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
-  }
-
-  /** Administrator actions: a conditional update, so a concurrent change can't be overwritten. */
-  async transition(
-    id: number,
-    from: EmailStatus[],
-    change: Partial<Pick<EmailRow, 'status' | 'due_at' | 'first_failure_at' | 'finished_at'>>,
-    now: number,
-  ): Promise<boolean> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ ...change, updated_at: now })
-      .where('id', '=', id)
-      .where('status', 'in', from)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
-  }
-
-  async releaseHeld(now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('emails')
-      .set({ status: 'pending', due_at: now, updated_at: now })
-      .where('status', '=', 'held')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+  async purgeExclusive(before: number): Promise<number | null> {
+    if (this.store.dialect !== 'postgres') return this.purge(before);
+    // The lock belongs to a session: taken and given back on one pinned connection while the
+    // purge's own batches run on the others.
+    return this.db.connection().execute(async (conn) => {
+      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtext(current_schema()), 2) as ok`.execute(conn);
+      if (!got.rows[0]?.ok) return null;
+      try {
+        return await this.purge(before);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(current_schema()), 2)`.execute(conn);
+      }
+    });
   }
 
   /**
@@ -414,7 +216,7 @@ export class EmailRepository {
             .selectFrom('emails')
             .select('id')
             .where('finished_at', '<', before)
-            .where('status', 'in', FINISHED)
+            .where('status', 'in', [...FINISHED])
             .limit(batchSize)
             .execute()
         ).map((r) => r.id);

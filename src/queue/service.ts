@@ -3,22 +3,28 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Store, EmailStatus } from '../db/index.js';
-import type { SettingsService } from '../settings/index.js';
+import { cloudOf, UPLOAD_SESSION_MIN_BYTES, type SettingsService } from '../settings/index.js';
 import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
-import { EmailRepository, FINISHED, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+import { EmailLifecycle } from './lifecycle.js';
+import { FINISHED, refusal, TRANSITIONS, type Verb } from './states.js';
+import { deferredSummary, parseRecipients, type RecipientOutcome } from './recipients.js';
+import { PostroomError } from '../errors.js';
 
 export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
 
-export class EmailNotFoundError extends Error {
+export class EmailNotFoundError extends PostroomError {
   override name = 'EmailNotFoundError';
+  readonly code = 'not_found';
   constructor(readonly id: number) {
     super(`e-mail ${id} does not exist`);
   }
 }
 
 /** An administrator action that the e-mail's current status does not allow. */
-export class EmailStateError extends Error {
+export class EmailStateError extends PostroomError {
   override name = 'EmailStateError';
+  readonly code = 'conflict';
 }
 
 export interface HandOverResult {
@@ -47,6 +53,10 @@ export interface EmailSummary {
   lastReplyCode: number | null;
   lastReply: string | null;
   rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
+  /** Each recipient's answer so far (empty until an attempt reports them one by one). */
+  recipients: RecipientOutcome[];
+  /** Why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …". */
+  deferred: string | null;
   source: string;
 }
 
@@ -73,16 +83,25 @@ export interface EmailDetail extends EmailSummary {
   }[];
 }
 
+/** Which e-mails a bulk retry takes: one retryable status, changed since a time. */
+export interface RetryFilter {
+  status: 'failed' | 'error' | 'cancelled';
+  since?: number | undefined;
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class Queue {
   readonly repo: EmailRepository;
+  /** Every status change, guarded by the transition table. */
+  readonly lifecycle: EmailLifecycle;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly settings: SettingsService,
   ) {
     this.repo = new EmailRepository(store);
+    this.lifecycle = new EmailLifecycle(store);
   }
 
   /**
@@ -91,6 +110,26 @@ export class Queue {
    */
   async handOver(input: unknown, source: string): Promise<HandOverResult> {
     return this.handOverValid(parseEmailInput(input), source);
+  }
+
+  /**
+   * In a Microsoft cloud without Graph upload sessions (US Government L4/L5), a file of 3 MB or
+   * more has no way into a message sent through Graph: refused now rather than failed later.
+   */
+  private async refuseWhatGraphCannotTake(email: ValidEmailInput): Promise<void> {
+    const sizes = email.attachments.map((a) => Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4));
+    if (!sizes.some((n) => n >= UPLOAD_SESSION_MIN_BYTES) || !(await this.settings.value('useGraph'))) return;
+    const cloud = cloudOf(await this.settings.value('microsoftCloud'));
+    if (cloud.uploadSessions) return;
+    throw new EmailInputError(
+      email.attachments
+        .map((a, i) => ({ a, i, size: sizes[i] ?? 0 }))
+        .filter((f) => f.size >= UPLOAD_SESSION_MIN_BYTES)
+        .map((f) => ({
+          field: `attachments.${f.i}`,
+          message: `${f.a.filename} is ${f.size} bytes: Microsoft Graph in ${cloud.title} has no upload sessions, so files of ${UPLOAD_SESSION_MIN_BYTES} bytes or more cannot be sent`,
+        })),
+    );
   }
 
   /** For callers that already validated the input against emailInputSchema (the HTTP API). */
@@ -103,6 +142,7 @@ export class Queue {
     if (!email.sender && !postmaster) {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }
+    await this.refuseWhatGraphCannotTake(email);
     const now = Date.now();
     const attachments = email.attachments.map((a) => {
       const content = Buffer.from(a.contentBase64, 'base64');
@@ -140,6 +180,7 @@ export class Queue {
       last_reply_code: null,
       last_reply: null,
       rejected_recipients: null,
+      recipients: null,
       size_bytes: size,
       attachment_count: attachments.length,
       source,
@@ -210,19 +251,41 @@ export class Queue {
 
   /** Sends a failed, error or cancelled e-mail again at the next campaign, with a fresh retry window. */
   async retry(id: number): Promise<void> {
-    const now = Date.now();
-    const ok = await this.repo.transition(id, ['failed', 'error', 'cancelled'], { status: 'pending', due_at: now, first_failure_at: null, finished_at: null }, now);
-    if (!ok) await this.refuse(id, 'retried', ['failed', 'error', 'cancelled']);
+    if ((await this.lifecycle.retry([id], Date.now())) === 0) await this.refuse(id, 'retry');
+  }
+
+  /**
+   * Recovery from a bad day: every e-mail of `status` (failed, error or cancelled) that finished
+   * — or for error, last changed — since `since`, sent again. Returns how many.
+   */
+  async retryMany(filter: RetryFilter, actor: string): Promise<number> {
+    let total = 0;
+    for (let beforeId: number | undefined; ; ) {
+      const ids = await this.repo.idsFor({ ...filter, beforeId, limit: 500 });
+      if (ids.length === 0) break;
+      total += await this.lifecycle.retry(ids, Date.now());
+      beforeId = ids[ids.length - 1];
+    }
+    // In the audit log beside the settings changes: who sent how much mail again, and when.
+    const since = filter.since === undefined ? null : new Date(filter.since).toISOString();
+    await this.store.db
+      .insertInto('settings_audit')
+      .values({ at: Date.now(), actor, key: 'queue.retry', old_value: null, new_value: JSON.stringify({ status: filter.status, since, retried: total }), secret: 0 })
+      .execute();
+    return total;
+  }
+
+  /** How many e-mails retryMany would take now: for the confirmation that says how many. */
+  async countRetryable(filter: RetryFilter): Promise<number> {
+    return this.repo.countFor(filter);
   }
 
   async cancel(id: number): Promise<void> {
-    const now = Date.now();
-    const ok = await this.repo.transition(id, ['pending', 'error', 'held'], { status: 'cancelled', due_at: null, finished_at: now }, now);
-    if (!ok) await this.refuse(id, 'cancelled', ['pending', 'error', 'held']);
+    if (!(await this.lifecycle.cancel(id, Date.now()))) await this.refuse(id, 'cancel');
   }
 
   async releaseHeld(): Promise<number> {
-    return this.repo.releaseHeld(Date.now());
+    return this.lifecycle.releaseHeld(Date.now());
   }
 
   /** Deletes finished e-mails older than the retention; `retentionDays` from the settings unless given. */
@@ -231,10 +294,10 @@ export class Queue {
     return this.repo.purge(Date.now() - days * 86_400_000);
   }
 
-  private async refuse(id: number, verb: string, allowed: EmailStatus[]): Promise<never> {
+  private async refuse(id: number, verb: Verb): Promise<never> {
     const row = await this.repo.get(id);
     if (!row) throw new EmailNotFoundError(id);
-    throw new EmailStateError(`e-mail ${id} is ${row.status}: only ${allowed.join(', ')} e-mails can be ${verb}`);
+    throw new EmailStateError(refusal(verb, id, row.status));
   }
 }
 
@@ -257,8 +320,10 @@ function summary(row: EmailRow): EmailSummary {
     lastReplyCode: row.last_reply_code,
     lastReply: row.last_reply,
     rejectedRecipients: row.rejected_recipients ? (JSON.parse(row.rejected_recipients) as EmailSummary['rejectedRecipients']) : [],
+    recipients: parseRecipients(row.recipients),
+    deferred: row.status === 'error' ? deferredSummary(parseRecipients(row.recipients)) : null,
     source: row.source,
   };
 }
 
-export { FINISHED };
+export { FINISHED, TRANSITIONS };

@@ -1,6 +1,7 @@
 // PEM certificate settings (a private CA for the SMTP relay, or for a TLS-inspecting proxy in front
 // of Microsoft): the field rule that refuses a bad PEM, and what the screen shows of a good one.
 import crypto from 'node:crypto';
+import { normalizePem } from './certificate.js';
 
 export interface CertificateInfo {
   subject: string;
@@ -38,6 +39,14 @@ export function readPemBundle(text: string): { certificates: CertificateInfo[]; 
     certificates.push({ subject: oneLine(cert.subject), issuer: oneLine(cert.issuer), expiresAt: new Date(cert.validTo).toISOString(), isCA: cert.ca });
   }
   return { certificates, pems };
+}
+
+/**
+ * The stored form: each block with its line breaks rebuilt (certificate.ts's reading, shared with
+ * the client certificate: a pasted PEM may have lost them), one block after another.
+ */
+export function tidyPem(text: string): string {
+  return normalizePem(text.replace(/\r\n/g, '\n').trim()).replace(/\n{2,}/g, '\n').trim();
 }
 
 /** The field rule: empty, or a PEM bundle of certificates only. */

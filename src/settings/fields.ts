@@ -2,7 +2,9 @@
 // value must meet on its own. Rules between fields live in problems.ts, never here.
 import net from 'node:net';
 import { z } from 'zod';
-import { pemProblem } from './certificates.js';
+import { CLOUD_NAMES } from './clouds.js';
+import { certificateProblem } from './certificate.js';
+import { pemProblem, tidyPem } from './certificates.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -25,7 +27,7 @@ function pemSchema() {
   return z
     .string()
     .max(1_000_000, { message: 'is longer than 1,000,000 characters' })
-    .transform((t) => t.trim().replace(/\r\n/g, '\n'))
+    .transform(tidyPem)
     .superRefine((t, ctx) => {
       const problem = pemProblem(t);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -43,6 +45,10 @@ export interface FieldSpec<T> {
   schema: z.ZodType<T>;
   /** The routes this setting matters to; absent: every route. The console dims the others. */
   routes?: RouteKind[];
+  /** The values a text setting may take (the console offers them as a list). */
+  choices?: readonly string[];
+  /** Set by Postroom itself (derived from another setting); a change is refused. */
+  readOnly?: boolean;
 }
 
 // Keeps each field's kind as a literal type, so PublicSettings can tell secrets from the rest.
@@ -208,6 +214,14 @@ export const FIELDS = {
     default: 3,
     schema: int(1, 50),
   }),
+  allowPlaintextAuth: field({
+    label: 'Allow a password over an unencrypted connection',
+    help: 'Warning: checked, the SMTP password (or OAuth token) may cross the network in clear text when STARTTLS is unchecked, readable by anyone on the way. Unchecked: Postroom never sends it without TLS.',
+    routes: ['smtp', 'oauth'],
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
   wakeOnHandOver: field({
     label: 'Send at once after a hand-over',
     help: 'Checked: a campaign starts as soon as an e-mail is handed over to this server, instead of at the next interval. Unchecked (the reference behaviour): e-mails wait for the next campaign.',
@@ -225,6 +239,45 @@ export const FIELDS = {
       z.literal(''),
       z.iso.date({ message: 'is not a date (YYYY-MM-DD)' }),
     ]),
+  }),
+  // Microsoft 365 as the real service behaves (issue 12): cloud, certificate credential, drafts.
+  microsoftCloud: field({
+    label: 'Microsoft cloud',
+    help: 'worldwide, gcc-high (US Government GCC High), dod (US Government DoD) or china (21Vianet): sign-in, Graph and SMTP endpoints and scopes all follow.',
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'string',
+    choices: CLOUD_NAMES,
+    default: 'worldwide',
+    schema: z.string().refine((v) => (CLOUD_NAMES as readonly string[]).includes(v), { message: `must be one of ${CLOUD_NAMES.join(', ')}` }),
+  }),
+  clientCertificate: field({
+    label: 'Client certificate',
+    help: 'Instead of a client secret: the PEM certificate uploaded to the app registration, followed by its PEM private key. Stored encrypted; never shown again.',
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'secret',
+    default: '',
+    schema: z.string().max(32_768, { message: 'is longer than 32768 characters' }).superRefine((v, ctx) => {
+      const problem = v === '' ? null : certificateProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  }),
+  clientCertificateExpiresAt: field({
+    label: 'Client certificate expires on',
+    help: 'Read from the certificate when it is saved; warnings start 30 days before.',
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'date',
+    readOnly: true,
+    default: '',
+    schema: z.union([z.literal(''), z.iso.date({ message: 'is not a date (YYYY-MM-DD)' })]),
+  }),
+  outlookNewDraftsIn: field({
+    label: 'Outlook (New) drafts in',
+    help: "sender-mailbox: in the Outlook (New) address (else the postmaster), whose users need Full Access and Send As. user-mailbox: in the user's own mailbox when it is one of the tenant, else the sender mailbox.",
+    routes: ['drafts'],
+    kind: 'string',
+    choices: ['sender-mailbox', 'user-mailbox'],
+    default: 'sender-mailbox',
+    schema: z.enum(['sender-mailbox', 'user-mailbox'], { message: 'must be sender-mailbox or user-mailbox' }),
   }),
   // Private certificate authorities, trusted for one route besides the system's CAs: no restart
   // and no NODE_EXTRA_CA_CERTS needed.
@@ -275,6 +328,8 @@ export interface FieldInfo {
   kind: FieldSpec<unknown>['kind'];
   default: unknown;
   routes: RouteKind[];
+  choices?: readonly string[];
+  readOnly?: boolean;
 }
 
 /** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
@@ -282,6 +337,6 @@ export function fieldCatalogue(): FieldInfo[] {
   const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
   return SETTING_KEYS.map((key) => {
     const f: FieldSpec<unknown> = FIELDS[key];
-    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every };
+    return { key, label: f.label, help: f.help, kind: f.kind, default: f.default, routes: f.routes ?? every, ...(f.choices ? { choices: f.choices } : {}), ...(f.readOnly ? { readOnly: true } : {}) };
   });
 }

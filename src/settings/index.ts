@@ -11,9 +11,13 @@ export {
   type FieldInfo,
   type RouteKind,
 } from './fields.js';
-export { findProblems, findWarnings, secretDaysLeft, type Problem } from './problems.js';
+export { findProblems, findWarnings, secretDaysLeft, certificateDaysLeft, type Problem } from './problems.js';
+export { CLOUDS, CLOUD_NAMES, cloudOf, isCloudName, UPLOAD_SESSION_MIN_BYTES, UPLOAD_SESSION_MAX_BYTES, type CloudName, type MicrosoftCloud } from './clouds.js';
+export { readClientCertificate, certificateProblem, type ClientCertificate } from './certificate.js';
+export { routeKind, activeRoutes, needsMicrosoftApp, missingMicrosoftApp, draftsMailbox, MICROSOFT_APP_KEYS, type SendingRoute } from './routes.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
 export { describePem, readPemBundle, type CertificateInfo } from './certificates.js';
+export { translateMessage, translateProblems, refusedPreamble, messageId, FRENCH_LABELS, MESSAGES, type Language } from './messages.js';
 export { Sealer, loadMasterKey, parseMasterKey, MasterKeyError } from './secrets.js';
 export {
   SettingsService,

@@ -1,6 +1,7 @@
 // Rules between settings. They never block a save: they make the configuration incomplete,
 // and an incomplete configuration sends nothing (e-mails wait, none is lost).
 import { FIELDS, type EmailSettings, type SettingKey } from './fields.js';
+import { needsMicrosoftApp, routeKind } from './routes.js';
 
 export interface Problem {
   key: SettingKey;
@@ -16,16 +17,24 @@ export function findProblems(s: EmailSettings): Problem[] {
   if (s.useOAuth && s.useGraph) {
     add('useGraph', `"${label('useOAuth')}" and "${label('useGraph')}" cannot both be checked: choose one route`);
   }
-  const microsoft = s.useOAuth || s.useGraph;
-  const why = s.useOAuth ? `"${label('useOAuth')}" is checked` : `"${label('useGraph')}" is checked`;
+  const route = routeKind(s);
+  const microsoft = route !== 'smtp';
+  const why = `"${label(route === 'oauth' ? 'useOAuth' : 'useGraph')}" is checked`;
   if (microsoft) {
     if (!s.tenantId) add('tenantId', `Tenant ID is required when ${why}`);
     if (!s.clientId) add('clientId', `Client ID is required when ${why}`);
-    if (!s.clientSecret) add('clientSecret', `Client Secret is required when ${why}`);
+    if (!s.clientSecret && !s.clientCertificate) add('clientSecret', `Client Secret (or Client certificate) is required when ${why}`);
   }
   if (!microsoft) {
     if (!s.smtpHost) add('smtpHost', 'SMTP host is required to send by SMTP');
     if (s.smtpUser && !s.smtpPassword) add('smtpPassword', `SMTP password is required when SMTP user is set`);
+  }
+  // A password or token is never sent in clear text unless the administrator allowed it.
+  if (!s.useGraph && (s.useOAuth || s.smtpUser) && !s.startTls && s.smtpPort !== 465 && !s.allowPlaintextAuth) {
+    add(
+      'startTls',
+      `"${label('startTls')}" is unchecked on port ${s.smtpPort}, so the ${s.useOAuth ? 'OAuth token' : 'SMTP password'} would cross the network unencrypted: check it (or use port 465), or check "${label('allowPlaintextAuth')}"`,
+    );
   }
   if (s.forcePostmaster && !s.postmaster) {
     add('postmaster', `Mail postmaster is required when "${label('forcePostmaster')}" is checked`);
@@ -38,17 +47,35 @@ export function findProblems(s: EmailSettings): Problem[] {
  * expired) by the date the administrator recorded when making it.
  */
 export function findWarnings(s: EmailSettings, now = Date.now()): Problem[] {
+  const warnings: Problem[] = [];
   const days = secretDaysLeft(s, now);
-  if (days === null || days > 30) return [];
-  const message =
-    days < 0
-      ? `the client secret expired on ${s.clientSecretExpiresAt}: create a new one in Certificates & secrets and paste its Value here`
-      : `the client secret expires on ${s.clientSecretExpiresAt} (in ${days} day${days === 1 ? '' : 's'}): create a new one in Certificates & secrets before then`;
-  return [{ key: 'clientSecretExpiresAt', message }];
+  if (days !== null && days <= 30) {
+    const message =
+      days < 0
+        ? `the client secret expired on ${s.clientSecretExpiresAt}: create a new one in Certificates & secrets and paste its Value here`
+        : `the client secret expires on ${s.clientSecretExpiresAt} (in ${days} day${days === 1 ? '' : 's'}): create a new one in Certificates & secrets before then`;
+    warnings.push({ key: 'clientSecretExpiresAt', message });
+  }
+  const certDays = certificateDaysLeft(s, now);
+  if (certDays !== null && certDays <= 30) {
+    const at = s.clientCertificateExpiresAt;
+    const message =
+      certDays < 0
+        ? `the client certificate expired on ${at}: make a new one, upload its certificate in Certificates & secrets and save it with its key in Client certificate`
+        : `the client certificate expires on ${at} (in ${certDays} day${certDays === 1 ? '' : 's'}): make a new one and upload it in Certificates & secrets before then`;
+    warnings.push({ key: 'clientCertificate', message });
+  }
+  return warnings;
+}
+
+/** Whole days until the stored client certificate expires; null without one or a Microsoft route. */
+export function certificateDaysLeft(s: Pick<EmailSettings, 'clientCertificateExpiresAt' | 'useOAuth' | 'useGraph' | 'outlookNewAddress'>, now = Date.now()): number | null {
+  if (!s.clientCertificateExpiresAt || !(s.useOAuth || s.useGraph || s.outlookNewAddress)) return null;
+  return Math.floor((Date.parse(`${s.clientCertificateExpiresAt}T00:00:00Z`) - now) / 86_400_000);
 }
 
 /** Whole days until the recorded client-secret expiry; null when no date or no Microsoft route. */
 export function secretDaysLeft(s: Pick<EmailSettings, 'clientSecretExpiresAt' | 'useOAuth' | 'useGraph' | 'outlookNewAddress'>, now = Date.now()): number | null {
-  if (!s.clientSecretExpiresAt || !(s.useOAuth || s.useGraph || s.outlookNewAddress)) return null;
+  if (!s.clientSecretExpiresAt || !needsMicrosoftApp(s)) return null;
   return Math.floor((Date.parse(`${s.clientSecretExpiresAt}T00:00:00Z`) - now) / 86_400_000);
 }

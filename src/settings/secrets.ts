@@ -3,9 +3,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PostroomError } from '../errors.js';
 
-export class MasterKeyError extends Error {
+export class MasterKeyError extends PostroomError {
   override name = 'MasterKeyError';
+  readonly code = 'master_key';
 }
 
 export class Sealer {

@@ -8,12 +8,16 @@ import {
   isSecretKey,
   isSettingKey,
   type EmailSettings,
+  type RouteKind,
   type SettingKey,
 } from './fields.js';
 import { findProblems, findWarnings, type Problem } from './problems.js';
+import { activeRoutes, routeKind, type SendingRoute } from './routes.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import { describePem, type CertificateInfo } from './certificates.js';
 import type { Sealer } from './secrets.js';
+import { readClientCertificate } from './certificate.js';
+import { PostroomError } from '../errors.js';
 
 export interface FieldError {
   key: string;
@@ -21,10 +25,17 @@ export interface FieldError {
 }
 
 /** A refused change: nothing of it was stored. */
-export class SettingsValidationError extends Error {
+export class SettingsValidationError extends PostroomError {
   override name = 'SettingsValidationError';
+  readonly code = 'invalid_request';
   constructor(readonly errors: FieldError[]) {
     super(errors.map((e) => `${e.key}: ${e.message}`).join('; '));
+  }
+  override get publicMessage() {
+    return `settings refused, nothing saved: ${this.message}`;
+  }
+  override get fields() {
+    return this.errors.map((e) => ({ field: e.key, message: e.message }));
   }
 }
 
@@ -46,6 +57,10 @@ export interface SettingsView {
   warnings: Problem[];
   /** What the PEM settings hold (subject, issuer, expiry), for the screen: the PEM itself is in settings. */
   certificates: Partial<Record<SettingKey, CertificateInfo[]>>;
+  /** The sending route the settings choose (routeKind), the server's answer the console shows. */
+  route: SendingRoute;
+  /** Every route in use: the sending one, plus drafts when an Outlook (New) mailbox is named. */
+  routes: RouteKind[];
 }
 
 export interface AuditEntry {
@@ -131,6 +146,8 @@ export class SettingsService {
       problems: [...keyProblems, ...findProblems(s)],
       warnings: [...findWarnings(s), ...certificateWarnings],
       certificates,
+      route: routeKind(s),
+      routes: activeRoutes(s),
     };
   }
 
@@ -140,6 +157,11 @@ export class SettingsService {
    */
   async update(patch: Record<string, unknown>, actor: string): Promise<SettingsView> {
     const parsed = parsePatch(patch);
+    // The certificate's expiry is read from it, never typed: it drives the same warnings as the secret's.
+    const certificate = parsed.get('clientCertificate');
+    if (typeof certificate === 'string') {
+      parsed.set('clientCertificateExpiresAt', certificate ? new Date(readClientCertificate(certificate).expiresAt).toISOString().slice(0, 10) : '');
+    }
     const postmaster = parsed.get('postmaster');
     if (typeof postmaster === 'string' && postmaster) {
       const owner = await this.postmasterOwner(postmaster);
@@ -217,6 +239,10 @@ function parsePatch(patch: Record<string, unknown>): Map<SettingKey, unknown> {
   for (const [key, raw] of entries) {
     if (!isSettingKey(key)) {
       errors.push({ key, message: 'is not a setting' });
+      continue;
+    }
+    if (FIELDS[key].readOnly) {
+      errors.push({ key, message: 'is set by Postroom and cannot be changed' });
       continue;
     }
     const value = raw === null && isSecretKey(key) ? '' : raw;

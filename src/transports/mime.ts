@@ -3,7 +3,7 @@
 // arrive exactly as Postroom stored them.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
-import type { OutgoingAttachment, OutgoingMessage } from '../queue/index.js';
+import type { OutgoingAttachment, OutgoingMessage } from '../mail/index.js';
 
 export function toMailOptions(m: OutgoingMessage, attachments: OutgoingAttachment[] = m.attachments): SendMailOptions {
   const addr = (a: { email: string; name?: string | undefined }) => ({ name: a.name ?? '', address: a.email });

@@ -1,6 +1,7 @@
 // The one small interface every sending route implements, and the typed failure it throws:
 // transient or permanent, for this message or for the whole route, with the server's reply.
-import type { OutgoingMessage } from '../queue/index.js';
+import type { OutgoingMessage } from '../mail/index.js';
+import { PostroomError } from '../errors.js';
 
 export type RouteName = 'smtp' | 'smtp-oauth' | 'graph';
 
@@ -10,13 +11,19 @@ export interface RejectedRecipient {
   reply: string;
 }
 
+/**
+ * What became of each recipient of `message.envelope.to` (and only those): a route sends to exactly
+ * the envelope it is given, so a retry names only the recipients still owed.
+ */
 export interface DeliveryReport {
   /** The server's final reply, e.g. "250 2.0.0 OK queued as 1234". */
   reply: string;
   replyCode: number | null;
   accepted: string[];
-  /** Recipients the server refused while accepting others (a partial delivery). */
+  /** Refused for good (5xx): recorded with the reply, never tried again. */
   rejected: RejectedRecipient[];
+  /** Refused for now (4xx, or the transaction that carried them failed): to retry later. */
+  deferred: RejectedRecipient[];
 }
 
 export interface Route {
@@ -38,13 +45,18 @@ export type FailureKind = 'transient' | 'permanent';
  */
 export type FailureScope = 'message' | 'route';
 
-export class DeliveryError extends Error {
+export class DeliveryError extends PostroomError {
   override name = 'DeliveryError';
+  readonly code = 'upstream';
   constructor(
     message: string,
     readonly kind: FailureKind,
     readonly scope: FailureScope,
     readonly replyCode: number | null = null,
+    /**
+     * When every recipient was refused: each refusal with its code. Those with a 4xx code (or
+     * none) are deferred, those with a 5xx code refused for good: see `deferredRecipients`.
+     */
     readonly rejected: RejectedRecipient[] = [],
     /** The server asked to wait this long before the next try (Graph's Retry-After). */
     readonly retryAfterMs: number | null = null,
@@ -54,5 +66,10 @@ export class DeliveryError extends Error {
 
   get transient(): boolean {
     return this.kind === 'transient';
+  }
+
+  /** The refusals of `rejected` that a later transaction may get past (4xx). */
+  get deferredRecipients(): RejectedRecipient[] {
+    return this.rejected.filter((r) => r.code === null || r.code < 500);
   }
 }

@@ -4,6 +4,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 
+const MAX_REPLY_CHARS = 1024 * 1024;
+
 export interface SmtpReply {
   code: number;
   text: string;
@@ -15,6 +17,8 @@ export class SmtpDialogue {
   private waiting: { resolve: (r: SmtpReply) => void; reject: (e: Error) => void } | null = null;
   private pending: SmtpReply[] = [];
   private lines: string[] = [];
+  /** Characters of the reply being read, so far. */
+  private replyChars = 0;
   private failure: Error | null = null;
 
   private constructor(
@@ -56,15 +60,23 @@ export class SmtpDialogue {
 
   private onData(chunk: string): void {
     this.buffer += chunk;
+    // A hostile or broken server must not fill memory: no real reply comes near this.
+    if (this.buffer.length + this.replyChars > MAX_REPLY_CHARS) {
+      this.fail(new Error(`the server's reply is longer than ${MAX_REPLY_CHARS} characters`));
+      this.socket.destroy();
+      return;
+    }
     let i: number;
     while ((i = this.buffer.indexOf('\n')) >= 0) {
       const line = this.buffer.slice(0, i).replace(/\r$/, '');
       this.buffer = this.buffer.slice(i + 1);
       this.lines.push(line);
+      this.replyChars += line.length;
       // "250-…" continues a reply, "250 …" ends it.
       if (/^\d{3}(?: |$)/.test(line)) {
         const reply = { code: Number(line.slice(0, 3)), text: this.lines.join('\n'), lines: this.lines };
         this.lines = [];
+        this.replyChars = 0;
         if (this.waiting) {
           this.waiting.resolve(reply);
           this.waiting = null;

@@ -1,7 +1,14 @@
 // Reads a nodemailer failure and says what it means for the e-mail: transient (4xx, network,
 // timeouts) or permanent (5xx, refused recipients, bad credentials), with the server's reply.
 import { DeliveryError, type RejectedRecipient } from './route.js';
+import { exchangeSmtpAdvice } from './exchange-advice.js';
 import { UNTRUSTED, UNTRUSTED_SMTP_HINT } from './trust.js';
+
+/** " (what to do)" for Exchange Online replies we can explain, else nothing. */
+const advised = (reply: string | null) => {
+  const advice = reply ? exchangeSmtpAdvice(reply) : null;
+  return advice ? ` (${advice})` : '';
+};
 
 interface NodemailerError extends Error {
   code?: string;
@@ -40,7 +47,7 @@ export function classifySmtpError(raw: unknown, where: string): DeliveryError {
   }
   if (err.code === 'EAUTH' || err.command === 'AUTH PLAIN' || err.command === 'AUTH LOGIN') {
     if (code !== null && code < 500) return new DeliveryError(`authentication with ${where} deferred: ${reply}`, 'transient', 'route', code);
-    return new DeliveryError(`authentication with ${where} failed: ${reply ?? err.message}`, 'permanent', 'route', code);
+    return new DeliveryError(`authentication with ${where} failed: ${reply ?? err.message}${advised(reply)}`, 'permanent', 'route', code);
   }
   if (err.code === 'ENOAUTH') {
     return new DeliveryError(`${where} requires authentication but no SMTP password is set`, 'permanent', 'route', code);
@@ -57,14 +64,19 @@ export function classifySmtpError(raw: unknown, where: string): DeliveryError {
     // 421: the server is closing the connection for everyone; stop this campaign.
     if (code === 421) return new DeliveryError(text, 'transient', 'route', code);
     if (code >= 400 && code < 500) return new DeliveryError(text, 'transient', 'message', code);
-    if (code >= 500) return new DeliveryError(text, 'permanent', 'message', code);
+    if (code >= 500) return new DeliveryError(`${text}${advised(reply)}`, 'permanent', 'message', code);
   }
   if (err.code && NETWORK_CODES.has(err.code)) {
     // A reset after the session began (often mid-DATA) is not the same news as a server that
     // cannot be reached at all: the administrator looks at the server's logs, not the network.
     const lost = /ECONNRESET|EPIPE|closed unexpectedly/i.test(err.message) && err.code !== 'ECONNREFUSED';
-    const what = lost ? `the connection to ${where} was lost${err.command && err.command !== 'CONN' ? ` during ${err.command}` : ''}` : `cannot reach ${where}`;
-    return new DeliveryError(`${what}: ${err.message}`, 'transient', 'route', null);
+    if (lost) {
+      // This e-mail's own transfer broke: it may or may not have arrived, so it is charged an
+      // attempt and retried; the next e-mail opens a new connection (no reason to stop the route).
+      const during = err.command && err.command !== 'CONN' ? ` during ${err.command}` : '';
+      return new DeliveryError(`the connection to ${where} was lost${during}: ${err.message}`, 'transient', 'message', null);
+    }
+    return new DeliveryError(`cannot reach ${where}: ${err.message}`, 'transient', 'route', null);
   }
   // Unknown: a retry within the window is the safe side; nothing is lost by trying again.
   return new DeliveryError(`${where}: ${err.message}`, 'transient', 'message', code);

@@ -1,20 +1,32 @@
 // The SMTP route: nodemailer pools of at most smtpMaxConnections. STARTTLS is required when the
 // setting says so (never a plaintext fallback), implicit TLS on 465. Authentication is a password,
 // or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
-import nodemailer, { type Transporter } from 'nodemailer';
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { OutgoingMessage } from '../queue/index.js';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { OutgoingMessage } from '../mail/index.js';
 import type { EmailSettings } from '../settings/index.js';
-import { classifySmtpError, rejectedFromInfo } from './smtp-errors.js';
-import { DeliveryError, type DeliveryReport, type Route } from './route.js';
+import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from './route.js';
 import type { TokenProvider } from './oauth.js';
 import { toMailOptions } from './mime.js';
+import { checkSmtpRoute } from './smtp-diagnose.js';
+import { classifyStaged, isTooManyRecipients, toRejected, type FailureContext } from './smtp-outcome.js';
+import { SmtpPool, SmtpStageError, type SignIn, type TransactionResult } from './smtp-session.js';
 
 export interface SmtpTimeouts {
   connectionMs: number;
   greetingMs: number;
+  /** Silence from the server at any other step before the connection is given up. */
   socketMs: number;
+  /**
+   * How long to wait for the reply to the end of the message. RFC 5321 §4.5.3.2.6 suggests 10
+   * minutes; real servers answer within seconds, and the slowest common case, Postfix with a
+   * before-queue content filter, gives up on the filter after 100 s (smtpd_proxy_timeout). 120 s
+   * outlasts that while a hung server holds a connection slot for 2 minutes, not 10. Giving up
+   * means "may or may not have been delivered": a retry may make a duplicate, recognisable by
+   * its Message-ID.
+   */
+  dataReplyMs: number;
 }
 
 export interface RouteOptions {
@@ -30,10 +42,11 @@ export interface XOAuth2 {
   scope: string;
 }
 
-const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000 };
+const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000, dataReplyMs: 120_000 };
 export const EXCHANGE_SMTP_HOST = 'smtp.office365.com';
 
-type SmtpSettings = Pick<EmailSettings, 'smtpHost' | 'smtpPort' | 'smtpUser' | 'smtpPassword' | 'startTls' | 'smtpMaxConnections' | 'postmaster'>;
+type SmtpSettings = Pick<EmailSettings, 'smtpHost' | 'smtpPort' | 'smtpUser' | 'smtpPassword' | 'startTls' | 'smtpMaxConnections' | 'postmaster'> &
+  Partial<Pick<EmailSettings, 'allowPlaintextAuth'>>;
 
 // Exchange answers a refused XOAUTH2 sign-in with 535 5.7.3; its usual causes, for the administrator.
 export const EXCHANGE_535_HELP =
@@ -41,62 +54,69 @@ export const EXCHANGE_535_HELP =
   'that it is registered in Exchange Online (New-ServicePrincipal with the Enterprise application object ID), ' +
   'that it has FullAccess on the mailbox (Add-MailboxPermission), and that SMTP AUTH is enabled for the mailbox';
 
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Each address once (compared without case), in order: each recipient gets one copy. */
+function unique(addresses: string[]): string[] {
+  const seen = new Set<string>();
+  return addresses.filter((a) => {
+    const k = a.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = {}, oauth?: XOAuth2): Route {
   const host = settings.smtpHost || (oauth ? EXCHANGE_SMTP_HOST : '');
   const port = settings.smtpPort;
   const where = `${host}:${port}`;
   const implicitTls = port === 465;
+  const plaintext = !implicitTls && !settings.startTls;
+  const allowPlaintextAuth = settings.allowPlaintextAuth ?? false;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const tls: ConnectionOptions = { servername: net.isIP(host) ? undefined : host, minVersion: 'TLSv1.2', ...(options.ca ? { ca: options.ca } : {}) };
   // One pool per signed-in mailbox: with XOAUTH2 the user can change from one e-mail to the next,
   // and Exchange's connection limit counts per mailbox.
-  const pools = new Map<string, Transporter>();
-
-  const auth = (user: string) => {
-    if (oauth) {
-      return {
-        auth: {
-          type: 'OAuth2' as const,
-          user,
-          provisionCallback: (_user: string, renew: boolean, done: (err: Error | null, token?: string) => void) => {
-            oauth.provider.getToken(oauth.scope, { forceRefresh: renew }).then(
-              (token) => done(null, token),
-              (err: Error) => done(err),
-            );
-          },
-        },
-      };
-    }
-    return settings.smtpUser ? { auth: { user: settings.smtpUser, pass: settings.smtpPassword } } : {};
-  };
-
-  const pool = (user: string): Transporter => {
-    let t = pools.get(user);
-    if (!t) {
-      t = nodemailer.createTransport({
-        pool: true,
-        host,
-        port,
-        secure: implicitTls,
-        requireTLS: !implicitTls && settings.startTls,
-        ignoreTLS: !implicitTls && !settings.startTls,
-        maxConnections: settings.smtpMaxConnections,
-        maxMessages: 100,
-        connectionTimeout: timeouts.connectionMs,
-        greetingTimeout: timeouts.greetingMs,
-        socketTimeout: timeouts.socketMs,
-        tls,
-        ...auth(user),
-        logger: options.debug ?? false,
-        debug: options.debug ?? false,
-      });
-      pools.set(user, t);
-    }
-    return t;
-  };
+  const pools = new Map<string, SmtpPool>();
 
   /** The XOAUTH2 user: smtpUser, or else the mailbox the e-mail is sent from. */
-  const signInAs = (sender: string) => (oauth ? settings.smtpUser || sender : '');
+  const signInAs = (sender: string) => (oauth ? settings.smtpUser || sender : settings.smtpUser);
+
+  const signIn = (user: string): SignIn | null => {
+    if (oauth) return { kind: 'xoauth2', user, token: (renew) => oauth.provider.getToken(oauth.scope, { forceRefresh: renew }) };
+    return settings.smtpUser ? { kind: 'password', user: settings.smtpUser, password: settings.smtpPassword } : null;
+  };
+
+  const pool = (user: string): SmtpPool => {
+    let p = pools.get(user);
+    if (!p) {
+      p = new SmtpPool(
+        { host, port, implicitTls, startTls: settings.startTls, tls, ...timeouts, signIn: signIn(user), allowPlaintextAuth, debug: options.debug ?? false },
+        settings.smtpMaxConnections,
+      );
+      pools.set(user, p);
+    }
+    return p;
+  };
+
+  /** Refused before connecting: a password (or token) would cross the network in plain text. */
+  const plaintextRefusal = (user: string): DeliveryError | null =>
+    user !== '' && plaintext && !allowPlaintextAuth
+      ? new DeliveryError(
+          `the connection to ${where} is not encrypted, so Postroom did not send the password: check "Using the STARTTLS command" (or use port 465), or allow a password over an unencrypted connection`,
+          'permanent',
+          'route',
+        )
+      : null;
+
+  const context = (sender: string, user: string): FailureContext => ({
+    where,
+    sender,
+    senderIsPostmaster: !!settings.postmaster && sameAddress(sender, settings.postmaster),
+    user: user || null,
+    plaintext,
+  });
 
   const explain = (err: DeliveryError, user: string): DeliveryError => {
     if (oauth && err.replyCode === 535) {
@@ -105,15 +125,66 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     return err;
   };
 
-  const sendOnce = async (message: OutgoingMessage): Promise<DeliveryReport> => {
-    const info = await pool(signInAs(message.envelope.from)).sendMail(toMailOptions(message));
-    const reply = typeof info.response === 'string' ? info.response.trim() : '';
-    return {
-      reply,
-      replyCode: Number(/^\d{3}/.exec(reply)?.[0]) || null,
-      accepted: (info.accepted ?? []).map(String),
-      rejected: rejectedFromInfo(info.rejectedErrors),
-    };
+  /** One transaction; a connection that died while idle is replaced once, since nothing was sent on it. */
+  const transaction = async (user: string, from: string, to: string[], raw: Buffer): Promise<TransactionResult> => {
+    const run = (fresh: boolean) => pool(user).with((s) => s.transaction(from, to, raw, timeouts.dataReplyMs), fresh);
+    try {
+      return await run(false);
+    } catch (err) {
+      const stale = err instanceof SmtpStageError && err.reused && err.stage === 'envelope' && !(err.cause as { responseCode?: number }).responseCode;
+      if (!stale) throw err;
+      return run(true);
+    }
+  };
+
+  /** The recipients' outcomes over one or more transactions (a new one for those refused as "too many"). */
+  const deliver = async (message: OutgoingMessage, user: string): Promise<DeliveryReport> => {
+    const ctx = context(message.envelope.from, user);
+    const raw = await new MailComposer(toMailOptions(message)).compile().build();
+    const accepted: string[] = [];
+    const rejected: RejectedRecipient[] = [];
+    const deferred: RejectedRecipient[] = [];
+    let pending = unique(message.envelope.to);
+    let reply = '';
+    let first = true;
+    while (pending.length) {
+      let refusals: RejectedRecipient[];
+      try {
+        const info = await transaction(user, message.envelope.from, pending, raw);
+        accepted.push(...info.accepted);
+        refusals = info.rejectedErrors.map(toRejected);
+        reply = info.response.trim();
+      } catch (err) {
+        const failure = err instanceof DeliveryError ? err : classifyStaged(err, ctx);
+        const everyoneRefused = failure.scope === 'message' && failure.rejected.length > 0;
+        if (!everyoneRefused) {
+          if (first) throw failure;
+          // A later transaction failed after the first one delivered: the recipients it carried
+          // get its outcome, and only the deferred are owed again.
+          const outcome = pending.map((recipient) => ({ recipient, code: failure.replyCode, reply: failure.message }));
+          (failure.kind === 'permanent' ? rejected : deferred).push(...outcome);
+          break;
+        }
+        refusals = failure.rejected;
+      }
+      first = false;
+      const tooMany = refusals.filter((r) => isTooManyRecipients(r.code, r.reply));
+      for (const r of refusals) if (!tooMany.includes(r)) (r.code !== null && r.code >= 500 ? rejected : deferred).push(r);
+      // RFC 5321 §4.5.3.1.10: the rest go in a new transaction. Without progress, they wait.
+      if (tooMany.length && tooMany.length < pending.length) pending = tooMany.map((r) => r.recipient);
+      else {
+        deferred.push(...tooMany);
+        pending = [];
+      }
+    }
+    if (!accepted.length) {
+      const all = [...rejected, ...deferred];
+      const summary = all.map((r) => `${r.recipient}: ${r.reply}`).join('; ');
+      // Permanent only when no recipient may get it later.
+      const kind = deferred.length ? 'transient' : 'permanent';
+      throw new DeliveryError(`every recipient was refused: ${summary}`, kind, 'message', (deferred[0] ?? all[0])?.code ?? null, all);
+    }
+    return { reply, replyCode: Number(/^\d{3}/.exec(reply)?.[0]) || null, accepted, rejected, deferred };
   };
 
   return {
@@ -121,52 +192,52 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     description: `SMTP ${where}${implicitTls ? ' (TLS)' : settings.startTls ? ' (STARTTLS)' : ' (plain)'}${oauth ? ' with OAuth 2.0' : settings.smtpUser ? ` as ${settings.smtpUser}` : ''}`,
     async send(message: OutgoingMessage): Promise<DeliveryReport> {
       const user = signInAs(message.envelope.from);
+      const refusal = plaintextRefusal(user);
+      if (refusal) throw refusal;
       try {
-        return await sendOnce(message);
+        return await deliver(message, user);
       } catch (err) {
-        if (err instanceof DeliveryError) throw err;
-        const failure = classifySmtpError(err, where);
+        const failure = err instanceof DeliveryError ? err : classifyStaged(err, context(message.envelope.from, user));
         // Exchange answers a stale or wrong token with 535 at once: fetch a new token and try once more.
-        if (oauth && failure.replyCode === 535) {
+        if (oauth && failure.replyCode === 535 && failure.scope === 'route') {
           oauth.provider.invalidate(oauth.scope);
           try {
-            return await sendOnce(message);
+            return await deliver(message, user);
           } catch (again) {
-            throw explain(again instanceof DeliveryError ? again : classifySmtpError(again, where), user);
+            throw explain(again instanceof DeliveryError ? again : classifyStaged(again, context(message.envelope.from, user)), user);
           }
         }
         throw failure;
       }
     },
     async verify() {
-      const user = signInAs(settings.smtpUser || settings.postmaster);
-      const check = async () => {
-        if (oauth) await oauth.provider.getToken(oauth.scope);
-        await pool(user).verify();
+      // The sender every e-mail without a user has; a user name that is no address is not tried.
+      const sender = settings.postmaster || (settings.smtpUser.includes('@') ? settings.smtpUser : null);
+      const user = signInAs(sender ?? '');
+      const refusal = plaintextRefusal(user);
+      if (refusal) throw refusal;
+      const check = async (renew: boolean) => {
+        const xoauth2 = oauth ? { user, token: await oauth.provider.getToken(oauth.scope, { forceRefresh: renew }) } : undefined;
+        await checkSmtpRoute({ ...settings, smtpHost: host, allowPlaintextAuth }, sender, { ca: options.ca, timeoutMs: timeouts.greetingMs, ...(xoauth2 ? { xoauth2 } : {}) });
       };
       try {
-        await check();
+        await check(false);
       } catch (err) {
-        if (err instanceof DeliveryError) throw err;
-        let failure = classifySmtpError(err, where);
+        if (!(err instanceof DeliveryError)) throw err;
         // As in send(): a 535 may only mean the cached token went stale (the route is checked
         // first after a rebuild), so one more try with a fresh token before calling the route broken.
-        if (oauth && failure.replyCode === 535) {
-          oauth.provider.invalidate(oauth.scope);
-          try {
-            await check();
-            return;
-          } catch (again) {
-            if (again instanceof DeliveryError) throw again;
-            failure = classifySmtpError(again, where);
-            if (failure.replyCode === 535) oauth.provider.invalidate(oauth.scope);
-          }
+        if (!(oauth && err.replyCode === 535)) throw err;
+        oauth.provider.invalidate(oauth.scope);
+        try {
+          await check(true);
+        } catch (again) {
+          if (again instanceof DeliveryError && again.replyCode === 535) oauth.provider.invalidate(oauth.scope);
+          throw again instanceof DeliveryError ? explain(again, user) : again;
         }
-        throw explain(failure, user);
       }
     },
     async close() {
-      for (const t of pools.values()) t.close();
+      for (const p of pools.values()) p.close();
       pools.clear();
     },
   };

@@ -1,5 +1,5 @@
 // The part of html-to-text (10.x, which ships no types) that Postroom uses: convert() and the
-// options src/queue/text-alternative.ts passes. See the package's README for the full options.
+// options src/mail/text-alternative.ts passes. See the package's README for the full options.
 declare module 'html-to-text' {
   export interface SelectorDefinition {
     selector: string;

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { EmailSoftware, Store } from '../db/index.js';
 import { emailAddress } from '../settings/index.js';
+import { PostroomError } from '../errors.js';
 
 export const userInputSchema = z
   .object({
@@ -24,8 +25,12 @@ export interface User {
 }
 
 /** A user whose address is the postmaster's: the postmaster must stay a mailbox of its own. */
-export class PostmasterConflictError extends Error {
+export class PostmasterConflictError extends PostroomError {
   override name = 'PostmasterConflictError';
+  readonly code = 'postmaster_conflict';
+  override get fields() {
+    return [{ field: 'email', message: this.message }];
+  }
 }
 
 export class UserDirectory {

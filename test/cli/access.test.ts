@@ -51,7 +51,7 @@ describe('postroom token / admin / status', () => {
     assert.match(short.err, /at least 12 characters/);
     const ok = postroom(['admin', 'password'], 'a long enough password\n');
     assert.equal(ok.code, 0, ok.err);
-    assert.ok(!ok.out.includes('a long enough password'));
+    assert.ok(!ok.out.includes('a long enough password'), `the password is not echoed: ${ok.out}`);
     const p = await openPostroom({ dataDir, masterKey: key, logger: pino({ level: 'silent' }) });
     try {
       assert.equal(await p.admins.verify('admin', 'a long enough password'), true);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it, type TestContext } from 'node:test';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { testPki } from '../helpers/pki.js';
+import { makeClientCertificate } from '../helpers/microsoft-standin.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'postroom.js');
@@ -163,7 +164,7 @@ class Sandbox {
 const ALL_KEYS = [
   'enabled', 'smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'useOAuth', 'useGraph', 'tenantId', 'clientId', 'clientSecret',
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
-  'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'wakeOnHandOver', 'clientSecretExpiresAt',
+  'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
   'smtpCaCertificate', 'microsoftCaCertificate',
 ];
 
@@ -200,7 +201,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     const id = queuedId(first);
     const messageId = QUEUED.exec(first)?.[2];
     const [msg] = await sink.waitFor(1, 15_000);
-    assert.ok(msg);
+    assert.ok(msg, 'the SMTP sink received the e-mail');
     assert.equal(msg.parsed.subject, 'Delivered while serving');
     assert.equal(msg.parsed.messageId, messageId, 'the Message-ID printed by send is the one delivered');
     assert.equal(msg.parsed.from?.value[0]?.address, 'pm@example.com', 'From is the postmaster');
@@ -253,7 +254,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     assert.equal(view.settings.retentionDays, 30);
     assert.deepEqual(view.settings.smtpPassword, { set: false, updatedAt: null });
     assert.deepEqual(view.problems.map((p) => p.key).sort(), ['postmaster', 'smtpHost']);
-    for (const p of view.problems) assert.ok(p.message.length > 0);
+    for (const p of view.problems) assert.ok(p.message.length > 0, `problem ${p.key} has a message`);
   });
 
   it('settings set saves valid values, refuses a bad one with one line naming the key, and a mixed set stores nothing', async (t) => {
@@ -282,6 +283,18 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     for (const line of lines) assert.match(line, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+${ACTOR}\\s+smtp(Host|Port)\\s`));
     assert.ok(lines.some((l) => /\ssmtpHost\s+"" -> "smtp\.example\.com"$/.test(l)), audit);
     assert.ok(lines.some((l) => /\ssmtpPort\s+587 -> 2525$/.test(l)), audit);
+  });
+
+  it('settings set clientCertificate=- reads the whole PEM (certificate and key) from standard input', async (t) => {
+    const sb = new Sandbox(t);
+    const { pem } = makeClientCertificate(90);
+    const set = await sb.run(['settings', 'set', 'clientCertificate=-'], pem);
+    assert.equal(set.code, 0, set.stderr);
+    const json = await sb.run(['settings', 'get', '--json']);
+    const view = JSON.parse(json.stdout) as { settings: { clientCertificate: { set: boolean }; clientCertificateExpiresAt: string } };
+    assert.equal(view.settings.clientCertificate.set, true);
+    assert.equal(view.settings.clientCertificateExpiresAt, new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10));
+    for (const r of [set, json]) assert.ok(!r.stdout.includes('PRIVATE KEY') && !r.stderr.includes('PRIVATE KEY'), 'the key never appears');
   });
 
   it('settings set smtpPassword=- reads the secret from standard input and never shows or stores it in the clear', async (t) => {

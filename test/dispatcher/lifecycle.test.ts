@@ -135,7 +135,7 @@ describe('sending process lifecycle', () => {
     });
     cleanups.push(async () => void child.kill('SIGKILL'));
     const postroom = track(await openTestPostroom(db, { dispatcher: { route: route(), leaseMs: 1500 } }));
-    await until(async () => (await postroom.queue.show(id)).status === 'sending', 15_000, 'the child to claim the e-mail');
+    await until(async () => (await postroom.queue.show(id)).status === 'sending', 40_000, 'the child to claim the e-mail');
     await new Promise((r) => setTimeout(r, 300)); // the DATA is in flight at the stuck server
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

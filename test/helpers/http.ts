@@ -29,6 +29,8 @@ export class Client {
   csrf = true;
   origin: string | null;
   bearer: string | null = null;
+  /** Sent with every request, e.g. accept-language. */
+  extraHeaders: Record<string, string> = {};
 
   constructor(readonly base: string) {
     this.origin = base;
@@ -42,7 +44,7 @@ export class Client {
   }
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, raw?: { body: string; type?: string }): Promise<Answer<T>> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.extraHeaders };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.csrf && this.cookies.has('csrf')) headers['x-csrf-token'] = this.cookies.get('csrf') as string;
     if (this.origin) headers.origin = this.origin;

@@ -11,8 +11,36 @@
 //   a pre-authenticated URL that must not get an Authorization header (200 with the next offset,
 //   201 with a Location on the last range); POST …/send is 202; errors are {error: {code, message}},
 //   429/503 with Retry-After.
+//
+// Microsoft's documented limits it enforces, each with its page:
+// - 4 MB per request body ("Attach large files to Outlook messages or events"; "attachment:
+//   createUploadSession": ranges of up to 4 MB): 413 above it.
+// - POST …/messages/{id}/attachments takes a file under 3 MB ("message: add attachment": "limits the
+//   size of the attachment you can add to under 3 MB"); createUploadSession takes 3 MB to 150 MB
+//   ("Attach large files…"; below: ErrorAttachmentSizeShouldNotBeLessThanMinimumSize, its Errors
+//   section). MB read as 10^6 bytes, the reading under which no file is left without a way in.
+// - Four concurrent requests per app per mailbox ("Microsoft Graph service-specific throttling
+//   limits", Outlook service limits): the fifth gets 429 ApplicationThrottled with Retry-After
+//   ("Microsoft Graph throttling guidance": 429 carries Retry-After).
+// - Permissions ("sendMail": Mail.Send; "Create message", "add attachment", "createUploadSession":
+//   Mail.ReadWrite; "message: send": Mail.Send): a token without the role gets 403 ErrorAccessDenied,
+//   as does a mailbox outside the app's RBAC for Applications scope ("Role Based Access Control for
+//   Applications in Exchange Online"). An unknown user is 404 ErrorInvalidUser, a user without an
+//   Exchange Online mailbox 404 MailboxNotEnabledForRESTAPI, a From the mailbox may not send as
+//   403 ErrorSendAsDenied ("Microsoft Graph error responses", users' reports of the same codes).
+// - App tokens are JWTs whose "roles" claim lists the application permissions ("Microsoft identity
+//   platform access tokens", claims reference).
+// - Certificate credentials ("Microsoft identity platform application authentication certificate
+//   credentials"): client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer and
+//   a client_assertion JWT (RS256 or PS256, header x5t or x5t#S256 = the certificate's thumbprint,
+//   aud = the token endpoint, iss = sub = client ID, exp/nbf) signed by the key of a certificate
+//   uploaded to the app registration; otherwise AADSTS700027 / AADSTS700024.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -23,8 +51,14 @@ import { testPki } from './pki.js';
 export const EXCHANGE_SMTP_SCOPE = 'https://outlook.office365.com/.default';
 /** Graph refuses a single upload request above 4 MB on Outlook attachment sessions. */
 export const MAX_UPLOAD_RANGE = 4 * 1024 * 1024;
-/** Attachments through an upload session: 3 MB to 150 MB. */
-const MAX_SESSION_SIZE = 150 * 1024 * 1024;
+/** A request body above 4 MB is refused (upload ranges, sendMail, create message, add attachment). */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/** Attachments through an upload session: 3 MB to 150 MB; POSTed attachments: under 3 MB. */
+export const MIN_SESSION_SIZE = 3_000_000;
+export const MAX_SESSION_SIZE = 150_000_000;
+/** Graph's concurrent requests per app per mailbox. */
+export const MAILBOX_CONCURRENCY = 4;
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** The one app registration the stand-in knows, changeable by the test at any time. */
 export interface StandInApp {
@@ -35,6 +69,14 @@ export interface StandInApp {
   secretExpired: boolean;
   /** Admin consent was granted for the app's permissions; without it, AADSTS65001. */
   consented: boolean;
+  /** Application permissions granted on Microsoft Graph (the Graph token's roles claim). */
+  graphRoles: string[];
+  /** Application permissions granted on Office 365 Exchange Online (the SMTP token's roles). */
+  smtpRoles: string[];
+  /** PEM certificates uploaded under Certificates & secrets: a client assertion must be signed by one. */
+  certificates: string[];
+  /** RBAC for Applications: the mailboxes the app may use; null: every mailbox of the tenant. */
+  mailboxScope: string[] | null;
 }
 
 export interface TokenRequestRecord {
@@ -87,6 +129,8 @@ export interface StandInDraft {
   parsed: ParsedMail;
   /** Files added through upload sessions, in the order they completed. */
   uploaded: UploadedAttachment[];
+  /** Files added with POST …/attachments. */
+  posted: UploadedAttachment[];
 }
 
 /** A message Graph accepted for delivery: by sendMail, or a draft that was sent. */
@@ -96,12 +140,14 @@ export interface SentMessage {
   mime: Buffer;
   parsed: ParsedMail;
   uploaded: UploadedAttachment[];
+  posted: UploadedAttachment[];
 }
 
 interface IssuedToken {
   scope: string;
   expiresAt: number;
   revoked: boolean;
+  roles: string[];
 }
 
 interface UploadSession {
@@ -147,14 +193,25 @@ export class MicrosoftStandIn {
   tokenDelayMs = 0;
   /** Holds each Graph answer this long (to see how many calls a mailbox gets at once). */
   graphDelayMs = 0;
-  /** The most Graph requests in flight at once, per mailbox. */
+  /** The most Graph requests in flight at once, per mailbox (refused ones not counted). */
   readonly maxConcurrentPerMailbox = new Map<string, number>();
+  /** Requests refused with 429 for being over the mailbox's four. */
+  concurrencyRefusals = 0;
+  /**
+   * The tenant's users: address → 'licensed' (an Exchange Online mailbox) or 'unlicensed'; an
+   * address missing is not a user. Null: every address is a licensed mailbox.
+   */
+  mailboxes: Map<string, 'licensed' | 'unlicensed'> | null = null;
+  /** Send As grants: mailbox → addresses it may put in From besides its own. */
+  readonly sendAs = new Map<string, string[]>();
   private readonly inFlight = new Map<string, number>();
   readonly tokenRequests: TokenRequestRecord[] = [];
   readonly graphRequests: GraphRequestRecord[] = [];
   readonly uploads: UploadRecord[] = [];
   readonly sent: SentMessage[] = [];
   readonly drafts = new Map<string, StandInDraft>();
+  /** Upload sessions refused for a file under the minimum size. */
+  readonly sessionsRefused: { name: string; size: number }[] = [];
   /** Requests for paths the stand-in does not serve (MSAL discovery, say): should stay empty. */
   readonly unknownRequests: string[] = [];
   private readonly tokens = new Map<string, IssuedToken>();
@@ -171,6 +228,10 @@ export class MicrosoftStandIn {
       clientSecret: 'Xy8Q~standin.secret-value_0123456789abcdefgh',
       secretExpired: false,
       consented: true,
+      graphRoles: ['Mail.Send', 'Mail.ReadWrite'],
+      smtpRoles: ['SMTP.SendAsApp'],
+      certificates: [],
+      mailboxScope: null,
       ...app,
     };
   }
@@ -281,11 +342,15 @@ export class MicrosoftStandIn {
     if (form.client_id !== a.clientId) {
       refuse(400, 'unauthorized_client', 700016, `Application with identifier '${form.client_id}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
     }
-    if (!form.client_secret) refuse(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    if (form.client_secret !== a.clientSecret) {
+    if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
+      const problem = this.checkAssertion(form, tenant);
+      if (problem) refuse(401, 'invalid_client', problem.code, problem.text);
+    } else if (!form.client_secret) {
+      refuse(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    } else if (form.client_secret !== a.clientSecret) {
       refuse(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${a.clientId}'.`);
     }
-    if (a.secretExpired) {
+    if (a.secretExpired && form.client_secret !== undefined) {
       refuse(401, 'invalid_client', 7000222, `The provided client secret keys for app '${a.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`);
     }
     const scope = form.scope ?? '';
@@ -298,9 +363,52 @@ export class MicrosoftStandIn {
     if (!a.consented) {
       refuse(400, 'invalid_grant', 65001, `The user or administrator has not consented to use the application with ID '${a.clientId}'. Send an interactive authorization request for this user and resource.`, 'consent_required');
     }
-    const accessToken = `eyJ0eXAiOiJKV1QiLCJzdGFuZGluIjp0cnVlfQ.${crypto.randomBytes(32).toString('base64url')}`;
-    this.tokens.set(accessToken, { scope, expiresAt: Date.now() + this.expiresInSeconds * 1000, revoked: false });
+    // Shaped like Entra ID's app tokens: a JWT whose roles claim names the application permissions.
+    const roles = scope === EXCHANGE_SMTP_SCOPE ? [...a.smtpRoles] : [...a.graphRoles];
+    const now = Math.floor(Date.now() / 1000);
+    const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = { aud: scope.replace(/\/\.default$/, ''), iss: `${this.origin}/${a.tenantId}/`, iat: now, nbf: now, exp: now + this.expiresInSeconds, appid: a.clientId, tid: a.tenantId, roles, jti: crypto.randomUUID() };
+    const accessToken = `${part({ typ: 'JWT', alg: 'RS256' })}.${part(claims)}.${crypto.randomBytes(32).toString('base64url')}`;
+    this.tokens.set(accessToken, { scope, expiresAt: Date.now() + this.expiresInSeconds * 1000, revoked: false, roles });
     return { token_type: 'Bearer', expires_in: this.expiresInSeconds, ext_expires_in: this.expiresInSeconds, access_token: accessToken };
+  }
+
+  /** Checks a client assertion as Entra ID does; the problem as an AADSTS code and text, or null. */
+  private checkAssertion(form: Record<string, string>, tenant: string): { code: number; text: string } | null {
+    if (form.client_assertion_type !== JWT_BEARER) return { code: 700025, text: `Client assertion type '${form.client_assertion_type ?? ''}' is not supported.` };
+    const [h, p, sig] = (form.client_assertion ?? '').split('.');
+    if (!h || !p || !sig) return { code: 700023, text: 'The client assertion is not a well-formed JWT.' };
+    let header: { alg?: string; x5t?: string; 'x5t#S256'?: string };
+    let claims: { aud?: string; iss?: string; sub?: string; exp?: number; nbf?: number };
+    try {
+      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return { code: 700023, text: 'The client assertion is not a well-formed JWT.' };
+    }
+    const certs = this.app.certificates.map((pem) => new crypto.X509Certificate(pem));
+    const cert = certs.find((c) =>
+      header['x5t#S256'] ? crypto.createHash('sha256').update(c.raw).digest('base64url') === header['x5t#S256'] : crypto.createHash('sha1').update(c.raw).digest('base64url') === header.x5t,
+    );
+    const keyId = header['x5t#S256'] ?? header.x5t ?? '(none)';
+    if (!cert) return { code: 700027, text: `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${keyId}']` };
+    const data = Buffer.from(`${h}.${p}`);
+    const signature = Buffer.from(sig, 'base64url');
+    const valid =
+      header.alg === 'PS256'
+        ? crypto.verify('sha256', data, { key: cert.publicKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
+        : header.alg === 'RS256'
+          ? crypto.verify('sha256', data, cert.publicKey, signature)
+          : false;
+    if (!valid) return { code: 700027, text: 'Client assertion contains an invalid signature.' };
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof claims.exp !== 'number' || claims.exp < now || (typeof claims.nbf === 'number' && claims.nbf > now + 300)) {
+      return { code: 700024, text: 'Client assertion is not within its valid time range.' };
+    }
+    if (claims.aud !== `${this.origin}/${tenant}/oauth2/v2.0/token`) return { code: 700021, text: `Client assertion audience claim does not match Realm issuer. Audience: '${claims.aud ?? ''}'.` };
+    if (claims.iss !== this.app.clientId || claims.sub !== this.app.clientId) return { code: 700021, text: 'Client assertion issuer and subject must be the client ID.' };
+    if (Date.parse(cert.validTo) < Date.now()) return { code: 700027, text: 'The certificate used to sign the client assertion has expired.' };
+    return null;
   }
 
   private aadError(status: number, error: string, code: number, text: string, suberror?: string, headers: Record<string, string> = {}): HttpFailure {
@@ -328,6 +436,11 @@ export class MicrosoftStandIn {
     this.graphRequests.push(record);
     const mailbox = decodeURIComponent(/^\/v1\.0\/users\/([^/]+)/.exec(path)?.[1] ?? '').toLowerCase();
     const now = (this.inFlight.get(mailbox) ?? 0) + 1;
+    if (mailbox && now > MAILBOX_CONCURRENCY) {
+      this.concurrencyRefusals++;
+      record.status = 429;
+      throw graphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+    }
     this.inFlight.set(mailbox, now);
     this.maxConcurrentPerMailbox.set(mailbox, Math.max(now, this.maxConcurrentPerMailbox.get(mailbox) ?? 0));
     try {
@@ -358,21 +471,40 @@ export class MicrosoftStandIn {
       throw graphError(status, code ?? (status === 429 ? 'TooManyRequests' : 'ErrorInternalServerTransientError'), message ?? 'scripted by the test', retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) });
     }
 
+    if (body.length > MAX_REQUEST_BYTES) throw graphError(413, 'ErrorRequestEntityTooLarge', `The request body of ${body.length} bytes is over the 4 MB limit.`);
     const user = /^\/v1\.0\/users\/([^/]+)(\/.*)$/.exec(path);
     if (!user) throw graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/')[2] ?? ''}'.`);
     const mailbox = decodeURIComponent(user[1] ?? '').toLowerCase();
     const rest = user[2] ?? '';
+    const roles = this.tokens.get(bearer)?.roles ?? [];
+    const need = (role: string) => {
+      if (!roles.includes(role)) throw graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    };
+    const scope = this.app.mailboxScope;
+    if (scope && !scope.map((m) => m.toLowerCase()).includes(mailbox)) throw graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    const known = this.mailboxes ? this.mailboxes.get(mailbox) : 'licensed';
+    if (!known) throw graphError(404, 'ErrorInvalidUser', `The requested user '${mailbox}' is invalid.`);
+    if (known === 'unlicensed') throw graphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+    const mayUseFrom = (mail: ParsedMail) => {
+      const from = mail.from?.value[0]?.address?.toLowerCase();
+      if (from && from !== mailbox && !(this.sendAs.get(mailbox) ?? []).map((a) => a.toLowerCase()).includes(from)) {
+        throw graphError(403, 'ErrorSendAsDenied', 'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.');
+      }
+    };
 
     if (method === 'POST' && rest === '/sendMail') {
+      need('Mail.Send');
       const parsed = await this.mime(req, body);
-      this.sent.push({ mailbox, via: 'sendMail', mime: parsed.mime, parsed: parsed.mail, uploaded: [] });
+      mayUseFrom(parsed.mail);
+      this.sent.push({ mailbox, via: 'sendMail', mime: parsed.mime, parsed: parsed.mail, uploaded: [], posted: [] });
       return { status: 202 };
     }
     if (method === 'POST' && rest === '/messages') {
+      need('Mail.ReadWrite');
       const parsed = await this.mime(req, body);
       const id = `AAMkAD${crypto.randomBytes(24).toString('base64url')}=`;
       const webLink = `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(id)}&exvsurl=1&viewmodel=ReadMessageItem`;
-      const draft: StandInDraft = { id, mailbox, webLink, mime: parsed.mime, parsed: parsed.mail, uploaded: [] };
+      const draft: StandInDraft = { id, mailbox, webLink, mime: parsed.mime, parsed: parsed.mail, uploaded: [], posted: [] };
       this.drafts.set(id, draft);
       return {
         status: 201,
@@ -398,11 +530,20 @@ export class MicrosoftStandIn {
         return { status: 204 };
       }
       if (method === 'POST' && action === '/send') {
+        need('Mail.Send');
+        mayUseFrom(draft.parsed);
         this.drafts.delete(draft.id);
-        this.sent.push({ mailbox, via: 'draft', mime: draft.mime, parsed: draft.parsed, uploaded: draft.uploaded });
+        this.sent.push({ mailbox, via: 'draft', mime: draft.mime, parsed: draft.parsed, uploaded: draft.uploaded, posted: draft.posted });
         return { status: 202 };
       }
-      if (method === 'POST' && action === '/attachments/createUploadSession') return this.createSession(draft, body);
+      if (method === 'POST' && action === '/attachments/createUploadSession') {
+        need('Mail.ReadWrite');
+        return this.createSession(draft, body);
+      }
+      if (method === 'POST' && action === '/attachments') {
+        need('Mail.ReadWrite');
+        return this.addAttachment(draft, body);
+      }
     }
     throw graphError(400, 'BadRequest', `the stand-in has no ${method} ${rest}`);
   }
@@ -423,6 +564,24 @@ export class MicrosoftStandIn {
     return { mime, mail };
   }
 
+  /** POST …/attachments with a fileAttachment: files under 3 MB only. */
+  private addAttachment(draft: StandInDraft, body: Buffer): { status: number; body: unknown } {
+    let a: { '@odata.type'?: string; name?: string; contentType?: string; contentBytes?: string; isInline?: boolean; contentId?: string };
+    try {
+      a = JSON.parse(body.toString('utf8')) as typeof a;
+    } catch {
+      throw graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
+    }
+    if (a['@odata.type'] !== '#microsoft.graph.fileAttachment' || !a.name || typeof a.contentBytes !== 'string') {
+      throw graphError(400, 'ErrorInvalidRequest', 'A fileAttachment with name and contentBytes is required.');
+    }
+    const content = Buffer.from(a.contentBytes, 'base64');
+    if (content.length >= MIN_SESSION_SIZE) throw graphError(413, 'ErrorRequestEntityTooLarge', 'Use an upload session for attachments of 3 MB or more.');
+    const attachment: UploadedAttachment = { name: a.name, contentType: a.contentType, isInline: a.isInline ?? false, contentId: a.contentId, content };
+    draft.posted.push(attachment);
+    return { status: 201, body: { '@odata.type': '#microsoft.graph.fileAttachment', id: `AAMkAD${crypto.randomBytes(12).toString('base64url')}`, name: a.name, size: content.length } };
+  }
+
   private createSession(draft: StandInDraft, body: Buffer): { status: number; body: unknown } {
     let input: { AttachmentItem?: { attachmentType?: string; name?: string; size?: number; contentType?: string; isInline?: boolean; contentId?: string } };
     try {
@@ -434,7 +593,11 @@ export class MicrosoftStandIn {
     if (!a || a.attachmentType !== 'file' || !a.name || typeof a.size !== 'number') {
       throw graphError(400, 'ErrorInvalidRequest', 'AttachmentItem with attachmentType "file", name and size is required.');
     }
-    if (a.size <= 0 || a.size > MAX_SESSION_SIZE) throw graphError(400, 'ErrorAttachmentSizeLimitExceeded', `The attachment size ${a.size} is outside the limits of an upload session.`);
+    if (a.size < MIN_SESSION_SIZE) {
+      this.sessionsRefused.push({ name: a.name, size: a.size });
+      throw graphError(400, 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize', `Attachment size ${a.size} is less than the minimum size for an upload session: POST the attachment instead.`);
+    }
+    if (a.size > MAX_SESSION_SIZE) throw graphError(400, 'ErrorAttachmentSizeLimitExceeded', `The attachment size ${a.size} is over the 150 MB limit of an upload session.`);
     const session: UploadSession = {
       id: crypto.randomUUID(),
       secret: crypto.randomBytes(24).toString('base64url'),
@@ -518,4 +681,19 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
     ...headers,
   });
   res.end(payload);
+}
+
+/**
+ * A self-signed client certificate and its key as one PEM text (what the administrator pastes),
+ * made with openssl as the guide tells: `openssl req -x509 -newkey rsa:2048 -nodes …`.
+ */
+export function makeClientCertificate(days = 365, cn = 'Postroom'): { pem: string; certificatePem: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-cert-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', String(days), '-subj', `/CN=${cn}`], { cwd: dir, stdio: 'pipe' });
+    const certificatePem = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+    return { pem: certificatePem + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), certificatePem };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -41,6 +41,20 @@ export interface SinkOptions {
   dataDelayMs?: number;
   /** The server's certificate and key (default: the test CA's localhost certificate). */
   certificate?: { certPem: string; keyPem: string };
+  /** Never answers the end of DATA for a message whose raw text matches (a hung relay). */
+  hangOn?: RegExp;
+  /** Accepts at most this many recipients per transaction, then answers 452 4.5.3 (RFC 5321 §4.5.3.1.10). */
+  maxRecipients?: number;
+  /** Answers the greeting with this reply and closes (e.g. 421 4.3.2 busy). */
+  connectReply?: Reply;
+  /** Takes the whole message and never answers its end (the reply to DATA never comes). */
+  silentAfterData?: boolean;
+  /** Offer AUTH on a connection without TLS (a server that lets a password travel in clear). */
+  insecureAuth?: boolean;
+  /** Offer no AUTH at all, and accept mail without it (an open relay on a trusted network). */
+  noAuth?: boolean;
+  /** Closes a connection idle this long (with "421 Timeout"), as servers do. */
+  idleTimeoutMs?: number;
 }
 
 export interface SmtpSink {
@@ -48,9 +62,15 @@ export interface SmtpSink {
   messages: ReceivedMessage[];
   /** Connections open at once, at the most. */
   maxConcurrentConnections: number;
+  /** Messages whose DATA was received and never answered (hangOn). */
+  hung: number;
   /** Every plain-text DATA attempt (should stay 0 when STARTTLS is required). */
   plaintextData: number;
   authFailures: number;
+  /** Every AUTH the server received, and whether TLS was on: a password never sent shows as none. */
+  authAttempts: { user: string; secure: boolean }[];
+  /** Transactions that reached DATA (each is one copy of a message). */
+  transactions: number;
   dataReplies: Reply[];
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   close(): Promise<void>;
@@ -67,8 +87,11 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     port: 0,
     messages: [],
     maxConcurrentConnections: 0,
+    hung: 0,
     plaintextData: 0,
     authFailures: 0,
+    authAttempts: [],
+    transactions: 0,
     dataReplies: [...(options.dataReplies ?? [])],
     async waitFor(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
@@ -86,22 +109,24 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     key: options.certificate?.keyPem ?? pki.keyPem,
     cert: options.certificate?.certPem ?? pki.certPem,
     hideSTARTTLS: options.startTls === false,
-    disabledCommands: options.startTls === false && !options.secure ? ['STARTTLS'] : [],
-    authOptional: !options.auth && !options.xoauth2,
+    disabledCommands: [...(options.startTls === false && !options.secure ? ['STARTTLS'] : []), ...(options.noAuth ? ['AUTH'] : [])],
+    authOptional: options.noAuth || (!options.auth && !options.xoauth2),
     authMethods: options.xoauth2 ? ['XOAUTH2'] : ['PLAIN', 'LOGIN'],
-    allowInsecureAuth: false,
+    allowInsecureAuth: options.insecureAuth ?? false,
     logger: false,
     closeTimeout: 200,
+    ...(options.idleTimeoutMs ? { socketTimeout: options.idleTimeoutMs } : {}),
     size: 50 * 1024 * 1024,
     onConnect(_session, cb) {
       open++;
       sink.maxConcurrentConnections = Math.max(sink.maxConcurrentConnections, open);
-      cb();
+      cb(options.connectReply ? smtpError(options.connectReply) : undefined);
     },
     onClose() {
       open--;
     },
-    onAuth(auth, _session, cb) {
+    onAuth(auth, session, cb) {
+      sink.authAttempts.push({ user: auth.username ?? '', secure: session.secure });
       if (options.xoauth2) {
         if (auth.method === 'XOAUTH2' && auth.accessToken && options.xoauth2(auth.username ?? '', auth.accessToken)) {
           return cb(null, { user: auth.username });
@@ -120,7 +145,10 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       const r = options.mailFromReply?.(address.address);
       cb(r ? smtpError(r) : undefined);
     },
-    onRcptTo(address, _session, cb) {
+    onRcptTo(address, session, cb) {
+      if (options.maxRecipients !== undefined && session.envelope.rcptTo.length >= options.maxRecipients) {
+        return cb(smtpError({ code: 452, message: '4.5.3 Error: too many recipients' }));
+      }
       const r = options.rcptReply?.(address.address);
       cb(r ? smtpError(r) : undefined);
     },
@@ -128,7 +156,13 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        sink.transactions++;
+        if (options.silentAfterData) return;
         void (async () => {
+          if (options.hangOn?.test(Buffer.concat(chunks).toString('utf8'))) {
+            sink.hung++;
+            return; // no reply, ever: the client's wait is all that ends it
+          }
           // unref: a held DATA must not keep the test process alive after the sink is closed.
           if (options.dataDelayMs) await new Promise((r) => setTimeout(r, options.dataDelayMs).unref());
           if (!session.secure) sink.plaintextData++;

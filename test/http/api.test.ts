@@ -87,7 +87,7 @@ describe('HTTP API', () => {
       assert.ok(Date.now() - started >= 20 + 40, 'each failure waits longer');
       const locked = await c.login(PASSWORD);
       assert.equal(locked.status, 429, 'even the right password is refused while locked');
-      assert.ok(Number(locked.headers.get('retry-after')) > 0);
+      assert.ok(Number(locked.headers.get('retry-after')) > 0, `Retry-After is positive: ${locked.headers.get('retry-after')}`);
     });
 
     it('ends the session at logout', async () => {
@@ -117,7 +117,7 @@ describe('HTTP API', () => {
       assert.equal((await erp.get(`/api/v1/emails/${handed.body.id}`)).status, 200);
       assert.equal((await crm.get(`/api/v1/emails/${handed.body.id}`)).status, 403);
       const crmList = await crm.get<{ items: { id: number }[] }>('/api/v1/emails');
-      assert.ok(!crmList.body.items.some((e) => e.id === handed.body.id));
+      assert.ok(!crmList.body.items.some((e) => e.id === handed.body.id), 'a token does not list another token\'s e-mails');
       assert.equal((await erp.get('/api/v1/settings/email')).status, 403);
       assert.equal((await erp.patch('/api/v1/settings/email', { enabled: true })).status, 403);
       assert.equal((await erp.post(`/api/v1/emails/${handed.body.id}/cancel`)).status, 403);
@@ -179,7 +179,7 @@ describe('HTTP API', () => {
     it('never answers, audits or stores in clear a secret', async () => {
       const r = await admin.patch('/api/v1/settings/email', { smtpPassword: SECRET, clientSecret: `${SECRET}-cs` });
       assert.equal(r.status, 200);
-      assert.ok(!r.text.includes(SECRET));
+      assert.ok(!r.text.includes(SECRET), 'the secret is not in the response');
       const s = (r.body.settings as Record<string, { set: boolean; updatedAt: string }>).smtpPassword;
       assert.equal(s?.set, true);
       for (const p of ['/api/v1/settings/email', '/api/v1/audit', '/metrics', '/healthz', '/api/v1/openapi.json']) {
@@ -202,7 +202,7 @@ describe('HTTP API', () => {
       assert.equal(u.status, 409);
       assert.match(u.text, /postmaster/);
       const users = await admin.get<{ id: string; emailSoftware: string }[]>('/api/v1/users');
-      assert.ok(users.body.some((x) => x.id === 'jdoe'));
+      assert.ok(users.body.some((x) => x.id === 'jdoe'), `jdoe is listed: ${users.text}`);
       assert.ok(!users.body.some((x) => x.id === 'other'), 'the refused user was not stored');
       assert.equal(users.body.find((x) => x.id === 'jdoe')?.emailSoftware, 'server');
     });
@@ -238,7 +238,7 @@ describe('HTTP API', () => {
       for (let i = 0; i < 5; i++) await admin.post('/api/v1/emails', { ...email, subject: `Quarterly report ${i}`, to: [`finance${i}@example.org`] });
       const page1 = await admin.get<{ items: { id: number; subject: string }[]; nextCursor: string }>('/api/v1/emails?q=quarterly&limit=3');
       assert.equal(page1.body.items.length, 3);
-      assert.ok(page1.body.nextCursor);
+      assert.ok(page1.body.nextCursor, `a first page has a next cursor: ${page1.text}`);
       const page2 = await admin.get<{ items: { id: number }[]; nextCursor: string | null }>(`/api/v1/emails?q=quarterly&limit=3&cursor=${page1.body.nextCursor}`);
       assert.equal(page2.body.items.length, 2);
       assert.equal(page2.body.nextCursor, null);
@@ -248,7 +248,7 @@ describe('HTTP API', () => {
       const byRecipient = await admin.get<{ items: unknown[] }>('/api/v1/emails?q=FINANCE3');
       assert.equal(byRecipient.body.items.length, 1);
       const sent = await admin.get<{ items: { status: string }[] }>('/api/v1/emails?status=sent');
-      assert.ok(sent.body.items.length >= 1 && sent.body.items.every((e) => e.status === 'sent'));
+      assert.ok(sent.body.items.length >= 1 && sent.body.items.every((e) => e.status === 'sent'), `only sent e-mails: ${sent.text}`);
       assert.equal((await admin.get('/api/v1/emails?status=lost')).status, 400);
     });
 
@@ -257,9 +257,9 @@ describe('HTTP API', () => {
       assert.equal((await admin.post<{ status: string }>(`/api/v1/emails/${id}/cancel`)).body.status, 'cancelled');
       assert.equal((await admin.post(`/api/v1/emails/${id}/cancel`)).status, 409);
       assert.equal((await admin.post<{ status: string }>(`/api/v1/emails/${id}/retry`)).body.status, 'pending');
-      await postroom.queue.repo.holdPending(Date.now() + 1, Date.now());
+      await postroom.queue.lifecycle.hold(Date.now() + 1, Date.now());
       const released = await admin.post<{ released: number }>('/api/v1/emails/release-held');
-      assert.ok(released.body.released >= 1);
+      assert.ok(released.body.released >= 1, `at least one released: ${released.text}`);
       assert.equal((await admin.get('/api/v1/emails/999999')).status, 404);
     });
   });
@@ -270,7 +270,7 @@ describe('HTTP API', () => {
       const ok = await admin.post<{ ok: boolean; steps: { step: string; ok: boolean; reply?: string }[] }>('/api/v1/settings/email/test-connection', {});
       assert.equal(ok.body.ok, true, ok.text);
       assert.deepEqual(ok.body.steps.map((s) => s.step), ['connect', 'starttls', 'auth', 'sender', 'recipient']);
-      assert.ok(!ok.text.includes(SECRET));
+      assert.ok(!ok.text.includes(SECRET), 'the secret is not in the test report');
       const before = sink.messages.length;
 
       await admin.patch('/api/v1/settings/email', { smtpPassword: 'wrong-password-here' });

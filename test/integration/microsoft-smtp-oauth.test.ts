@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { TokenProvider } from '../../src/transports/index.js';
+import { SMTPServer } from 'smtp-server';
+import { createRoute, microsoftEndpoints, TokenProvider } from '../../src/transports/index.js';
+import { FIELDS, type EmailSettings } from '../../src/settings/index.js';
 import { captureLog, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
-import { EXCHANGE_SMTP_SCOPE, startMicrosoftStandIn, type MicrosoftStandIn } from '../helpers/microsoft-standin.js';
+import { EXCHANGE_SMTP_SCOPE, makeClientCertificate, startMicrosoftStandIn, type MicrosoftStandIn } from '../helpers/microsoft-standin.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { Client, startHttp } from '../helpers/http.js';
@@ -17,7 +19,10 @@ const POSTMASTER = 'postmaster@corp.example';
 const PASSWORD = 'correct horse battery staple';
 const basic = { to: ['alice@example.org'], subject: 'Invoice 42', text: 'Please find it attached.' };
 
-const routeFailure = (r: { outcome: { state: string; message?: string } }) => (r.outcome.state === 'route-failing' ? (r.outcome.message ?? '') : `(not failing: ${r.outcome.state})`);
+const defaultEmailSettings = () => Object.fromEntries(Object.entries(FIELDS).map(([k, f]) => [k, f.default])) as EmailSettings;
+/** Why the route failed, whether its check failed (route-failing) or a send did mid-campaign (ran). */
+const routeFailure = (r: { outcome: { state: string; message?: string; routeFailure?: string | null } }) =>
+  r.outcome.state === 'route-failing' ? (r.outcome.message ?? '') : (r.outcome.routeFailure ?? `(not failing: ${r.outcome.state})`);
 
 describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
   let standIn: MicrosoftStandIn;
@@ -144,32 +149,32 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     assert.equal(standIn.tokensIssued, 3);
   });
 
-  it('fails a 535 5.7.3 that a fresh token does not cure, and says what to check in Exchange', async () => {
+  it('keeps e-mails waiting on a 535 5.7.3 that a fresh token does not cure, and says what to check in Exchange', async () => {
     await setup();
     await postroom.queue.handOver(basic, 'test');
     await postroom.dispatcher.runCampaign();
     await sink.waitFor(1);
 
-    // The app loses its Exchange permission: every token, however fresh, gets 535 5.7.3.
+    // The app loses its Exchange permission: every token, however fresh, gets 535 5.7.3. That is
+    // a failure every e-mail would meet: the e-mail that met it goes back untouched, and waits.
     exchangeRefuses = true;
     await restartSink();
     const { id } = await postroom.queue.handOver({ ...basic, subject: 'refused' }, 'test');
-    await postroom.dispatcher.runCampaign();
-    const e = await postroom.queue.show(id);
-    assert.equal(e.status, 'failed');
-    assert.equal(e.lastReplyCode, 535);
-    const help = [/535 5\.7\.3/, /signed in as postmaster@corp\.example with OAuth/, /SMTP\.SendAsApp/, /admin consent/, /New-ServicePrincipal/, /Add-MailboxPermission/, /SMTP AUTH is enabled for the mailbox/];
-    for (const re of help) assert.match(e.lastReply ?? '', re);
-    assert.equal(e.attemptLog.length, 1);
-    for (const re of help) assert.match(e.attemptLog[0]?.reply ?? '', re);
-    assert.equal(sink.authFailures, 2, 'the cached token, then one fresh token');
-    assert.equal(standIn.tokensIssued, 2);
-
-    // The route is now known to fail: later e-mails wait, and the campaign says why.
-    const waiting = await postroom.queue.handOver({ ...basic, subject: 'waits' }, 'test');
     const report = await postroom.dispatcher.runCampaign();
+    const help = [/535 5\.7\.3/, /signed in as postmaster@corp\.example with OAuth/, /SMTP\.SendAsApp/, /admin consent/, /New-ServicePrincipal/, /Add-MailboxPermission/, /SMTP AUTH is enabled for the mailbox/];
     for (const re of help) assert.match(routeFailure(report), re);
+    const e = await postroom.queue.show(id);
+    assert.equal(e.status, 'pending', 'a refused sign-in costs the e-mail nothing');
+    assert.equal(e.attemptLog.length, 0, 'no attempt is charged to it');
+    assert.ok(sink.authFailures >= 2, `the cached token, then a fresh one, were both refused (${sink.authFailures})`);
+    assert.ok(standIn.tokensIssued >= 2, `a fresh token was asked for (${standIn.tokensIssued})`);
+
+    // Later e-mails wait too, and the campaign says why.
+    const waiting = await postroom.queue.handOver({ ...basic, subject: 'waits' }, 'test');
+    const again = await postroom.dispatcher.runCampaign();
+    for (const re of help) assert.match(routeFailure(again), re);
     assert.equal((await postroom.queue.show(waiting.id)).status, 'pending');
+    assert.equal(sink.messages.length, 0, 'the refusing server received nothing');
   });
 
   it('reports each AADSTS refusal with its meaning; e-mails wait until it is fixed', async () => {
@@ -274,12 +279,24 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     assert.match(auth?.reply ?? '', /^535 5\.7\.3/);
     for (const re of [/SMTP\.SendAsApp/, /New-ServicePrincipal/, /Add-MailboxPermission/, /SMTP AUTH is enabled for the mailbox/]) assert.match(auth?.detail ?? '', re);
 
+    // The token's roles claim says when the Exchange permission itself is missing.
+    exchangeRefuses = false;
+    standIn.app.smtpRoles = [];
+    const noRole = await test();
+    assert.equal(noRole.body.ok, false);
+    assert.deepEqual(noRole.body.steps[1], {
+      step: 'permissions',
+      ok: false,
+      detail: "the app's token has no SMTP.SendAsApp application permission (roles: none): add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp and grant admin consent",
+    });
+    standIn.app.smtpRoles = ['SMTP.SendAsApp'];
+
     exchangeRefuses = false;
     assert.equal((await admin.patch('/api/v1/settings/email', { clientSecret: 'Qk8~the-secret-ID-not-its-Value' })).status, 200);
     const wrong = await test();
     assert.deepEqual(wrong.body.steps.map((s) => [s.step, s.ok]), [['token', false]]);
     assert.match(wrong.body.steps[0]?.detail ?? '', /\(AADSTS7000215\)/);
-    for (const r of [good, refused, wrong]) assert.ok(!r.text.includes(SECRET));
+    for (const r of [good, refused, wrong]) assert.ok(!r.text.includes(SECRET), 'the secret is not in the test report');
   });
 
   it('makes one token request for many concurrent cold callers, and renews before expiry', async () => {
@@ -307,7 +324,124 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     await new Promise((r) => setTimeout(r, 1_900));
     const renewed = await provider.getToken(EXCHANGE_SMTP_SCOPE);
     assert.notEqual(renewed, short);
-    assert.ok(standIn.tokenIsValid(renewed, EXCHANGE_SMTP_SCOPE));
+    assert.ok(standIn.tokenIsValid(renewed, EXCHANGE_SMTP_SCOPE), 'the renewed token is valid for SMTP');
     assert.equal(standIn.tokensIssued, 4);
+  });
+
+  it('signs in with a client certificate: a client assertion the identity platform checks against the uploaded certificate', async () => {
+    const cert = makeClientCertificate(20);
+    await setup({ clientSecret: null, clientCertificate: cert.pem });
+    standIn.app.certificates = [cert.certificatePem];
+    const view = await postroom.settings.view();
+    assert.deepEqual(view.problems, [], 'a certificate is a credential of its own');
+    assert.equal((view.settings.clientCertificate as { set: boolean }).set, true);
+    assert.equal(view.settings.clientCertificateExpiresAt, new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10));
+    assert.match(view.warnings.find((w) => w.key === 'clientCertificate')?.message ?? '', /the client certificate expires on .* \(in (19|20) days\)/);
+    assert.ok(!JSON.stringify(view).includes('PRIVATE KEY'), 'the key is never shown');
+
+    await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state === 'ran' ? report.outcome.sent : -1, 1, routeFailure(report));
+    const form = standIn.tokenRequests[0]?.form ?? {};
+    assert.equal(form.client_secret, undefined, 'no secret sent');
+    assert.equal(form.client_assertion_type, 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    const header = JSON.parse(Buffer.from((form.client_assertion ?? '').split('.')[0] ?? '', 'base64url').toString()) as Record<string, string>;
+    assert.equal(header.alg, 'PS256');
+    assert.ok(header['x5t#S256'], 'the SHA-256 thumbprint names the certificate');
+    assert.equal(standIn.tokenRequests[0]?.status, 200);
+
+    // A certificate the app registration does not know is refused, and the route waits.
+    const other = makeClientCertificate(20, 'Not uploaded');
+    await postroom.settings.update({ clientCertificate: other.pem }, 'test');
+    const waiting = await postroom.queue.handOver({ ...basic, subject: 'waits' }, 'test');
+    const refused = await postroom.dispatcher.runCampaign();
+    assert.match(routeFailure(refused), /AADSTS700027/);
+    assert.equal((await postroom.queue.show(waiting.id)).status, 'pending');
+    assert.ok(!log.lines.join('\n').includes('PRIVATE KEY'), 'no key in the log');
+  });
+
+  it('refuses a certificate without its key or with the key of another certificate; the field says why', async () => {
+    await setup();
+    const a = makeClientCertificate(20);
+    const b = makeClientCertificate(20);
+    const keyOf = (pem: string) => pem.slice(pem.indexOf('-----BEGIN PRIVATE KEY-----'));
+    const refused = async (value: string) => {
+      try {
+        await postroom.settings.update({ clientCertificate: value }, 'test');
+        return '(saved)';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    assert.match(await refused(a.certificatePem), /clientCertificate: holds no PEM private key/);
+    assert.match(await refused(b.certificatePem + keyOf(a.pem)), /clientCertificate: holds a private key that does not belong to the certificate/);
+    assert.match(await refused('hello'), /clientCertificate: holds no PEM certificate/);
+    assert.match(await refused(a.pem), /\(saved\)/);
+    // Pasted into a password field, which drops line breaks: still read.
+    assert.match(await refused(a.pem.replace(/\r?\n/g, '')), /\(saved\)/);
+    try {
+      await postroom.settings.update({ clientCertificateExpiresAt: '2099-01-01' }, 'test');
+      assert.fail('a read-only setting was changed');
+    } catch (err) {
+      assert.match((err as Error).message, /clientCertificateExpiresAt: is set by Postroom and cannot be changed/);
+    }
+  });
+
+  it("names the PowerShell switches for 535 5.7.139 (SMTP AUTH disabled) and the Send As fix for 554 5.2.252", async () => {
+    // 535 5.7.139, as Exchange Online answers a password sign-in when SMTP AUTH is off.
+    const pki = testPki();
+    const exchange = new SMTPServer({
+      key: pki.keyPem,
+      cert: pki.certPem,
+      authMethods: ['PLAIN', 'LOGIN'],
+      logger: false,
+      onAuth: (_auth, _session, cb) => cb(Object.assign(new Error('5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.'), { responseCode: 535 })),
+    });
+    await new Promise<void>((resolve) => exchange.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => exchange.close(() => resolve())));
+    db = await createTestDatabase('sqlite');
+    cleanups.push(() => db.cleanup());
+    postroom = await openTestPostroom(db, { logger: log.logger, dispatcher: { ...FAST, route: { ca: pki.caPem } } });
+    cleanups.push(() => postroom.close());
+    const port = (exchange.server.address() as { port: number }).port;
+    await postroom.settings.update(sinkSettings(port, { smtpUser: POSTMASTER, smtpPassword: 'a password', postmaster: POSTMASTER }), 'test');
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    let message = routeFailure(await postroom.dispatcher.runCampaign());
+    for (const re of [/535 5\.7\.139/, /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/, /Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled \$false/, /security defaults/]) assert.match(message, re);
+    assert.equal((await postroom.queue.show(id)).status, 'pending', 'the e-mail waits');
+
+    // 554 5.2.252 SendAsDenied at the end of DATA, on the OAuth route.
+    await setup({ forcePostmaster: false });
+    sink.dataReplies.push({ code: 554, message: '5.2.252 SendAsDenied; bob@corp.example not allowed to send as bob@corp.example; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied' });
+    const bob = await postroom.queue.handOver({ ...basic, sender: { email: 'bob@corp.example' } }, 'test');
+    await postroom.dispatcher.runCampaign();
+    const e = await postroom.queue.show(bob.id);
+    assert.equal(e.status, 'failed');
+    message = e.lastReply ?? '';
+    for (const re of [/554 5\.2\.252 SendAsDenied/, /Add-RecipientPermission -Identity <from address> -Trustee <signed-in mailbox> -AccessRights SendAs/, /Force postmaster as sender of all emails/]) assert.match(message, re);
+  });
+
+  it("derives every Microsoft endpoint from the microsoftCloud setting (Microsoft's national-cloud tables)", () => {
+    const expected: Record<string, [string, string, string, string, string, boolean]> = {
+      worldwide: ['https://login.microsoftonline.com', 'https://graph.microsoft.com', 'https://graph.microsoft.com/.default', 'smtp.office365.com', 'https://outlook.office365.com/.default', true],
+      'gcc-high': ['https://login.microsoftonline.us', 'https://graph.microsoft.us', 'https://graph.microsoft.us/.default', 'smtp.office365.us', 'https://outlook.office365.us/.default', false],
+      dod: ['https://login.microsoftonline.us', 'https://dod-graph.microsoft.us', 'https://dod-graph.microsoft.us/.default', 'smtp.office365.us', 'https://outlook.office365.us/.default', false],
+      china: ['https://login.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn/.default', 'smtp.partner.outlook.cn', 'https://partner.outlook.cn/.default', true],
+    };
+    for (const [cloud, [login, graph, graphScope, smtpHost, smtpScope, sessions]] of Object.entries(expected)) {
+      assert.deepEqual(microsoftEndpoints({}, cloud), { loginUrl: login, graphUrl: graph, graphScope, smtpHost, smtpScope, uploadSessions: sessions }, cloud);
+      const settings = { ...defaultEmailSettings(), microsoftCloud: cloud, tenantId: 't', clientId: 'c', clientSecret: 's', postmaster: POSTMASTER };
+      assert.equal(createRoute({ ...settings, useOAuth: true }, {}, microsoftEndpoints({}, cloud)).description, `SMTP ${smtpHost}:587 (STARTTLS) with OAuth 2.0`, `${cloud}: the SMTP host follows`);
+      assert.equal(createRoute({ ...settings, useGraph: true }, {}, microsoftEndpoints({}, cloud)).description, `Microsoft Graph ${graph}`);
+    }
+    // The environment only points them at a stand-in.
+    assert.deepEqual(microsoftEndpoints({ POSTROOM_MS_LOGIN_URL: 'https://localhost:1/', POSTROOM_GRAPH_URL: 'https://localhost:2', POSTROOM_MS_SMTP_SCOPE: 'https://localhost:3/.default' }, 'china'), {
+      loginUrl: 'https://localhost:1',
+      graphUrl: 'https://localhost:2',
+      graphScope: 'https://localhost:2/.default',
+      smtpHost: 'smtp.partner.outlook.cn',
+      smtpScope: 'https://localhost:3/.default',
+      uploadSessions: true,
+    });
   });
 });

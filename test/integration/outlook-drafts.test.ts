@@ -5,7 +5,7 @@ import { afterEach, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
 import { createTestDatabase, openTestPostroom, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp } from '../helpers/http.js';
-import { startMicrosoftStandIn, type MicrosoftStandIn } from '../helpers/microsoft-standin.js';
+import { makeClientCertificate, startMicrosoftStandIn, type MicrosoftStandIn } from '../helpers/microsoft-standin.js';
 import { testPki } from '../helpers/pki.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -98,7 +98,7 @@ describe('Outlook (New) drafts', () => {
       assert.equal(made.parsed.from?.value[0]?.address, DRAFTS, 'sent from the mailbox the draft lives in, not another one');
       assert.deepEqual(made.parsed.attachments.map((a) => [a.filename, a.content.toString()]), [['quote.pdf', '%PDF-1.4 quote']]);
     }
-    assert.ok(standIn.graphRequests.every((g) => g.path === `/v1.0/users/${encodeURIComponent(DRAFTS)}/messages` && g.contentType === 'text/plain'));
+    assert.ok(standIn.graphRequests.every((g) => g.path === `/v1.0/users/${encodeURIComponent(DRAFTS)}/messages` && g.contentType === 'text/plain'), 'every Graph request created a MIME draft in the drafts mailbox');
     assert.equal(standIn.sent.length, 0, 'a draft is not sent');
     assert.equal(await queued(), 0, 'nothing was queued');
   });
@@ -181,7 +181,8 @@ describe('Outlook (New) drafts', () => {
     let h = await admin.get<Health>('/healthz');
     assert.equal(h.body.status, 'ok', JSON.stringify(h.body));
     assert.deepEqual(h.body.configuration.warnings, []);
-    assert.ok([89, 90].includes(await metric()));
+    const days = await metric();
+    assert.ok([89, 90].includes(days), `89 or 90 days left, got ${days}`);
 
     const soon = date(10);
     assert.equal((await admin.patch('/api/v1/settings/email', { clientSecretExpiresAt: soon })).status, 200);
@@ -190,11 +191,75 @@ describe('Outlook (New) drafts', () => {
     assert.equal(h.body.status, 'degraded');
     assert.equal(h.body.configuration.warnings[0]?.key, 'clientSecretExpiresAt');
     assert.match(h.body.configuration.warnings[0]?.message ?? '', new RegExp(`expires on ${soon} \\(in (9|10) days\\)`));
-    assert.ok([9, 10].includes(await metric()));
+    const soonDays = await metric();
+    assert.ok([9, 10].includes(soonDays), `9 or 10 days left, got ${soonDays}`);
 
     assert.equal((await admin.patch('/api/v1/settings/email', { clientSecretExpiresAt: date(-2) })).status, 200);
     h = await admin.get<Health>('/healthz');
     assert.match(h.body.configuration.warnings[0]?.message ?? '', /expired on .*: create a new one in Certificates & secrets and paste its Value here/);
-    assert.ok((await metric()) < 0);
+    const pastDays = await metric();
+    assert.ok(pastDays < 0, `an expired secret has negative days left, got ${pastDays}`);
+  });
+
+  it("creates the draft in the user's own mailbox with outlookNewDraftsIn=user-mailbox, else in the sender mailbox with a note", async () => {
+    await setup({ outlookNewDraftsIn: 'user-mailbox' });
+    standIn.mailboxes = new Map([
+      ['olivia@corp.example', 'licensed'],
+      ['drafts@corp.example', 'licensed'],
+      ['pat@corp.example', 'unlicensed'],
+    ]);
+    await host.put('/api/v1/users/u-olivia', { email: 'olivia@corp.example', name: 'Olivia', emailSoftware: 'outlook-new' });
+    await host.put('/api/v1/users/u-guest', { email: 'guest@partner.example', name: 'Guest', emailSoftware: 'outlook-new' });
+    await host.put('/api/v1/users/u-pat', { email: 'pat@corp.example', name: 'Pat', emailSoftware: 'outlook-new' });
+
+    const own = await host.post<DraftAnswer & { note?: string }>('/api/v1/outlook/drafts', { ...draft, userId: 'u-olivia' });
+    assert.equal(own.status, 201, own.text);
+    assert.equal(own.body.mailbox, 'olivia@corp.example', "in the user's own Drafts");
+    assert.equal(own.body.note, undefined);
+    const made = standIn.drafts.get(own.body.id);
+    assert.equal(made?.mailbox, 'olivia@corp.example');
+    assert.deepEqual(made?.parsed.from?.value, [{ address: 'olivia@corp.example', name: 'Olivia' }], 'from the user, who sends it himself');
+    assert.equal(made?.parsed.replyTo, undefined);
+
+    for (const [userId, email, code] of [
+      ['u-guest', 'guest@partner.example', 'ErrorInvalidUser'],
+      ['u-pat', 'pat@corp.example', 'MailboxNotEnabledForRESTAPI'],
+    ] as const) {
+      const r = await host.post<DraftAnswer & { note?: string }>('/api/v1/outlook/drafts', { ...draft, userId });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.body.mailbox, DRAFTS, 'falls back to the sender mailbox');
+      assert.equal(r.body.note, `${email} has no mailbox in this tenant (404 ${code}): the draft was made in ${DRAFTS} instead`);
+      const fallback = standIn.drafts.get(r.body.id);
+      assert.equal(fallback?.parsed.from?.value[0]?.address, DRAFTS);
+      assert.equal(fallback?.parsed.replyTo?.value[0]?.address, email, 'answers still go to the user');
+    }
+  });
+
+  it('creates drafts with a client certificate instead of a secret', async () => {
+    const cert = makeClientCertificate(400);
+    await setup({ clientSecret: null, clientCertificate: cert.pem });
+    standIn.app.certificates = [cert.certificatePem];
+    const r = await host.post<DraftAnswer>('/api/v1/outlook/drafts', { ...draft, sender: { email: 'sam@corp.example' } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(standIn.tokenRequests[0]?.form.client_assertion_type, 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    assert.equal(standIn.tokenRequests[0]?.form.client_secret, undefined);
+    const metrics = (await admin.get('/metrics')).text;
+    assert.match(metrics, /^postroom_client_certificate_expiry_days (399|400)$/m, 'the expiry read from the certificate');
+    const view = await admin.get<{ settings: Record<string, unknown> }>('/api/v1/settings/email');
+    assert.ok(!view.text.includes('PRIVATE KEY') && !view.text.includes(cert.certificatePem.split('\n')[1] ?? 'x'), 'neither key nor certificate is shown');
+    assert.deepEqual(Object.keys(view.body.settings.clientCertificate as object).sort(), ['set', 'updatedAt']);
+  });
+
+  it('creates a draft with an 8 MB file and five 1 MB files: an upload session for the large one only', async () => {
+    await setup();
+    const big = Buffer.alloc(8 * 1024 * 1024, 7);
+    const small = [1, 2, 3, 4, 5].map((i) => ({ filename: `p${i}.pdf`, contentType: 'application/pdf', contentBase64: Buffer.alloc(1024 * 1024, i).toString('base64') }));
+    // The HTTP API takes about 55 MB per request: enough for this draft.
+    const r = await host.post<DraftAnswer>('/api/v1/outlook/drafts', { ...draft, attachments: [{ filename: 'big.bin', contentBase64: big.toString('base64') }, ...small], sender: { email: 'sam@corp.example' } });
+    assert.equal(r.status, 201, r.text);
+    const made = standIn.drafts.get(r.body.id);
+    assert.deepEqual(made?.uploaded.map((f) => f.name), ['big.bin']);
+    assert.equal((made?.posted.length ?? 0) + (made?.parsed.attachments.length ?? 0), 5);
+    assert.deepEqual(standIn.sessionsRefused, []);
   });
 });

@@ -328,7 +328,7 @@ describe('recovery without a restart', () => {
         const recoveredMs = Date.now() - back;
         await sleep(500); // room for a late duplicate to show up, if any
         assert.equal(child.exitCode, null, 'it recovered without a restart');
-        assert.match(log(), /campaign failed; the next one will try again/, 'the outage was noticed and logged');
+        assert.match(log(), /cycle failed; the next one will try again/, 'the outage was noticed and logged');
         const duplicates = duplicatesOf(sink, COUNT);
         t.diagnostic(`${duplicates} duplicate(s); all sent ${recoveredMs} ms after the failure ended`);
         assert.ok(duplicates <= CONNECTIONS, `${duplicates} duplicates, at most the ${CONNECTIONS} sends in flight`);

@@ -42,7 +42,7 @@ describe('SMTP delivery', () => {
     const report = await postroom.dispatcher.runCampaign();
     assert.equal(report.outcome.state, 'ran');
     const [msg] = await sink.waitFor(1);
-    assert.ok(msg);
+    assert.ok(msg, 'the SMTP sink received the e-mail');
     assert.equal(msg.secure, true, 'the message went over TLS');
     assert.equal(msg.user, 'relay');
     assert.equal(msg.from, 'postmaster@example.com');
@@ -94,21 +94,23 @@ describe('SMTP delivery', () => {
     assert.equal(msg?.secure, true);
   });
 
-  it('retries 421 and 451 replies, then sends', async () => {
+  it('retries a 451 reply; a 421 (the server closing for everyone) costs the e-mail nothing', async () => {
     await setup({ dataReplies: [{ code: 451, message: '4.3.0 Try again later' }, { code: 421, message: '4.4.2 Closing' }] });
     const { id } = await postroom.queue.handOver(basic, 'test');
     await postroom.dispatcher.runCampaign();
     let e = await postroom.queue.show(id);
     assert.equal(e.status, 'error');
     assert.equal(e.lastReplyCode, 451);
-    assert.ok(e.nextAttemptAt);
+    assert.ok(e.nextAttemptAt, 'an e-mail in error has a next attempt');
     for (let i = 0; i < 20 && e.status !== 'sent'; i++) {
       await new Promise((r) => setTimeout(r, 150));
       await postroom.dispatcher.runCampaign();
       e = await postroom.queue.show(id);
     }
     assert.equal(e.status, 'sent');
-    assert.deepEqual(e.attemptLog.map((a) => [a.outcome, a.replyCode]), [['transient', 451], ['transient', 421], ['sent', 250]]);
+    // The 421 is a route failure: the e-mail went back untouched, the route was checked again at
+    // once, and sending went on without waiting for the next cycle.
+    assert.deepEqual(e.attemptLog.map((a) => [a.outcome, a.replyCode]), [['transient', 451], ['sent', 250]]);
     assert.equal(sink.messages.length, 1);
   });
 
@@ -165,13 +167,43 @@ describe('SMTP delivery', () => {
     assert.equal(report.outcome.state, 'route-failing');
     const message = report.outcome.state === 'route-failing' ? report.outcome.message : '';
     assert.match(message, /authentication with localhost:\d+ failed: 535 5\.7\.8/);
-    assert.ok(!message.includes('s3cret-pass'));
+    assert.ok(!message.includes('s3cret-pass'), 'the password is not in the outcome');
     assert.equal((await postroom.queue.show(a.id)).status, 'pending');
     assert.equal((await postroom.queue.show(b.id)).status, 'pending');
     assert.equal(sink.messages.length, 0);
     await postroom.settings.update({ smtpPassword: 'right' }, 'test');
     await postroom.dispatcher.runCampaign();
     assert.equal(sink.messages.length, 2);
+  });
+
+  it('never sends without signing in when a user is set and the server offers no AUTH; the e-mails wait', async () => {
+    await setup({ noAuth: true }, { smtpUser: 'relay', smtpPassword: 's3cret-pass' });
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /offers no AUTH on this connection, so nothing was sent/);
+    const e = await postroom.queue.show(id);
+    assert.deepEqual([e.status, e.attemptLog.length], ['pending', 0]);
+    assert.equal(sink.transactions, 0, 'nothing went out unauthenticated');
+  });
+
+  it('a postmaster the server refuses as sender stops the route; the e-mails wait', async () => {
+    await setup({ mailFromReply: (a) => (a === 'postmaster@example.com' ? { code: 550, message: '5.7.60 SMTP; Client does not have permissions to send as this sender' } : null) });
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /refuses the postmaster postmaster@example\.com as sender: 550 5\.7\.60/);
+    const e = await postroom.queue.show(id);
+    assert.deepEqual([e.status, e.attemptLog.length], ['pending', 0]);
+  });
+
+  it('421 at connect stops the route, charged to no e-mail', async () => {
+    await setup({ connectReply: { code: 421, message: '4.3.2 Service not available' } });
+    const { id } = await postroom.queue.handOver(basic, 'test');
+    const report = await postroom.dispatcher.runCampaign();
+    assert.equal(report.outcome.state, 'route-failing');
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /refused the connection: 421 4\.3\.2 Service not available/);
+    assert.deepEqual((await postroom.queue.show(id)).attemptLog, []);
   });
 
   it('refuses a server whose certificate it cannot verify', async () => {

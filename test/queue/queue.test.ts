@@ -6,8 +6,8 @@ import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { writeTransaction, type EmailStatus } from '../../src/db/index.js';
-import { EmailInputError, EmailNotFoundError, EmailStateError, type AttemptRecord, type EmailRepository } from '../../src/queue/index.js';
+import type { EmailStatus } from '../../src/db/index.js';
+import { EmailInputError, EmailNotFoundError, EmailStateError, type AttemptRecord } from '../../src/queue/index.js';
 import { BACKENDS, SKIP_POSTGRES, createTestDatabase, openTestPostroom, type TestDatabase } from '../helpers/backends.js';
 
 const DAY = 86_400_000;
@@ -21,7 +21,7 @@ async function rows(p: Postroom, table: Table): Promise<number> {
 
 /** The sending process's claim, in its own write transaction as the dispatcher runs it. */
 function claim(p: Postroom, owner: string, opts: { now?: number; leaseMs?: number; limit?: number } = {}) {
-  return writeTransaction(p.store, (trx) => p.queue.repo.claim(trx, owner, opts.now ?? Date.now(), opts.leaseMs ?? 60_000, opts.limit ?? 100));
+  return p.queue.lifecycle.claim(owner, opts.now ?? Date.now(), opts.leaseMs ?? 60_000, opts.limit ?? 100);
 }
 
 const attempt = (outcome: AttemptRecord['outcome'], at = Date.now()): AttemptRecord => ({
@@ -33,10 +33,9 @@ const attempt = (outcome: AttemptRecord['outcome'], at = Date.now()): AttemptRec
   reply: outcome === 'sent' ? '250 2.0.0 OK queued' : outcome === 'permanent' ? '550 5.1.1 no such user' : '451 4.7.0 try again later',
 });
 
-type Change = Parameters<EmailRepository['finishAttempt']>[3];
 
 /**
- * Takes one e-mail to a status the way Postroom does (claim + finishAttempt, cancel; held by the
+ * Takes one e-mail to a status the way Postroom does (claim + an outcome verb, cancel; held by the
  * conditional update the administrator actions use), giving back whatever else the claim picked up.
  */
 async function drive(
@@ -46,24 +45,25 @@ async function drive(
   opts: { at?: number; retryAt?: number; firstFailureAt?: number } = {},
 ): Promise<void> {
   if (target === 'held') {
-    assert.ok(await p.queue.repo.transition(id, ['pending'], { status: 'held', due_at: null }, Date.now()), `e-mail ${id} was not pending`);
+    const r = await p.store.db.updateTable('emails').set({ status: 'held', due_at: null }).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
+    assert.equal(Number(r.numUpdatedRows), 1, `e-mail ${id} was not pending`);
     return;
   }
   if (target === 'cancelled') return p.queue.cancel(id);
   const owner = `setup-${id}`;
   const claimed = await claim(p, owner);
   assert.ok(claimed.some((r) => r.id === id), `e-mail ${id} was not due`);
-  await p.queue.repo.release(claimed.filter((r) => r.id !== id).map((r) => r.id), owner, Date.now());
+  await p.queue.lifecycle.release(claimed.filter((r) => r.id !== id).map((r) => r.id), owner, Date.now());
   if (target === 'sending') return;
   const at = opts.at ?? Date.now();
-  const change: Change =
+  const lease = { id, owner };
+  const done =
     target === 'sent'
-      ? { status: 'sent', due_at: null, finished_at: at }
+      ? p.queue.lifecycle.markSent(lease, { attempt: attempt('sent', at) })
       : target === 'failed'
-        ? { status: 'failed', due_at: null, finished_at: at }
-        : { status: 'error', due_at: opts.retryAt ?? at, first_failure_at: opts.firstFailureAt ?? at };
-  const outcome = target === 'sent' ? 'sent' : target === 'failed' ? 'permanent' : 'transient';
-  assert.ok(await p.queue.repo.finishAttempt(id, owner, attempt(outcome, at), change), `e-mail ${id} lost its lease`);
+        ? p.queue.lifecycle.fail(lease, { attempt: attempt('permanent', at) })
+        : p.queue.lifecycle.defer(lease, { attempt: attempt('transient', at) }, { retryAt: opts.retryAt ?? at, firstFailureAt: opts.firstFailureAt ?? at });
+  assert.ok(await done, `e-mail ${id} lost its lease`);
 }
 
 /** Makes an e-mail look `days` old, as if it had been handed over (and finished) that long ago. */
@@ -82,15 +82,15 @@ async function statusOf(p: Postroom, id: number): Promise<EmailStatus> {
 
 // Claims in batches of two until nothing is due, once the parent says go; prints what it got.
 const CHILD_CLAIMER = `
-import { openStore, writeTransaction } from ${JSON.stringify(new URL('../../src/db/index.ts', import.meta.url).href)};
-import { EmailRepository } from ${JSON.stringify(new URL('../../src/queue/repository.ts', import.meta.url).href)};
+import { openStore } from ${JSON.stringify(new URL('../../src/db/index.ts', import.meta.url).href)};
+import { EmailLifecycle } from ${JSON.stringify(new URL('../../src/queue/lifecycle.ts', import.meta.url).href)};
 const store = await openStore({ dataDir: process.env.CLAIM_DIR });
-const repo = new EmailRepository(store);
+const lifecycle = new EmailLifecycle(store);
 process.stdout.write('ready\\n');
 await new Promise((resolve) => process.stdin.once('data', resolve));
 const ids = [];
 for (;;) {
-  const rows = await writeTransaction(store, (trx) => repo.claim(trx, 'child', Date.now(), 60000, 2));
+  const rows = await lifecycle.claim('child', Date.now(), 60000, 2);
   if (rows.length === 0) break;
   ids.push(...rows.map((r) => r.id));
   await new Promise((resolve) => setTimeout(resolve, 2));
@@ -273,7 +273,7 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
             // The first claim's transaction stays open while the second claims: SKIP LOCKED must let
             // the second through at once with the rest, not make it wait for the first to commit.
             const [mine, theirs] = await p.store.db.transaction().execute(async (trx) => {
-              const first = await p.queue.repo.claim(trx, 'w1', now, 60_000, 3);
+              const first = await p.queue.lifecycle.claimWithin(trx, 'w1', now, 60_000, 3);
               const second = await within(5000, 'the concurrent claim', claim(p2, 'w2', { now, limit: 6 }));
               return [first.map((r) => r.id), second.map((r) => r.id)];
             });
@@ -344,28 +344,28 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
           assert.equal(taken?.lease_owner, 'w2');
           assert.equal(taken?.claim_count, 2);
 
-          assert.equal(await p.queue.repo.finishAttempt(id, 'dead', attempt('sent'), { status: 'sent', due_at: null, finished_at: Date.now() }), false);
+          assert.equal(await p.queue.lifecycle.markSent({ id, owner: 'dead' }, { attempt: attempt('sent') }), false);
           assert.equal(await statusOf(p, id), 'sending', 'the process that lost its lease changes nothing');
           assert.equal(await rows(p, 'attempts'), 0);
         });
 
         it('lets only the lease owner finish an attempt', async () => {
           const { id } = await p.queue.handOver(mail(), 'test');
-          const done: Change = { status: 'sent', due_at: null, finished_at: Date.now() };
-          assert.equal(await p.queue.repo.finishAttempt(id, 'w1', attempt('sent'), done), false, 'an unclaimed e-mail cannot be finished');
+          const done = { attempt: attempt('sent') };
+          assert.equal(await p.queue.lifecycle.markSent({ id, owner: 'w1' }, done), false, 'an unclaimed e-mail cannot be finished');
           await claim(p, 'w1');
-          assert.equal(await p.queue.repo.finishAttempt(id, 'w2', attempt('sent'), done), false);
+          assert.equal(await p.queue.lifecycle.markSent({ id, owner: 'w2' }, done), false);
           assert.equal(await statusOf(p, id), 'sending');
           assert.equal(await rows(p, 'attempts'), 0);
 
-          assert.equal(await p.queue.repo.finishAttempt(id, 'w1', attempt('sent'), done), true);
+          assert.equal(await p.queue.lifecycle.markSent({ id, owner: 'w1' }, done), true);
           const detail = await p.queue.show(id);
           assert.equal(detail.status, 'sent');
           assert.deepEqual(
             detail.attemptLog.map((a) => [a.outcome, a.replyCode, a.instance]),
             [['sent', 250, 'w1']],
           );
-          assert.equal(await p.queue.repo.finishAttempt(id, 'w1', attempt('sent'), done), false, 'a finished e-mail is not finished twice');
+          assert.equal(await p.queue.lifecycle.markSent({ id, owner: 'w1' }, done), false, 'a finished e-mail is not finished twice');
           assert.equal((await p.queue.show(id)).attempts, 1);
         });
 
@@ -378,10 +378,10 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
 
           const claimed = await claim(p, 'w1');
           assert.equal(claimed.length, 2);
-          await p.queue.repo.release([fresh.id, failing.id], 'w2', Date.now());
+          await p.queue.lifecycle.release([fresh.id, failing.id], 'w2', Date.now());
           assert.equal(await statusOf(p, fresh.id), 'sending', 'another process cannot release them');
 
-          await p.queue.repo.release([fresh.id, failing.id], 'w1', Date.now());
+          await p.queue.lifecycle.release([fresh.id, failing.id], 'w1', Date.now());
           const a = await p.queue.repo.get(fresh.id);
           const b = await p.queue.repo.get(failing.id);
           assert.deepEqual([a?.status, a?.lease_owner, a?.claim_count, a?.attempt_count], ['pending', null, 0, 0]);
@@ -435,7 +435,7 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
           const pending = await p.queue.handOver(mail({ subject: 'pending' }), 'test');
           await age(p, pending.id, 3, false);
 
-          assert.equal(await p.queue.repo.expireRetryWindow(3600 * 1000, now), 1);
+          assert.equal(await p.queue.lifecycle.expire(3600 * 1000, now), 1);
           const failed = await p.queue.show(stale.id);
           assert.equal(failed.status, 'failed');
           assert.match(failed.lastReply ?? '', /^retry window expired/);
@@ -446,8 +446,8 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
           assert.equal(await statusOf(p, recent.id), 'sending');
 
           // The window is read at each campaign: shortening it expires what it no longer covers.
-          await p.queue.repo.release([recent.id, pending.id], 'w1', now);
-          assert.equal(await p.queue.repo.expireRetryWindow(5 * 60 * 1000, now), 1);
+          await p.queue.lifecycle.release([recent.id, pending.id], 'w1', now);
+          assert.equal(await p.queue.lifecycle.expire(5 * 60 * 1000, now), 1);
           assert.equal(await statusOf(p, recent.id), 'failed');
           assert.equal(await statusOf(p, pending.id), 'pending', 'an e-mail that never failed has no retry window');
         });
@@ -574,7 +574,7 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
           const held1 = (await p.queue.handOver(mail({ subject: 'h1' }), 'test')).id;
           const held2 = (await p.queue.handOver(mail({ subject: 'h2' }), 'test')).id;
           const cancelled = (await p.queue.handOver(mail({ subject: 'c' }), 'test')).id;
-          assert.equal(await p.queue.repo.holdPending(Date.now() + 1, Date.now()), 3);
+          assert.equal(await p.queue.lifecycle.hold(Date.now() + 1, Date.now()), 3);
           await p.queue.cancel(cancelled);
           assert.deepEqual(await claim(p, 'w1'), [], 'held e-mails are not sent');
 

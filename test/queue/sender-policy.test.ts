@@ -1,7 +1,7 @@
 // DESIGN §2, the sender policy: who the From is, and the Reply-To, under each setting.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applySenderPolicy, NoSenderError } from '../../src/queue/index.js';
+import { applySenderPolicy, NoSenderError } from '../../src/mail/index.js';
 
 const user = { email: 'bob@corp.example', name: 'Bob Martin' };
 

@@ -81,6 +81,7 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
           skipPendingAtStartup: false,
           maxMessagesPerMinute: 0,
           smtpMaxConnections: 3,
+          allowPlaintextAuth: false,
           clientSecretExpiresAt: '',
         };
         for (const [key, value] of Object.entries(design)) assert.deepEqual(shown[key], value, `default of ${key}`);
@@ -158,6 +159,13 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
         assert.deepEqual(view.problems, []);
         view = await p.settings.update({ useOAuth: false, smtpHost: 'relay.corp.example', smtpUser: 'relay' }, 'alice');
         assert.deepEqual(view.problems.map((x) => x.key), ['smtpPassword'], 'an SMTP user without a password is incomplete');
+
+        view = await p.settings.update({ smtpPassword: 'relay-pass', startTls: false }, 'alice');
+        assert.deepEqual(view.problems.map((x) => x.key), ['startTls'], 'a password over a connection that is not encrypted is incomplete');
+        assert.match(view.problems[0]?.message ?? '', /unchecked on port 587, so the SMTP password would cross the network unencrypted: .*"Allow a password over an unencrypted connection"/);
+        assert.deepEqual((await p.settings.update({ smtpPort: 465 }, 'alice')).problems, [], 'port 465 is TLS from the first byte');
+        await p.settings.update({ smtpPort: 25 }, 'alice');
+        assert.deepEqual((await p.settings.update({ allowPlaintextAuth: true }, 'alice')).problems, [], 'allowed on purpose');
       });
 
       it('returns secrets masked, never in clear, and clears them on request', async () => {

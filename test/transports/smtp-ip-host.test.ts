@@ -6,7 +6,7 @@ import { diagnoseSmtp } from '../../src/transports/index.js';
 import { createSmtpRoute } from '../../src/transports/smtp.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import type { OutgoingMessage } from '../../src/queue/index.js';
+import type { OutgoingMessage } from '../../src/mail/index.js';
 
 describe('SMTP host given as an IP address', () => {
   let sink: SmtpSink;

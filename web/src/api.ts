@@ -1,5 +1,6 @@
 // Every call the console makes to Postroom's API: JSON, the CSRF header, typed errors, and a
 // pause-and-retry when the session has expired so that nothing the user typed is lost.
+import i18next, { currentLanguage } from './i18n';
 
 export interface FieldProblem {
   field: string;
@@ -43,7 +44,8 @@ interface ErrorBody {
 
 export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   for (;;) {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // The server words its refusals and problems in the console's language.
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-language': currentLanguage() };
     if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`/api/v1${path}`, {
@@ -59,7 +61,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE
     const data: unknown = await res.json().catch(() => null);
     if (!res.ok) {
       const e = (data ?? {}) as ErrorBody;
-      throw new ApiError(res.status, e.error ?? 'error', e.message ?? `the server answered ${res.status}`, e.fields ?? []);
+      throw new ApiError(res.status, e.error ?? 'error', e.message ?? i18next.t('common.serverAnswered', { status: res.status }), e.fields ?? []);
     }
     return data as T;
   }

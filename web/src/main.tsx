@@ -2,10 +2,13 @@
 // page the address names. A session that expires later brings up the sign-in dialog in place.
 import { StrictMode, useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { useTranslation } from 'react-i18next';
+import './i18n';
 import { call, onSessionExpired } from './api';
 import { navigate, useLocation } from './router';
 import { ExpiredDialog, LoginForm, type Session } from './shell/Login';
 import { Shell } from './shell/Shell';
+import { LanguageSwitch } from './shell/LanguageSwitch';
 import { ConfigPage } from './config/ConfigPage';
 import { GuidePage } from './guides/GuidePage';
 import { OutboxPage } from './outbox/OutboxPage';
@@ -36,6 +39,7 @@ function Page() {
 }
 
 function App() {
+  const { t } = useTranslation();
   const [session, setSession] = useState<Session | null | 'loading'>('loading');
   const [expired, setExpired] = useState(false);
   const waiting = useRef<(() => void)[]>([]);
@@ -69,10 +73,11 @@ function App() {
     navigate('/login');
   }, []);
 
-  if (session === 'loading') return <p className="loading">Loading…</p>;
+  if (session === 'loading') return <p className="loading">{t('common.loading')}</p>;
   if (session === null) {
     return (
       <main className="login-page">
+        <LanguageSwitch />
         <LoginForm
           onSignedIn={(s) => {
             setSession(s);

@@ -1,148 +1,33 @@
-// The shapes the console reads from Postroom's API (see /api/v1/openapi.json).
+// The shapes the console reads from Postroom's API: aliases of the types generated from the
+// server's OpenAPI document (api-types.ts, `npm run gen:api`), so they cannot drift from it.
+import type { components } from './api-types';
 
-export type FieldKind = 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date' | 'pem';
-export type RouteKind = 'smtp' | 'oauth' | 'graph' | 'drafts';
+type Schemas = components['schemas'];
+
+export type FieldInfo = Schemas['FieldInfo'];
+export type FieldKind = FieldInfo['kind'];
+export type RouteKind = Schemas['RouteKind'];
+export type SecretState = Schemas['SecretState'];
+export type Problem = Schemas['Problem'];
 export type SettingValue = boolean | number | string | SecretState;
+/** The settings as the generated type has them, walked by key (from the field catalogue) on the screen. */
+export type SettingsView = Omit<Schemas['SettingsView'], 'settings'> & {
+  settings: Schemas['SettingsView']['settings'] & Record<string, SettingValue>;
+};
+export type Preset = Schemas['Preset'];
+export type TestStep = Schemas['TestStep'];
+export type ConnectionTest = Schemas['ConnectionTest'];
+export type TestEmailOutcome = Schemas['TestEmailOutcome'];
 
-export interface FieldInfo {
-  key: string;
-  label: string;
-  help: string;
-  kind: FieldKind;
-  default: unknown;
-  routes: RouteKind[];
-}
-
-export interface SecretState {
-  set: boolean;
-  updatedAt: string | null;
-}
-
-export interface Problem {
-  key: string;
-  message: string;
-}
-
-export interface SettingsView {
-  settings: Record<string, SettingValue>;
-  problems: Problem[];
-  warnings: Problem[];
-  /** Subject, issuer and expiry of what each PEM setting holds. */
-  certificates?: Record<string, CertificateInfo[]>;
-}
-
-export interface CertificateInfo {
-  subject: string;
-  issuer: string;
-  expiresAt: string;
-  isCA: boolean;
-}
-
-export interface Preset {
-  name: string;
-  title: string;
-  values: Record<string, boolean | number | string>;
-  next: string;
-}
-
-export interface TestStep {
-  step: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface ConnectionTest {
-  ok: boolean;
-  route: string;
-  steps: TestStep[];
-}
-
-export interface TestEmailOutcome {
-  ok: boolean;
-  route: string;
-  reply: string;
-}
-
-export const STATUSES = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'] as const;
-export type EmailStatus = (typeof STATUSES)[number];
-
-export interface Address {
-  email: string;
-  name?: string;
-}
-
-export interface EmailSummary {
-  id: number;
-  status: EmailStatus;
-  messageId: string;
-  createdAt: string;
-  sender: Address | null;
-  to: Address[];
-  cc: Address[];
-  bcc: Address[];
-  subject: string;
-  attempts: number;
-  nextAttemptAt: string | null;
-  finishedAt: string | null;
-  lastReplyCode: number | null;
-  lastReply: string | null;
-  rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
-  source: string;
-}
-
-export interface Attempt {
-  startedAt: string;
-  finishedAt: string;
-  route: string;
-  outcome: 'sent' | 'transient' | 'permanent' | 'interrupted';
-  replyCode: number | null;
-  reply: string | null;
-  instance: string;
-}
-
-export interface EmailDetail extends EmailSummary {
-  text: string | null;
-  html: string | null;
-  headers: Record<string, string>;
-  attachments: { filename: string; contentType: string; size: number }[];
-  attemptLog: Attempt[];
-}
-
-export interface EmailPage {
-  items: EmailSummary[];
-  nextCursor: string | null;
-}
-
-export interface HourTally {
-  hour: string;
-  sent: number;
-  failed: number;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  emailSoftware: 'server' | 'outlook-new';
-  updatedAt: string;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  key: string;
-  oldValue: unknown;
-  newValue: unknown;
-  secret: boolean;
-}
-
-export interface TokenInfo {
-  id: number;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  createdBy: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export type EmailStatus = Schemas['EmailStatus'];
+export const STATUSES: readonly EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
+export type Address = Schemas['Address'];
+export type EmailSummary = Schemas['EmailSummary'];
+export type Attempt = Schemas['Attempt'];
+export type EmailDetail = Schemas['EmailDetail'];
+export type EmailPage = Schemas['EmailPage'];
+export type HourTally = Schemas['HourTally'];
+export type User = Schemas['User'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type TokenInfo = Schemas['TokenInfo'];
+export type CertificateInfo = Schemas['CertificateInfo'];

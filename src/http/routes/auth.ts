@@ -6,7 +6,9 @@ import { ADMIN, SESSION_LIFETIME_MS, type LoginThrottle } from '../../access/ind
 import type { Api } from '../api.js';
 import { CSRF_COOKIE, SESSION_COOKIE, checkOrigin } from '../caller.js';
 import { HttpError, unauthorized } from '../errors.js';
+import { named } from '../replies.js';
 
+const sessionReply = named('Session', z.object({ username: z.string(), csrfToken: z.string(), expiresAt: z.string() }));
 const credentials = z.object({ username: z.string().max(100), password: z.string().max(1024) }).strict();
 
 export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boolean): void {
@@ -27,14 +29,14 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     summary: 'Sign in as an administrator; sets the session and CSRF cookies',
     access: 'public',
     body: credentials,
-    responses: { 200: 'signed in', 401: 'wrong user name or password', 429: 'too many failed attempts from this client' },
+    responses: { 200: { description: 'signed in', schema: sessionReply }, 401: 'wrong user name or password', 429: 'too many failed attempts from this client' },
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       const client = req.ip;
       const locked = throttle.lockedFor(client);
       if (locked > 0) {
         const seconds = Math.ceil(locked / 1000);
-        throw new HttpError(429, 'too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
+        throw new HttpError('too_many_attempts', `too many failed sign-ins from this address: try again in ${seconds} s`, [], { 'retry-after': String(seconds) });
       }
       await sleep(throttle.delayFor(client));
       if (!(await postroom.admins.verify(body.username, body.password))) {
@@ -54,11 +56,11 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     summary: 'Choose the administrator password with the one-time setup token printed at first start',
     access: 'public',
     body: z.object({ token: z.string().max(200), password: z.string().max(1024) }).strict(),
-    responses: { 200: 'password set, signed in', 403: 'the setup token is wrong, used or expired' },
+    responses: { 200: { description: 'password set, signed in', schema: sessionReply }, 403: 'the setup token is wrong, used or expired' },
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       if (!(await postroom.admins.completeSetup(body.token, body.password))) {
-        throw new HttpError(403, 'setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
+        throw new HttpError('setup_refused', 'the setup token is wrong, already used or expired: restart Postroom for a new one, or run postroom admin password');
       }
       return startSession(reply, ADMIN);
     },
@@ -70,7 +72,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     tag: 'auth',
     summary: 'Sign out: ends the session',
     access: 'admin',
-    responses: { 200: 'signed out' },
+    responses: { 200: { description: 'signed out', schema: z.object({ signedOut: z.literal(true) }) } },
     async handle({ caller, reply }) {
       if (caller?.kind === 'admin') await postroom.sessions.destroy(caller.cookie);
       void reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
@@ -84,7 +86,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     tag: 'auth',
     summary: 'The current administrator session',
     access: 'admin',
-    responses: { 200: 'the session', 401: 'not signed in' },
+    responses: { 200: { description: 'the session', schema: sessionReply }, 401: 'not signed in' },
     async handle({ caller }) {
       if (caller?.kind !== 'admin') return null;
       return { username: caller.username, csrfToken: caller.session.csrfToken, expiresAt: new Date(caller.session.expiresAt).toISOString() };

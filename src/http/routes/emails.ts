@@ -8,6 +8,12 @@ import { draftInputSchema } from '../../outlook/index.js';
 import type { Api } from '../api.js';
 import type { Caller } from '../caller.js';
 import { forbidden } from '../errors.js';
+import { createdDraftReply, emailDetailReply, emailSummaryReply, handOverReply, named } from '../replies.js';
+
+const composedReply = z.object({ composed: z.literal('outlook-new'), draft: createdDraftReply });
+const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummaryReply), nextCursor: z.string().nullable() }));
+const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.number().int(), failed: z.number().int() }));
+const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])));
 
 const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
 const idParams = z.object({ id: z.coerce.number().int().positive({ message: 'must be an e-mail ID' }) });
@@ -35,9 +41,9 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     body: emailInputSchema,
     bodyLimit: HAND_OVER_BODY_LIMIT,
     responses: {
-      202: 'accepted: {id, status, messageId}',
-      201: 'with compose: true for a user on Outlook (New): {composed, draft: {id, webLink, mailbox}} instead',
-      200: 'this idempotencyKey was seen before: the first e-mail, nothing new',
+      202: { description: 'accepted: {id, status, messageId}', schema: handOverReply },
+      201: { description: 'with compose: true for a user on Outlook (New): {composed, draft: {id, webLink, mailbox}} instead', schema: composedReply },
+      200: { description: 'this idempotencyKey was seen before: the first e-mail, nothing new', schema: handOverReply },
       400: 'refused (field and reason given); nothing stored',
       413: 'body over the size limit',
     },
@@ -69,7 +75,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
       limit: z.coerce.number().int().min(1).max(500).default(50),
       cursor: z.string().regex(/^\d+$/, { message: 'is not a cursor from a previous page' }).optional(),
     }),
-    responses: { 200: '{items, nextCursor}' },
+    responses: { 200: { description: '{items, nextCursor}', schema: emailPageReply } },
     async handle({ query, caller }) {
       const items = await postroom.queue.list({
         status: query.status as (typeof STATUSES)[number] | undefined,
@@ -89,7 +95,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     tag: 'emails',
     summary: 'How many e-mails are in each status',
     access: 'admin',
-    responses: { 200: 'counts by status' },
+    responses: { 200: { description: 'counts by status', schema: countsReply } },
     handle: () => postroom.queue.counts(),
   });
 
@@ -100,7 +106,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'E-mails sent and failed per hour over the last hours (24 by default), oldest first',
     access: 'admin',
     query: z.object({ hours: z.coerce.number().int().min(1).max(24 * 14).default(24) }),
-    responses: { 200: '[{hour, sent, failed}]' },
+    responses: { 200: { description: '[{hour, sent, failed}]', schema: z.array(hourTallyReply) } },
     handle: ({ query }) => postroom.queue.hourly(query.hours),
   });
 
@@ -111,7 +117,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'One e-mail with every attempt and the server replies',
     access: 'admin-or-token',
     params: idParams,
-    responses: { 200: 'the e-mail', 403: "another token's e-mail", 404: 'no such e-mail' },
+    responses: { 200: { description: 'the e-mail', schema: emailDetailReply }, 403: "another token's e-mail", 404: 'no such e-mail' },
     handle: ({ params, caller }) => readable(params.id, caller),
   });
 
@@ -122,7 +128,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'Send a failed, error or cancelled e-mail again at the next campaign (fresh retry window)',
     access: 'admin',
     params: idParams,
-    responses: { 200: 'the e-mail, pending again', 409: 'its status does not allow it' },
+    responses: { 200: { description: 'the e-mail, pending again', schema: emailDetailReply }, 409: 'its status does not allow it' },
     async handle({ params }) {
       await postroom.queue.retry(params.id);
       onHandOver();
@@ -137,7 +143,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'Cancel a pending, error or held e-mail',
     access: 'admin',
     params: idParams,
-    responses: { 200: 'the e-mail, cancelled', 409: 'its status does not allow it' },
+    responses: { 200: { description: 'the e-mail, cancelled', schema: emailDetailReply }, 409: 'its status does not allow it' },
     async handle({ params }) {
       await postroom.queue.cancel(params.id);
       return postroom.queue.show(params.id);
@@ -150,7 +156,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     tag: 'emails',
     summary: 'Release every held e-mail: they are sent at the next campaign',
     access: 'admin',
-    responses: { 200: '{released}' },
+    responses: { 200: { description: '{released}', schema: z.object({ released: z.number().int() }) } },
     async handle() {
       const released = await postroom.queue.releaseHeld();
       if (released) onHandOver();
@@ -164,11 +170,11 @@ export function draftRoutes(api: Api, drafts: OutlookDrafts): void {
     method: 'POST',
     path: '/outlook/drafts',
     tag: 'outlook',
-    summary: 'Create a draft in the Outlook (New) mailbox (outlookNewAddress, else the postmaster) for a user to send',
+    summary: 'Create a draft in the Outlook (New) mailbox (outlookNewAddress, else the postmaster; or the user’s own with outlookNewDraftsIn=user-mailbox) for a user to send',
     access: 'admin-or-token',
     body: draftInputSchema,
     bodyLimit: HAND_OVER_BODY_LIMIT,
-    responses: { 201: '{id, webLink, mailbox}', 400: 'refused input', 409: 'Graph settings missing (named)', 502: 'Microsoft Graph refused' },
+    responses: { 201: { description: '{id, webLink, mailbox, note?} (note: why the draft is not in the user’s own mailbox)', schema: createdDraftReply }, 400: 'refused input', 409: 'Graph settings missing (named)', 502: 'Microsoft Graph refused' },
     async handle({ body, reply }) {
       void reply.status(201);
       return drafts.create(body);

@@ -1,15 +1,66 @@
 // Configuration > Email over HTTP: read, change (field by field or several at once), presets,
 // the connection test and a test e-mail, and the audit log. Administrators only.
 import { z } from 'zod';
-import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
+import { PRESETS, emailAddress, fieldCatalogue, missingMicrosoftApp, routeKind } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
-import { createRoute, diagnoseSmtp, DeliveryError, EXCHANGE_SMTP_HOST, microsoftTrust, smtpTrust, tokenProviderFor, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
+import {
+  createRoute,
+  credentialsOf,
+  diagnoseSmtp,
+  DeliveryError,
+  endpointsFor,
+  microsoftTrust,
+  missingGraphPermissions,
+  smtpTrust,
+  tokenProviderFor,
+  tokenRoles,
+  type MicrosoftEndpoints,
+  type RouteOptions,
+} from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
+import { viewFor } from '../language.js';
+import { named, routeKindReply, settingsViewReply } from '../replies.js';
+
+const fieldInfoReply = named(
+  'FieldInfo',
+  z.object({
+    key: z.string(),
+    label: z.string(),
+    help: z.string(),
+    kind: z.enum(['bool', 'string', 'int', 'email', 'secret', 'date', 'pem']),
+    default: z.unknown(),
+    routes: z.array(routeKindReply),
+    choices: z.array(z.string()).optional().describe('the values a text setting may take: the row offers a list'),
+    readOnly: z.boolean().optional().describe('derived by Postroom (a certificate expiry): shown, not saved'),
+  }),
+);
+const presetReply = named(
+  'Preset',
+  z.object({ name: z.string(), title: z.string(), values: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])), next: z.string() }),
+);
+const testStepReply = named(
+  'TestStep',
+  z.object({
+    step: z.enum(['token', 'connect', 'starttls', 'auth', 'sender', 'recipient']),
+    ok: z.boolean(),
+    detail: z.string().describe('what happened, in a sentence an administrator can act on'),
+    reply: z.string().optional().describe("the server's reply, when it gave one"),
+  }),
+);
+const connectionTestReply = named('ConnectionTest', z.object({ ok: z.boolean(), route: z.string(), steps: z.array(testStepReply) }));
+const testEmailReply = named(
+  'TestEmailOutcome',
+  z.object({ ok: z.boolean(), route: z.string(), reply: z.string(), transient: z.boolean().nullable().optional().describe('on a failure: whether a retry may succeed') }),
+);
+const auditEntryReply = named(
+  'AuditEntry',
+  z.object({ id: z.number().int(), at: z.string(), actor: z.string(), key: z.string(), oldValue: z.unknown(), newValue: z.unknown(), secret: z.boolean() }),
+);
 
 const actorOf = (caller: { kind: string; username?: string } | null) => (caller && 'username' in caller ? `admin:${caller.username}` : 'admin');
 
-export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: MicrosoftEndpoints): void {
+export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: MicrosoftEndpoints | undefined): void {
   const { postroom } = api;
 
   api.route({
@@ -18,8 +69,8 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     tag: 'settings',
     summary: 'The email settings (secrets masked as {set, updatedAt}) and the configuration problems',
     access: 'admin',
-    responses: { 200: 'settings and problems' },
-    handle: () => postroom.settings.view(),
+    responses: { 200: { description: 'settings and problems', schema: settingsViewReply } },
+    handle: ({ req }) => viewFor(req, postroom.settings.view()),
   });
 
   api.route({
@@ -29,8 +80,8 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     summary: 'Change one or more settings; all or nothing. A secret set to null or "" is cleared',
     access: 'admin',
     body: z.record(z.string(), z.unknown()),
-    responses: { 200: 'saved; the settings and problems', 400: 'a value was refused (field and reason given); nothing saved' },
-    handle: ({ body, caller }) => postroom.settings.update(body, actorOf(caller)),
+    responses: { 200: { description: 'saved; the settings and problems', schema: settingsViewReply }, 400: 'a value was refused (field and reason given); nothing saved' },
+    handle: ({ body, caller, req }) => viewFor(req, postroom.settings.update(body, actorOf(caller))),
   });
 
   api.route({
@@ -39,7 +90,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     tag: 'settings',
     summary: 'Every setting in screen order: key, label, help text, kind, default and the routes it serves',
     access: 'admin',
-    responses: { 200: 'the fields' },
+    responses: { 200: { description: 'the fields', schema: z.array(fieldInfoReply) } },
     handle: async () => fieldCatalogue(),
   });
 
@@ -49,7 +100,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     tag: 'settings',
     summary: 'The presets and the values each one sets',
     access: 'admin',
-    responses: { 200: 'presets' },
+    responses: { 200: { description: 'presets', schema: z.array(presetReply) } },
     handle: async () => Object.values(PRESETS),
   });
 
@@ -60,10 +111,10 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     summary: 'Apply a preset (never touches secrets or addresses)',
     access: 'admin',
     params: z.object({ name: z.string() }),
-    responses: { 200: 'applied; the settings and problems', 404: 'no such preset' },
-    async handle({ params, caller }) {
+    responses: { 200: { description: 'applied; the settings and problems', schema: settingsViewReply }, 404: 'no such preset' },
+    async handle({ params, caller, req }) {
       if (!PRESETS[params.name]) throw notFound(`no preset "${params.name}" (known: ${Object.keys(PRESETS).join(', ')})`);
-      return postroom.settings.applyPreset(params.name, actorOf(caller));
+      return viewFor(req, postroom.settings.applyPreset(params.name, actorOf(caller)));
     },
   });
 
@@ -74,28 +125,51 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     summary: 'Connect, upgrade, authenticate, then check MAIL FROM and RCPT TO without sending; each step with the server reply',
     access: 'admin',
     body: z.object({ recipient: emailAddress.optional() }).strict(),
-    responses: { 200: 'the steps and whether all passed (a failed test never blocks saving)' },
+    responses: { 200: { description: 'the steps and whether all passed (a failed test never blocks saving)', schema: connectionTestReply } },
     async handle({ body }) {
       const s = await postroom.settings.load();
       const sender = s.postmaster || s.smtpUser;
-      if (s.useGraph || s.useOAuth) {
-        const missing = (['tenantId', 'clientId', 'clientSecret'] as const).filter((k) => !s[k]);
+      const kind = routeKind(s);
+      if (kind !== 'smtp') {
+        const missing = missingMicrosoftApp(s);
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
-        const { tenantId, clientId, clientSecret } = s;
-        const provider = tokenProviderFor({ tenantId, clientId, clientSecret }, endpoints, microsoftTrust(s, routeOptions.ca));
-        const scope = s.useGraph ? endpoints.graphScope : endpoints.smtpScope;
+        const endpoints = endpointsFor(s, given);
+        const provider = tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, routeOptions.ca));
+        const scope = kind === 'graph' ? endpoints.graphScope : endpoints.smtpScope;
         let token: string;
         try {
-          token = await provider.getToken(scope, { forceRefresh: true });
+          // An administrator asked: no back-off, a fresh request now.
+          token = await provider.getToken(scope, { forceRefresh: true, now: true });
         } catch (err) {
           return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: err instanceof Error ? err.message : String(err) }] };
         }
-        const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${tenantId} for ${scope}` };
-        if (s.useGraph) return { ok: true, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep] };
+        const credential = s.clientCertificate ? 'the client certificate' : 'the client secret';
+        const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${s.tenantId} for ${scope} with ${credential}` };
+        const roles = tokenRoles(token);
+        if (kind === 'graph') {
+          const lacking = missingGraphPermissions(roles);
+          const permissions = {
+            step: 'permissions',
+            ok: lacking.send === null,
+            detail:
+              roles === null
+                ? 'the token does not show its application permissions; sending will tell'
+                : [lacking.send, lacking.drafts].filter(Boolean).join('; ') || `the app has ${roles.join(', ')}`,
+          };
+          return { ok: permissions.ok, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep, permissions] };
+        }
+        const steps = [tokenStep];
+        if (roles !== null && !roles.includes('SMTP.SendAsApp')) {
+          steps.push({
+            step: 'permissions',
+            ok: false,
+            detail: `the app's token has no SMTP.SendAsApp application permission (roles: ${roles.join(', ') || 'none'}): add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp and grant admin consent`,
+          });
+        }
         const user = s.smtpUser || sender;
-        if (!user) return { ok: false, route: 'SMTP OAuth', steps: [tokenStep, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
-        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || EXCHANGE_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, ca: smtpTrust(s, routeOptions.ca), xoauth2: { user, token } });
-        return { ...d, steps: [tokenStep, ...d.steps] };
+        if (!user) return { ok: false, route: 'SMTP OAuth', steps: [...steps, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
+        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || endpoints.smtpHost }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, ca: smtpTrust(s, routeOptions.ca), xoauth2: { user, token } });
+        return { ...d, ok: d.ok && steps.every((x) => x.ok), steps: [...steps, ...d.steps] };
       }
       if (!s.smtpHost) return { ok: false, route: 'SMTP', steps: [{ step: 'connect', ok: false, detail: 'SMTP host is empty' }] };
       if (!sender) return { ok: false, route: 'SMTP', steps: [{ step: 'sender', ok: false, detail: 'set the Mail postmaster first: it is the sender the test checks' }] };
@@ -110,10 +184,10 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     summary: 'Send a test e-mail now, through the configured route, and report the outcome',
     access: 'admin',
     body: z.object({ to: emailAddress }).strict(),
-    responses: { 200: 'sent, or the failure with the server reply' },
+    responses: { 200: { description: 'sent, or the failure with the server reply', schema: testEmailReply } },
     async handle({ body }) {
       const s = await postroom.settings.load();
-      const route = createRoute(s, routeOptions, endpoints);
+      const route = createRoute(s, routeOptions, given);
       try {
         const message = composeTestMessage(s, body.to);
         const report = await route.send(message);
@@ -134,7 +208,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, endpoints: 
     summary: 'Who changed which setting when (secret values are never kept)',
     access: 'admin',
     query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-    responses: { 200: 'audit entries, newest first' },
+    responses: { 200: { description: 'audit entries, newest first', schema: z.array(auditEntryReply) } },
     handle: ({ query }) => postroom.settings.audit(query.limit),
   });
 }

@@ -2,6 +2,20 @@
 import { z } from 'zod';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
+import { named } from '../replies.js';
+
+const tokenInfoReply = named(
+  'TokenInfo',
+  z.object({
+    id: z.number().int(),
+    name: z.string(),
+    prefix: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  }),
+);
 
 export function tokenRoutes(api: Api): void {
   const { postroom } = api;
@@ -13,7 +27,7 @@ export function tokenRoutes(api: Api): void {
     summary: 'Make an API token for a host application; the token is shown in this answer only',
     access: 'admin',
     body: z.object({ name: z.string() }).strict(),
-    responses: { 201: 'the token (keep it: it is not shown again)' },
+    responses: { 201: { description: 'the token (keep it: it is not shown again)', schema: named('CreatedToken', tokenInfoReply.extend({ token: z.string() })) } },
     async handle({ body, caller, reply }) {
       void reply.status(201);
       return postroom.tokens.create(body.name, caller?.kind === 'admin' ? `admin:${caller.username}` : 'admin');
@@ -26,7 +40,7 @@ export function tokenRoutes(api: Api): void {
     tag: 'tokens',
     summary: 'The API tokens (never their value)',
     access: 'admin',
-    responses: { 200: 'tokens' },
+    responses: { 200: { description: 'tokens', schema: z.array(tokenInfoReply) } },
     handle: () => postroom.tokens.list(),
   });
 
@@ -37,7 +51,7 @@ export function tokenRoutes(api: Api): void {
     summary: 'Revoke an API token: it stops working at once',
     access: 'admin',
     params: z.object({ id: z.coerce.number().int().positive() }),
-    responses: { 200: 'revoked', 404: 'no such active token' },
+    responses: { 200: { description: 'revoked', schema: z.object({ revoked: z.number().int() }) }, 404: 'no such active token' },
     async handle({ params }) {
       if (!(await postroom.tokens.revoke(params.id))) throw notFound(`no active token ${params.id}`);
       return { revoked: params.id };

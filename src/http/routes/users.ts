@@ -3,6 +3,12 @@
 import { z } from 'zod';
 import { userIdSchema, userInputSchema } from '../../users/index.js';
 import type { Api } from '../api.js';
+import { named } from '../replies.js';
+
+const userReply = named(
+  'User',
+  z.object({ id: z.string(), email: z.string(), name: z.string(), emailSoftware: z.enum(['server', 'outlook-new']), createdAt: z.string(), updatedAt: z.string() }),
+);
 
 export function userRoutes(api: Api): void {
   const { postroom } = api;
@@ -15,7 +21,7 @@ export function userRoutes(api: Api): void {
     access: 'admin-or-token',
     params: z.object({ id: userIdSchema }),
     body: userInputSchema,
-    responses: { 201: 'created', 200: 'updated', 400: 'refused (field and reason)', 409: "the address is the postmaster's" },
+    responses: { 201: { description: 'created', schema: userReply }, 200: { description: 'updated', schema: userReply }, 400: 'refused (field and reason)', 409: "the address is the postmaster's" },
     async handle({ params, body, reply }) {
       const { user, created } = await postroom.users.upsert(params.id, body);
       void reply.status(created ? 201 : 200);
@@ -29,7 +35,7 @@ export function userRoutes(api: Api): void {
     tag: 'users',
     summary: 'Every user, by address',
     access: 'admin',
-    responses: { 200: 'users' },
+    responses: { 200: { description: 'users', schema: z.array(userReply) } },
     handle: () => postroom.users.list(),
   });
 }

@@ -1,16 +1,22 @@
 // What stops sending (problems) and what needs attention soon (warnings), at the top of the
 // screen. The problems banner says plainly that e-mails are kept while it shows.
+import { useTranslation } from 'react-i18next';
 import type { FieldInfo, Problem } from '../types';
+import { fieldLabel } from './fieldText';
 
-const labelOf = (fields: FieldInfo[], key: string) => fields.find((f) => f.key === key)?.label ?? key;
+const labelOf = (fields: FieldInfo[], key: string) => {
+  const field = fields.find((f) => f.key === key);
+  return field ? fieldLabel(field) : key;
+};
 
 export function ProblemsBanner({ problems, warnings, fields, enabled }: { problems: Problem[]; warnings: Problem[]; fields: FieldInfo[]; enabled: boolean }) {
+  const { t } = useTranslation();
   return (
     <>
       {problems.length > 0 && (
         <section className="banner problems" role="alert" aria-labelledby="problems-title">
-          <h2 id="problems-title">The configuration is incomplete: nothing is sent</h2>
-          <p>E-mails handed over are kept, not lost; they are sent once these are fixed.</p>
+          <h2 id="problems-title">{t('banner.incompleteTitle')}</h2>
+          <p>{t('banner.incompleteText')}</p>
           <ul>
             {problems.map((p) => (
               <li key={p.key + p.message}>
@@ -22,11 +28,11 @@ export function ProblemsBanner({ problems, warnings, fields, enabled }: { proble
       )}
       {problems.length === 0 && !enabled && (
         <section className="banner paused" role="status">
-          <p>Sending is switched off (“{labelOf(fields, 'enabled')}” is unchecked). E-mails are accepted and kept until it is checked.</p>
+          <p>{t('banner.paused', { label: labelOf(fields, 'enabled') })}</p>
         </section>
       )}
       {warnings.length > 0 && (
-        <section className="banner warnings" role="status" aria-label="Warnings">
+        <section className="banner warnings" role="status" aria-label={t('banner.warnings')}>
           <ul>
             {warnings.map((w) => (
               <li key={w.key + w.message}>

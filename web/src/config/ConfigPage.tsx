@@ -1,6 +1,7 @@
 // Configuration > Email: one row per setting in the order of the reference screen, the
 // problems banner, presets, and the connection tests. Each row saves on its own.
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import type { FieldInfo, Preset, SettingsView } from '../types';
 import { ProblemsBanner } from './Banners';
@@ -12,6 +13,7 @@ import { CertificateRow } from './CertificateRow';
 import { TestPanel } from './TestPanel';
 
 export function ConfigPage() {
+  const { t } = useTranslation();
   const [fields, setFields] = useState<FieldInfo[] | null>(null);
   const [view, setView] = useState<SettingsView | null>(null);
   const [presets, setPresets] = useState<Preset[]>([]);
@@ -42,18 +44,18 @@ export function ConfigPage() {
   }, [fields]);
 
   if (error) return <p className="field-error" role="alert">{error}</p>;
-  if (!fields || !view) return <p className="loading">Loading the settings…</p>;
+  if (!fields || !view) return <p className="loading">{t('config.loading')}</p>;
 
-  const active = activeRoutes(view.settings);
-  const sending = [...active].filter((r) => r !== 'drafts').map((r) => ROUTE_NAMES[r]);
+  const active = activeRoutes(view);
+  const sending = [...active].filter((r) => r !== 'drafts').map((r) => t(ROUTE_NAMES[r]));
 
   return (
     <div className="config">
-      <h1>Configuration &gt; Email</h1>
+      <h1>{t('config.title')}</h1>
       <ProblemsBanner problems={view.problems} warnings={view.warnings} fields={fields} enabled={view.settings.enabled === true} />
       <p className="route-in-use">
-        Route in use: <strong>{sending.join(', ')}</strong>
-        {active.has('drafts') && ' · drafts for Outlook (New) users'}. Settings that the route does not use are dimmed.
+        {t('config.routeInUse')} <strong>{sending.join(', ')}</strong>
+        {active.has('drafts') && ` · ${t('config.draftsToo')}`}. {t('config.dimmedExplained')}
       </p>
       {notice && (
         <p className="notice" role="status">
@@ -73,7 +75,7 @@ export function ConfigPage() {
         view={view}
         onApplied={(v, next) => {
           setView(v);
-          setNotice(`Preset applied. Next: ${next}.`);
+          setNotice(t('presets.applied', { next }));
         }}
       />
       <TestPanel />

@@ -1,8 +1,10 @@
 // One setting on Configuration > Email: its label, help, input and its own Save. Save is
 // enabled only when the value differs from the stored one; a refusal shows under the field.
 import { useEffect, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError, call, errorText } from '../api';
 import type { FieldInfo, SettingsView } from '../types';
+import { fieldHelp, fieldLabel } from './fieldText';
 
 type Draft = string | boolean;
 
@@ -28,6 +30,7 @@ export function rowError(field: FieldInfo, err: unknown): string {
 }
 
 export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
+  const { t } = useTranslation();
   const [draft, setDraft] = useState<Draft>(toDraft(stored));
   const [state, setState] = useState<SaveState>({ kind: 'idle' });
   // A save elsewhere (a preset) changes the stored value: follow it unless the user is editing.
@@ -64,9 +67,19 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
         setDraft(e.target.checked);
         setState({ kind: 'idle' });
       }} />
+    ) : field.choices ? (
+      <select id={id} value={String(draft)} aria-describedby={describedBy} onChange={(e) => {
+        setDraft(e.target.value);
+        setState({ kind: 'idle' });
+      }}>
+        {field.choices.map((c) => (
+          <option key={c} value={c}>{c}</option>
+        ))}
+      </select>
     ) : (
       <input
         id={id}
+        readOnly={field.readOnly}
         type={field.kind === 'date' ? 'date' : 'text'}
         inputMode={field.kind === 'int' ? 'numeric' : field.kind === 'email' ? 'email' : undefined}
         autoComplete="off"
@@ -83,11 +96,11 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
 
   return (
     <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
-      <label htmlFor={id}>{field.label}</label>
+      <label htmlFor={id}>{fieldLabel(field)}</label>
       <div className="control">
         {input}
         <p id={helpId} className="help">
-          {field.help}
+          {fieldHelp(field)}
           {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
         </p>
         {state.kind === 'error' && (
@@ -97,7 +110,7 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
         )}
       </div>
       <div className="save">
-        <button disabled={!changed || state.kind === 'saving'}>Save</button>
+        {!field.readOnly && <button disabled={!changed || state.kind === 'saving'}>{t('common.save')}</button>}
         <SaveStatus state={state} />
       </div>
     </form>
@@ -105,9 +118,10 @@ export function FieldRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
 }
 
 export function SaveStatus({ state }: { state: SaveState }) {
+  const { t } = useTranslation();
   return (
     <span className={`status ${state.kind}`} role="status">
-      {state.kind === 'saving' ? 'Saving…' : state.kind === 'saved' ? 'Saved' : state.kind === 'error' ? 'Not saved' : ''}
+      {state.kind === 'saving' ? t('save.saving') : state.kind === 'saved' ? t('save.saved') : state.kind === 'error' ? t('save.notSaved') : ''}
     </span>
   );
 }

@@ -1,14 +1,22 @@
 // The three presets of the setup guides. A click shows exactly which settings change, from what
 // to what, and applies them only on confirmation; secrets and addresses are never touched.
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import i18next from '../i18n';
 import { call, errorText } from '../api';
 import { Confirm } from '../shell/Confirm';
 import { Link } from '../router';
 import type { FieldInfo, Preset, SettingsView } from '../types';
+import { fieldLabel } from './fieldText';
 
-const shown = (v: unknown) => (typeof v === 'boolean' ? (v ? 'checked' : 'unchecked') : v === '' ? '(empty)' : String(v));
+const shown = (v: unknown) =>
+  typeof v === 'boolean' ? i18next.t(v ? 'presets.checked' : 'presets.unchecked') : v === '' ? i18next.t('common.empty') : String(v);
+/** A preset's title and next step in the console's language, the server's words otherwise. */
+export const presetTitle = (p: Preset) => i18next.t(`presetText.${p.name}.title`, { defaultValue: p.title });
+const presetNext = (p: Preset) => i18next.t(`presetText.${p.name}.next`, { defaultValue: p.next });
 
 export function Presets({ presets, fields, view, onApplied }: { presets: Preset[]; fields: FieldInfo[]; view: SettingsView; onApplied: (v: SettingsView, next: string) => void }) {
+  const { t } = useTranslation();
   const [asking, setAsking] = useState<Preset | null>(null);
   const [error, setError] = useState('');
 
@@ -16,28 +24,32 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
     setAsking(null);
     setError('');
     try {
-      onApplied(await call<SettingsView>('POST', `/settings/email/presets/${preset.name}`), preset.next);
+      onApplied(await call<SettingsView>('POST', `/settings/email/presets/${preset.name}`), presetNext(preset));
     } catch (err) {
       setError(errorText(err));
     }
   };
 
+  const labelFor = (k: string) => {
+    const field = fields.find((f) => f.key === k);
+    return field ? fieldLabel(field) : k;
+  };
   const changes = (p: Preset) =>
     Object.entries(p.values)
       .filter(([k, v]) => view.settings[k] !== v)
-      .map(([k, v]) => ({ key: k, label: fields.find((f) => f.key === k)?.label ?? k, from: shown(view.settings[k]), to: shown(v) }));
+      .map(([k, v]) => ({ key: k, label: labelFor(k), from: shown(view.settings[k]), to: shown(v) }));
 
   return (
     <section className="presets" aria-labelledby="presets-title">
-      <h2 id="presets-title">Presets</h2>
-      <p className="help">Fill in the values of a setup guide in one step. Your addresses and secrets are not touched.</p>
+      <h2 id="presets-title">{t('presets.title')}</h2>
+      <p className="help">{t('presets.help')}</p>
       <div className="preset-buttons">
         {presets.map((p) => (
           <span key={p.name} className="preset">
             <button type="button" onClick={() => setAsking(p)}>
-              {p.title}
+              {presetTitle(p)}
             </button>
-            <Link href={`/guides/${p.name}`}>guide</Link>
+            <Link href={`/guides/${p.name}`}>{t('presets.guide')}</Link>
           </span>
         ))}
       </div>
@@ -47,17 +59,17 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
         </p>
       )}
       {asking && (
-        <Confirm title={`Apply “${asking.title}”?`} confirmLabel="Apply" onCancel={() => setAsking(null)} onConfirm={() => void apply(asking)}>
+        <Confirm title={t('presets.applyTitle', { title: presetTitle(asking) })} confirmLabel={t('presets.apply')} onCancel={() => setAsking(null)} onConfirm={() => void apply(asking)}>
           {changes(asking).length === 0 ? (
-            <p>The settings already have these values: nothing changes.</p>
+            <p>{t('presets.nothingChanges')}</p>
           ) : (
             <table className="changes">
-              <caption>These settings change</caption>
+              <caption>{t('presets.changesCaption')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Setting</th>
-                  <th scope="col">Now</th>
-                  <th scope="col">After</th>
+                  <th scope="col">{t('presets.setting')}</th>
+                  <th scope="col">{t('presets.now')}</th>
+                  <th scope="col">{t('presets.after')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -71,7 +83,7 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
               </tbody>
             </table>
           )}
-          <p>Then: {asking.next}.</p>
+          <p>{t('presets.then', { next: presetNext(asking) })}</p>
         </Confirm>
       )}
     </section>

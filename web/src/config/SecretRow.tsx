@@ -1,14 +1,17 @@
 // A secret setting: its value is never shown, never kept in the page after it is saved, and
 // never read back. The row says whether it is set and since when, with Replace and Clear.
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call } from '../api';
 import type { SecretState, SettingsView } from '../types';
 import { Confirm } from '../shell/Confirm';
+import { dateTimeText } from '../i18n';
+import { fieldHelp, fieldLabel } from './fieldText';
 import { rowError, SaveStatus, type RowProps, type SaveState } from './FieldRow';
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'an unknown date');
-
 export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
+  const { t } = useTranslation();
+  const when = (iso: string | null) => (iso ? dateTimeText(iso) : t('secret.unknownDate'));
   const secret = (stored ?? { set: false, updatedAt: null }) as SecretState;
   const [editing, setEditing] = useState(false);
   const [value, setValue] = useState('');
@@ -36,7 +39,7 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
 
   return (
     <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
-      <label htmlFor={editing ? id : `${id}-state`}>{field.label}</label>
+      <label htmlFor={editing ? id : `${id}-state`}>{fieldLabel(field)}</label>
       <div className="control">
         {editing ? (
           <input
@@ -53,11 +56,11 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
           />
         ) : (
           <output id={`${id}-state`} className="secret-state">
-            {secret.set ? `Set on ${when(secret.updatedAt)}` : 'Not set'}
+            {secret.set ? t('secret.setOn', { when: when(secret.updatedAt) }) : t('secret.notSet')}
           </output>
         )}
         <p id={`${id}-help`} className="help">
-          {field.help}
+          {fieldHelp(field)}
           {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
         </p>
         {state.kind === 'error' && (
@@ -69,7 +72,7 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
       <div className="save">
         {editing ? (
           <>
-            <button disabled={value === '' || state.kind === 'saving'}>Save</button>
+            <button disabled={value === '' || state.kind === 'saving'}>{t('common.save')}</button>
             <button
               type="button"
               onClick={() => {
@@ -78,17 +81,17 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
                 setState({ kind: 'idle' });
               }}
             >
-              Cancel
+              {t('common.cancel')}
             </button>
           </>
         ) : (
           <>
             <button type="button" onClick={() => setEditing(true)}>
-              {secret.set ? 'Replace' : 'Set'}
+              {secret.set ? t('secret.replace') : t('secret.set')}
             </button>
             {secret.set && (
               <button type="button" onClick={() => setConfirmClear(true)}>
-                Clear
+                {t('secret.clear')}
               </button>
             )}
           </>
@@ -97,15 +100,15 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
       </div>
       {confirmClear && (
         <Confirm
-          title={`Clear ${field.label}?`}
-          confirmLabel="Clear"
+          title={t('secret.clearTitle', { label: fieldLabel(field) })}
+          confirmLabel={t('secret.clear')}
           onCancel={() => setConfirmClear(false)}
           onConfirm={() => {
             setConfirmClear(false);
             void store('');
           }}
         >
-          <p>The stored value is deleted. A route that needs it stops sending until a new one is set; e-mails wait.</p>
+          <p>{t('secret.clearText')}</p>
         </Confirm>
       )}
     </form>

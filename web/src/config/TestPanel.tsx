@@ -1,10 +1,12 @@
 // "Test connection" (each step with its result and the server's reply, nothing sent) and
 // "Send a test e-mail" (asks for an address, sends now, shows the outcome).
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import type { ConnectionTest, TestEmailOutcome } from '../types';
 
 export function TestPanel() {
+  const { t } = useTranslation();
   const [test, setTest] = useState<ConnectionTest | null>(null);
   const [testing, setTesting] = useState(false);
   const [testError, setTestError] = useState('');
@@ -42,22 +44,28 @@ export function TestPanel() {
 
   return (
     <section className="tests" aria-labelledby="tests-title">
-      <h2 id="tests-title">Check the route</h2>
+      <h2 id="tests-title">{t('tests.title')}</h2>
       <div className="test-block">
         <button type="button" onClick={() => void runTest()} disabled={testing}>
-          {testing ? 'Testing…' : 'Test connection'}
+          {testing ? t('tests.testing') : t('tests.testConnection')}
         </button>
-        <p className="help">Connects, upgrades, signs in and checks the sender, without sending anything.</p>
+        <p className="help">{t('tests.testHelp')}</p>
         {testError && <p className="field-error" role="alert">{testError}</p>}
         {test && (
           <div className="test-result" role="status">
             <p className={test.ok ? 'ok' : 'bad'}>
-              {test.ok ? 'Connection works' : 'Connection failed'}: {test.route}
+              {test.ok ? t('tests.works') : t('tests.failed')}: {test.route}
             </p>
             <ol className="steps">
               {test.steps.map((s, i) => (
                 <li key={i} className={s.ok ? 'ok' : 'bad'}>
-                  <strong>{s.step}</strong> {s.ok ? '✓' : '✗'} <span className="reply">{s.detail}</span>
+                  <strong>{s.step}</strong> {s.ok ? '✓' : '✗'} {s.detail}
+                  {s.reply && (
+                    <>
+                      {' '}
+                      — server: <span className="reply">{s.reply}</span>
+                    </>
+                  )}
                 </li>
               ))}
             </ol>
@@ -65,15 +73,15 @@ export function TestPanel() {
         )}
       </div>
       <form className="test-block" onSubmit={sendTest} noValidate>
-        <label htmlFor="test-to">Send a test e-mail to</label>
+        <label htmlFor="test-to">{t('tests.sendTo')}</label>
         <div className="inline">
-          <input id="test-to" type="email" autoComplete="email" value={to} onChange={(e) => setTo(e.target.value)} placeholder="you@example.com" />
-          <button disabled={sending || to.trim() === ''}>{sending ? 'Sending…' : 'Send a test e-mail'}</button>
+          <input id="test-to" type="email" autoComplete="email" value={to} onChange={(e) => setTo(e.target.value)} placeholder={t('tests.placeholder')} />
+          <button disabled={sending || to.trim() === ''}>{sending ? t('tests.sending') : t('tests.send')}</button>
         </div>
         {sendError && <p className="field-error" role="alert">{sendError}</p>}
         {outcome && (
           <p className={outcome.ok ? 'ok' : 'bad'} role="status">
-            {outcome.ok ? 'Sent' : 'Not sent'} through {outcome.route}: <span className="reply">{outcome.reply}</span>
+            {t(outcome.ok ? 'tests.sentThrough' : 'tests.notSentThrough', { route: outcome.route })} <span className="reply">{outcome.reply}</span>
           </p>
         )}
       </form>

@@ -1,28 +1,30 @@
 // A setup guide: numbered steps, each linked to the settings it fills on Configuration > Email.
+import { useTranslation } from 'react-i18next';
 import { Link } from '../router';
 import { GUIDES } from './content';
 
 export function GuidePage({ name }: { name: string }) {
+  const { t } = useTranslation();
   const guide = GUIDES.find((g) => g.name === name);
   return (
     <div className="guide">
-      <nav aria-label="Setup guides" className="tabs">
+      <nav aria-label={t('guides.nav')} className="tabs">
         {GUIDES.map((g) => (
           <Link key={g.name} href={`/guides/${g.name}`} aria-current={g.name === name ? 'page' : undefined}>
-            {g.title}
+            {t(`guides.${g.name}.title`)}
           </Link>
         ))}
       </nav>
       {!guide ? (
-        <p>There is no guide “{name}”.</p>
+        <p>{t('guides.none', { name })}</p>
       ) : (
         <article>
-          <h1>{guide.title}</h1>
-          <p>{guide.intro}</p>
+          <h1>{t(`guides.${guide.name}.title`)}</h1>
+          <p>{t(`guides.${guide.name}.intro`)}</p>
           <ol className="steps">
             {guide.steps.map((s, i) => (
               <li key={i}>
-                <p>{s.text}</p>
+                <p>{t(`guides.steps.${s.text}`)}</p>
                 {s.code && (
                   <pre>
                     <code>{s.code}</code>
@@ -30,7 +32,7 @@ export function GuidePage({ name }: { name: string }) {
                 )}
                 {s.fills && (
                   <p className="fills">
-                    Fills:{' '}
+                    {t('guides.fills')}{' '}
                     {s.fills.map((key, j) => (
                       <span key={key}>
                         {j > 0 && ', '}

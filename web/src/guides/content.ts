@@ -1,7 +1,9 @@
 // The setup guides, step by step, as in the README. Each step names the settings it fills so
-// the page can link straight to them on Configuration > Email.
+// the page can link straight to them on Configuration > Email. The words are in the message
+// catalogues (guides.<name>.title and .intro, guides.steps.<step>), so each language has them.
 
 export interface GuideStep {
+  /** Catalogue key of the step's text, under guides.steps. */
   text: string;
   /** Commands or values to copy. */
   code?: string;
@@ -10,42 +12,49 @@ export interface GuideStep {
 }
 
 export interface Guide {
+  /** Also the catalogue key of its title and intro, under guides. */
   name: string;
-  title: string;
-  intro: string;
   /** The preset that sets this route's fixed values. */
   preset?: string;
   steps: GuideStep[];
 }
 
 const ENTRA_STEPS: GuideStep[] = [
+  { text: 'entraRegister', fills: ['clientId', 'tenantId'] },
+  { text: 'entraSecret', fills: ['clientSecret', 'clientSecretExpiresAt'] },
   {
-    text: 'Microsoft Entra admin center → App registrations → New registration (accounts in this organizational directory only). On its Overview, copy the Application (client) ID and the Directory (tenant) ID.',
-    fills: ['clientId', 'tenantId'],
+    text: 'entraCertificate',
+    code: [
+      'openssl req -x509 -newkey rsa:2048 -nodes -days 730 -subj "/CN=Postroom" -keyout postroom.key -out postroom.crt',
+      'cat postroom.crt postroom.key      # paste this into Client certificate, then delete postroom.key',
+    ].join('\n'),
+    fills: ['clientCertificate'],
   },
-  {
-    text: 'Certificates & secrets → New client secret. Copy its Value at once (not the Secret ID: the Value is shown only now), and note the expiry date you chose: Postroom warns from 30 days before.',
-    fills: ['clientSecret', 'clientSecretExpiresAt'],
-  },
+  { text: 'entraCloud', fills: ['microsoftCloud'] },
 ];
+
+const RBAC_STEP: GuideStep = {
+  text: 'graphRbac',
+  code: [
+    'Connect-ExchangeOnline',
+    'New-ServicePrincipal -AppId <client ID> -ObjectId <enterprise application object ID> -DisplayName Postroom',
+    'New-ManagementScope -Name "Postroom mailboxes" -RecipientRestrictionFilter "PrimarySmtpAddress -eq \'postmaster@contoso.com\'"',
+    'New-ManagementRoleAssignment -App <service principal ID> -Role "Application Mail.Send" -CustomResourceScope "Postroom mailboxes"',
+    'New-ManagementRoleAssignment -App <service principal ID> -Role "Application Mail.ReadWrite" -CustomResourceScope "Postroom mailboxes"   # drafts and e-mails over 4 MB',
+    'Test-ServicePrincipalAuthorization -Identity <service principal ID> -Resource postmaster@contoso.com',
+  ].join('\n'),
+};
 
 export const GUIDES: Guide[] = [
   {
     name: 'exchange365-oauth',
-    title: 'Exchange 365 with OAuth 2.0 (SMTP XOAUTH2)',
-    intro:
-      'Microsoft turns Basic authentication for SMTP AUTH off by default at the end of December 2026. This route keeps SMTP working: Postroom signs in to smtp.office365.com with an OAuth token of its own app registration.',
     preset: 'exchange365-oauth',
     steps: [
       ...ENTRA_STEPS,
+      { text: 'exchangePermission' },
+      { text: 'exchangeObjectId' },
       {
-        text: 'API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Application permissions → SMTP.SendAsApp. Then Grant admin consent for your organization.',
-      },
-      {
-        text: 'Enterprise applications → open the same application and copy its Object ID (it differs from the app registration’s object ID).',
-      },
-      {
-        text: 'In Exchange Online PowerShell, register the application in Exchange, give it the mailbox Postroom sends from, and make sure SMTP AUTH is on for that mailbox:',
+        text: 'exchangePowerShell',
         code: [
           'Connect-ExchangeOnline',
           'New-ServicePrincipal -AppId <client ID> -ObjectId <enterprise application object ID>',
@@ -54,52 +63,56 @@ export const GUIDES: Guide[] = [
         ].join('\n'),
       },
       {
-        text: 'In Postroom, apply the “Exchange 365 with OAuth 2.0” preset, then fill in the three IDs and the postmaster mailbox. SMTP user may stay empty: Postroom signs in as the sending mailbox.',
-        fills: ['useOAuth', 'tenantId', 'clientId', 'clientSecret', 'postmaster'],
+        text: 'exchangeSmtpAuth',
+        code: [
+          'Get-TransportConfig | Format-List SmtpClientAuthenticationDisabled    # must be False',
+          'Set-TransportConfig -SmtpClientAuthenticationDisabled $false',
+          'Get-CASMailbox -Identity postmaster@contoso.com | Format-List SmtpClientAuthenticationDisabled    # False or empty',
+        ].join('\n'),
       },
-      {
-        text: 'Test connection. A “535 5.7.3 Authentication unsuccessful” reply means one of steps 3 to 5 is missing; the reply names them.',
-      },
+      { text: 'exchangePreset', fills: ['useOAuth', 'tenantId', 'clientId', 'clientSecret', 'postmaster'] },
+      { text: 'exchangeTest' },
     ],
   },
   {
     name: 'graph',
-    title: 'Microsoft Graph',
-    intro: 'For tenants where SMTP AUTH stays off. Postroom sends through the Graph API with its app registration; the same app creates drafts for Outlook (New) users.',
     preset: 'graph',
     steps: [
       ...ENTRA_STEPS,
+      { text: 'graphPermission' },
+      RBAC_STEP,
+      { text: 'graphPreset', fills: ['useGraph', 'tenantId', 'clientId', 'clientSecret', 'postmaster'] },
       {
-        text: 'API permissions → Microsoft Graph → Application permissions → Mail.Send (sending) and Mail.ReadWrite (Outlook (New) drafts and large attachments) → Grant admin consent. To limit the app to some mailboxes, use Exchange Online RBAC for Applications.',
+        text: 'graphDrafts',
+        code: [
+          'Add-MailboxPermission -Identity drafts@contoso.com -User olivia@contoso.com -AccessRights FullAccess -InheritanceType All',
+          'Add-RecipientPermission -Identity drafts@contoso.com -Trustee olivia@contoso.com -AccessRights SendAs',
+        ].join('\n'),
+        fills: ['outlookNewDraftsIn', 'outlookNewAddress'],
       },
-      {
-        text: 'In Postroom, apply the “Microsoft Graph” preset, then fill in the three IDs and the postmaster mailbox.',
-        fills: ['useGraph', 'tenantId', 'clientId', 'clientSecret', 'postmaster'],
-      },
-      {
-        text: 'For Outlook (New) users, the mailbox where their drafts are created (empty: the postmaster).',
-        fills: ['outlookNewAddress'],
-      },
-      { text: 'Test connection: it asks Microsoft for a token and reports the answer.' },
+      { text: 'graphTest' },
     ],
   },
   {
     name: 'google-workspace',
-    title: 'Google Workspace',
-    intro: 'Google no longer accepts sign-in with the account password from mail programs (“less secure apps” ended in September 2024): Postroom uses an app password over SMTP with STARTTLS.',
     preset: 'google-workspace',
     steps: [
-      { text: 'On the sending Google account, turn on 2-Step Verification (Google Account → Security).' },
-      { text: 'Google Account → Security → App passwords: create one named “Postroom” and copy the 16 characters.' },
-      {
-        text: 'In Postroom, apply the “Google Workspace” preset (smtp.gmail.com, port 587, STARTTLS), then the account’s address as SMTP user and the app password as SMTP password.',
-        fills: ['smtpHost', 'smtpUser', 'smtpPassword'],
-      },
-      {
-        text: 'Mail postmaster: the same address, or an alias the account may send as. Google Workspace allows about 2,000 e-mails a day per user.',
-        fills: ['postmaster'],
-      },
-      { text: 'Test connection, then send a test e-mail.' },
+      { text: 'google2sv' },
+      { text: 'googleAppPassword' },
+      { text: 'googlePreset', fills: ['smtpHost', 'smtpUser', 'smtpPassword'] },
+      { text: 'googlePostmaster', fills: ['postmaster'] },
+      { text: 'googleTest' },
+    ],
+  },
+  {
+    name: 'company-relay',
+    steps: [
+      { text: 'relayAsk' },
+      { text: 'relayHost', fills: ['smtpHost', 'smtpPort', 'startTls'] },
+      { text: 'relayLogin', fills: ['smtpUser', 'smtpPassword'] },
+      { text: 'relaySender', fills: ['postmaster', 'forcePostmaster'] },
+      { text: 'relayCa', code: 'NODE_EXTRA_CA_CERTS=/etc/ssl/company-ca.pem npm start' },
+      { text: 'relayTest' },
     ],
   },
 ];

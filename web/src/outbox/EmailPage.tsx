@@ -1,16 +1,19 @@
 // One e-mail: who, what, its status, every attempt with the server's reply, the recipients a
 // server refused; and Retry (asks first: it sends mail) and Cancel.
 import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import { Link } from '../router';
 import { Confirm } from '../shell/Confirm';
 import type { EmailDetail } from '../types';
-import { addressList, STATUS_LABELS, timeText } from './format';
+import { numberText } from '../i18n';
+import { addressList, statusLabel, timeText } from './format';
 
 const RETRYABLE = ['failed', 'error', 'cancelled'];
 const CANCELLABLE = ['pending', 'error', 'held'];
 
 export function EmailPage({ id }: { id: number }) {
+  const { t } = useTranslation();
   const [email, setEmail] = useState<EmailDetail | null>(null);
   const [error, setError] = useState('');
   const [asking, setAsking] = useState<'retry' | 'cancel' | null>(null);
@@ -26,7 +29,7 @@ export function EmailPage({ id }: { id: number }) {
     setError('');
     try {
       setEmail(await call<EmailDetail>('POST', `/emails/${id}/${action}`));
-      setNotice(action === 'retry' ? 'The e-mail is pending again: it goes out at the next campaign.' : 'The e-mail is cancelled: it will not be sent.');
+      setNotice(action === 'retry' ? t('email.retried') : t('email.cancelled'));
     } catch (err) {
       setError(errorText(err));
     }
@@ -35,64 +38,64 @@ export function EmailPage({ id }: { id: number }) {
   return (
     <div className="email">
       <p>
-        <Link href="/outbox">← Outbox</Link>
+        <Link href="/outbox">← {t('nav.outbox')}</Link>
       </p>
       {error && <p className="field-error" role="alert">{error}</p>}
       {notice && <p className="notice" role="status">{notice}</p>}
       {email && (
         <>
-          <h1>{email.subject || '(no subject)'}</h1>
+          <h1>{email.subject || t('email.noSubject')}</h1>
           <p>
-            <span className={`badge ${email.status}`}>{STATUS_LABELS[email.status]}</span>
-            {email.nextAttemptAt && email.status !== 'sending' && <span> · next attempt {timeText(email.nextAttemptAt)}</span>}
+            <span className={`badge ${email.status}`}>{statusLabel(email.status)}</span>
+            {email.nextAttemptAt && email.status !== 'sending' && <span> · {t('email.nextAttempt', { when: timeText(email.nextAttemptAt) })}</span>}
           </p>
           <div className="actions">
             {RETRYABLE.includes(email.status) && (
               <button type="button" onClick={() => setAsking('retry')}>
-                Retry
+                {t('email.retry')}
               </button>
             )}
             {CANCELLABLE.includes(email.status) && (
               <button type="button" onClick={() => setAsking('cancel')}>
-                Cancel e-mail
+                {t('email.cancel')}
               </button>
             )}
           </div>
           <dl className="facts">
-            <dt>Sender</dt>
-            <dd>{email.sender ? addressList([email.sender]) : 'the postmaster'}</dd>
-            <dt>To</dt>
+            <dt>{t('email.sender')}</dt>
+            <dd>{email.sender ? addressList([email.sender]) : t('email.thePostmaster')}</dd>
+            <dt>{t('email.to')}</dt>
             <dd>{addressList(email.to)}</dd>
             {email.cc.length > 0 && (
               <>
-                <dt>Cc</dt>
+                <dt>{t('email.cc')}</dt>
                 <dd>{addressList(email.cc)}</dd>
               </>
             )}
             {email.bcc.length > 0 && (
               <>
-                <dt>Bcc</dt>
+                <dt>{t('email.bcc')}</dt>
                 <dd>{addressList(email.bcc)}</dd>
               </>
             )}
-            <dt>Created</dt>
+            <dt>{t('email.created')}</dt>
             <dd>{timeText(email.createdAt)}</dd>
-            <dt>Finished</dt>
+            <dt>{t('email.finished')}</dt>
             <dd>{timeText(email.finishedAt)}</dd>
-            <dt>Message-ID</dt>
+            <dt>{t('email.messageId')}</dt>
             <dd className="mono">{email.messageId}</dd>
-            <dt>Handed over by</dt>
+            <dt>{t('email.source')}</dt>
             <dd>{email.source}</dd>
             {email.attachments.length > 0 && (
               <>
-                <dt>Attachments</dt>
-                <dd>{email.attachments.map((a) => `${a.filename} (${Math.ceil(a.size / 1024)} KB)`).join(', ')}</dd>
+                <dt>{t('email.attachments')}</dt>
+                <dd>{email.attachments.map((a) => t('email.attachment', { name: a.filename, size: numberText(Math.ceil(a.size / 1024)) })).join(', ')}</dd>
               </>
             )}
           </dl>
           {email.rejectedRecipients.length > 0 && (
             <section aria-labelledby="rejected-title">
-              <h2 id="rejected-title">Recipients the server refused</h2>
+              <h2 id="rejected-title">{t('email.refused')}</h2>
               <ul>
                 {email.rejectedRecipients.map((r) => (
                   <li key={r.recipient}>
@@ -103,18 +106,18 @@ export function EmailPage({ id }: { id: number }) {
             </section>
           )}
           <section aria-labelledby="attempts-title">
-            <h2 id="attempts-title">Attempts</h2>
+            <h2 id="attempts-title">{t('email.attempts')}</h2>
             {email.attemptLog.length === 0 ? (
-              <p>No attempt yet.</p>
+              <p>{t('email.noAttempt')}</p>
             ) : (
               <div className="table-wrap">
                 <table>
                   <thead>
                     <tr>
-                      <th scope="col">Started</th>
-                      <th scope="col">Route</th>
-                      <th scope="col">Outcome</th>
-                      <th scope="col">Reply</th>
+                      <th scope="col">{t('email.started')}</th>
+                      <th scope="col">{t('email.route')}</th>
+                      <th scope="col">{t('email.outcome')}</th>
+                      <th scope="col">{t('email.reply')}</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -122,9 +125,10 @@ export function EmailPage({ id }: { id: number }) {
                       <tr key={i}>
                         <td>{timeText(a.startedAt)}</td>
                         <td>{a.route}</td>
-                        <td>{a.outcome}</td>
+                        <td>{t(`outcome.${a.outcome}`, { defaultValue: a.outcome })}</td>
                         <td className="reply">
-                          {a.replyCode !== null && <strong>{a.replyCode} </strong>}
+                          {/* A server's reply carries its own code: shown once, not "250 250 2.0.0 Ok". */}
+                          {a.replyCode !== null && !new RegExp(`\\b${a.replyCode}\\b`).test(a.reply ?? '') && <strong>{a.replyCode} </strong>}
                           {a.reply}
                         </td>
                       </tr>
@@ -135,19 +139,19 @@ export function EmailPage({ id }: { id: number }) {
             )}
           </section>
           <section aria-labelledby="body-title">
-            <h2 id="body-title">Text</h2>
-            <pre className="body">{email.text ?? '(HTML only)'}</pre>
+            <h2 id="body-title">{t('email.text')}</h2>
+            <pre className="body">{email.text ?? t('email.htmlOnly')}</pre>
           </section>
         </>
       )}
       {asking === 'retry' && (
-        <Confirm title="Send this e-mail again?" confirmLabel="Retry" onCancel={() => setAsking(null)} onConfirm={() => void act('retry')}>
-          <p>It goes out at the next campaign, with a fresh retry window.</p>
+        <Confirm title={t('email.retryTitle')} confirmLabel={t('email.retry')} onCancel={() => setAsking(null)} onConfirm={() => void act('retry')}>
+          <p>{t('email.retryText')}</p>
         </Confirm>
       )}
       {asking === 'cancel' && (
-        <Confirm title="Cancel this e-mail?" confirmLabel="Cancel e-mail" onCancel={() => setAsking(null)} onConfirm={() => void act('cancel')}>
-          <p>It will not be sent. You can retry it later.</p>
+        <Confirm title={t('email.cancelTitle')} confirmLabel={t('email.cancel')} onCancel={() => setAsking(null)} onConfirm={() => void act('cancel')}>
+          <p>{t('email.cancelText')}</p>
         </Confirm>
       )}
     </div>

@@ -1,5 +1,7 @@
 // E-mails sent and failed per hour over the last 24 hours, as an SVG bar chart with the same
 // figures in a table for screen readers.
+import { useTranslation } from 'react-i18next';
+import { hourText, numberText } from '../i18n';
 import type { HourTally } from '../types';
 
 const W = 720;
@@ -7,22 +9,25 @@ const H = 160;
 const PAD = { left: 36, bottom: 22, top: 8 };
 
 export function HourlyChart({ hours }: { hours: HourTally[] }) {
+  const { t } = useTranslation();
   const max = Math.max(1, ...hours.map((h) => h.sent + h.failed));
   const slot = (W - PAD.left) / Math.max(1, hours.length);
   const y = (n: number) => ((H - PAD.bottom - PAD.top) * n) / max;
   const totalSent = hours.reduce((s, h) => s + h.sent, 0);
   const totalFailed = hours.reduce((s, h) => s + h.failed, 0);
-  const label = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const label = hourText;
+  const sent = (n: number) => t('chart.sent', { count: n, n: numberText(n) });
+  const failed = (n: number) => t('chart.failed', { count: n, n: numberText(n) });
 
   return (
     <figure className="chart">
       <figcaption>
-        Last 24 hours: <span className="sent-key">{totalSent} sent</span>, <span className="failed-key">{totalFailed} failed</span>
+        {t('chart.last24')} <span className="sent-key">{sent(totalSent)}</span>, <span className="failed-key">{failed(totalFailed)}</span>
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`E-mails per hour over the last 24 hours: ${totalSent} sent, ${totalFailed} failed`}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('chart.aria', { sent: sent(totalSent), failed: failed(totalFailed) })}>
         <line x1={PAD.left} x2={W} y1={H - PAD.bottom} y2={H - PAD.bottom} className="axis" />
         <text x={PAD.left - 6} y={PAD.top + 8} className="tick" textAnchor="end">
-          {max}
+          {numberText(max)}
         </text>
         <text x={PAD.left - 6} y={H - PAD.bottom} className="tick" textAnchor="end">
           0
@@ -35,7 +40,7 @@ export function HourlyChart({ hours }: { hours: HourTally[] }) {
           const base = H - PAD.bottom;
           return (
             <g key={h.hour}>
-              <title>{`${label(h.hour)}: ${h.sent} sent, ${h.failed} failed`}</title>
+              <title>{`${label(h.hour)}: ${sent(h.sent)}, ${failed(h.failed)}`}</title>
               <rect className="bar-sent" x={x} width={w} y={base - sentH} height={sentH} />
               <rect className="bar-failed" x={x} width={w} y={base - sentH - failedH} height={failedH} />
               {i % 4 === 0 && (
@@ -48,12 +53,12 @@ export function HourlyChart({ hours }: { hours: HourTally[] }) {
         })}
       </svg>
       <table className="visually-hidden">
-        <caption>E-mails per hour</caption>
+        <caption>{t('chart.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">Hour</th>
-            <th scope="col">Sent</th>
-            <th scope="col">Failed</th>
+            <th scope="col">{t('chart.hour')}</th>
+            <th scope="col">{t('chart.sentColumn')}</th>
+            <th scope="col">{t('chart.failedColumn')}</th>
           </tr>
         </thead>
         <tbody>

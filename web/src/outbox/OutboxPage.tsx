@@ -1,16 +1,19 @@
 // The outbox: counts by status, the last day's chart, and the e-mails, newest first, with a
 // status filter, a search on subject and recipients, and pages that stay fast on a large table.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import { Link, replaceQuery, useLocation } from '../router';
 import { Confirm } from '../shell/Confirm';
 import { STATUSES, type EmailPage, type EmailStatus, type HourTally } from '../types';
-import { addressList, STATUS_LABELS, timeText } from './format';
+import { numberText } from '../i18n';
+import { addressList, statusLabel, timeText } from './format';
 import { HourlyChart } from './HourlyChart';
 
 const PAGE_SIZE = 50;
 
 export function OutboxPage() {
+  const { t } = useTranslation();
   const query = new URLSearchParams(useLocation().split('?')[1] ?? '');
   const status = (STATUSES as readonly string[]).includes(query.get('status') ?? '') ? (query.get('status') as EmailStatus) : '';
   const q = query.get('q') ?? '';
@@ -61,7 +64,7 @@ export function OutboxPage() {
     setConfirmRelease(false);
     try {
       const r = await call<{ released: number }>('POST', '/emails/release-held');
-      setNotice(`${r.released} held e-mail(s) released: they go out at the next campaign.`);
+      setNotice(t('outbox.released', { count: r.released, n: numberText(r.released) }));
       loadSummary();
       loadPage();
     } catch (err) {
@@ -71,15 +74,15 @@ export function OutboxPage() {
 
   return (
     <div className="outbox">
-      <h1>Outbox</h1>
+      <h1>{t('outbox.title')}</h1>
       {error && <p className="field-error" role="alert">{error}</p>}
       {notice && <p className="notice" role="status">{notice}</p>}
       {counts && (
-        <ul className="counts" aria-label="E-mails by status">
+        <ul className="counts" aria-label={t('outbox.byStatus')}>
           {STATUSES.map((s) => (
             <li key={s}>
               <button type="button" className={`count ${s}${status === s ? ' selected' : ''}`} aria-pressed={status === s} onClick={() => filter({ status: status === s ? '' : s })}>
-                <span className="n">{counts[s]}</span> {STATUS_LABELS[s]}
+                <span className="n">{numberText(counts[s])}</span> {statusLabel(s)}
               </button>
             </li>
           ))}
@@ -88,61 +91,61 @@ export function OutboxPage() {
       {counts && counts.held > 0 && (
         <p>
           <button type="button" onClick={() => setConfirmRelease(true)}>
-            Release held e-mails ({counts.held})
+            {t('outbox.release', { n: numberText(counts.held) })}
           </button>
         </p>
       )}
       {hours && <HourlyChart hours={hours} />}
       <div className="filters">
-        <label htmlFor="status-filter">Status</label>
+        <label htmlFor="status-filter">{t('outbox.status')}</label>
         <select id="status-filter" value={status} onChange={(e) => filter({ status: e.target.value })}>
-          <option value="">All</option>
+          <option value="">{t('outbox.all')}</option>
           {STATUSES.map((s) => (
             <option key={s} value={s}>
-              {STATUS_LABELS[s]}
+              {statusLabel(s)}
             </option>
           ))}
         </select>
         <form onSubmit={submitSearch} role="search" className="inline">
-          <label htmlFor="search">Search subject or recipient</label>
+          <label htmlFor="search">{t('outbox.searchLabel')}</label>
           <input id="search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
-          <button>Search</button>
+          <button>{t('outbox.search')}</button>
         </form>
       </div>
       <div className="table-wrap">
         <table className="emails">
           <thead>
             <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Sender</th>
-              <th scope="col">Recipients</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last reply</th>
+              <th scope="col">{t('outbox.status')}</th>
+              <th scope="col">{t('email.created')}</th>
+              <th scope="col">{t('email.sender')}</th>
+              <th scope="col">{t('outbox.recipients')}</th>
+              <th scope="col">{t('outbox.subject')}</th>
+              <th scope="col">{t('email.attempts')}</th>
+              <th scope="col">{t('outbox.lastReply')}</th>
             </tr>
           </thead>
           <tbody>
             {page?.items.map((e) => (
               <tr key={e.id}>
                 <td>
-                  <span className={`badge ${e.status}`}>{STATUS_LABELS[e.status]}</span>
+                  <span className={`badge ${e.status}`}>{statusLabel(e.status)}</span>
                 </td>
                 <td>{timeText(e.createdAt)}</td>
-                <td>{e.sender ? addressList([e.sender]) : 'postmaster'}</td>
+                <td>{e.sender ? addressList([e.sender]) : t('outbox.postmaster')}</td>
                 <td className="recipients">{addressList([...e.to, ...e.cc, ...e.bcc])}</td>
                 <td>
-                  <Link href={`/outbox/${e.id}`}>{e.subject || '(no subject)'}</Link>
+                  <Link href={`/outbox/${e.id}`}>{e.subject || t('email.noSubject')}</Link>
                 </td>
-                <td className="num">{e.attempts}</td>
+                <td className="num">{numberText(e.attempts)}</td>
                 <td className="reply">{e.lastReply ?? ''}</td>
               </tr>
             ))}
           </tbody>
         </table>
-        {page && page.items.length === 0 && <p>No e-mail matches.</p>}
+        {page && page.items.length === 0 && <p>{t('outbox.noMatch')}</p>}
       </div>
-      <nav className="pager" aria-label="Pages">
+      <nav className="pager" aria-label={t('outbox.pages')}>
         <button
           type="button"
           disabled={cursors.length === 0}
@@ -152,7 +155,7 @@ export function OutboxPage() {
             setCursors(previous);
           }}
         >
-          ← Newer
+          ← {t('outbox.newer')}
         </button>
         <button
           type="button"
@@ -162,12 +165,12 @@ export function OutboxPage() {
             setCursor(page?.nextCursor ?? null);
           }}
         >
-          Older →
+          {t('outbox.older')} →
         </button>
       </nav>
       {confirmRelease && (
-        <Confirm title="Release the held e-mails?" confirmLabel="Release and send" onCancel={() => setConfirmRelease(false)} onConfirm={() => void releaseHeld()}>
-          <p>{counts?.held} e-mail(s) put on hold at start-up will be sent at the next campaign.</p>
+        <Confirm title={t('outbox.releaseTitle')} confirmLabel={t('outbox.releaseConfirm')} onCancel={() => setConfirmRelease(false)} onConfirm={() => void releaseHeld()}>
+          <p>{t('outbox.releaseText', { count: counts?.held ?? 0, n: numberText(counts?.held ?? 0) })}</p>
         </Confirm>
       )}
     </div>

@@ -1,16 +1,10 @@
 // How the outbox writes addresses, times and statuses.
+import i18next, { dateTimeText } from '../i18n';
 import type { Address, EmailStatus } from '../types';
 
 export const addressText = (a: Address) => (a.name ? `${a.name} <${a.email}>` : a.email);
 export const addressList = (list: Address[]) => list.map(addressText).join(', ');
-export const timeText = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+export const timeText = (iso: string | null) => dateTimeText(iso);
 
-export const STATUS_LABELS: Record<EmailStatus, string> = {
-  pending: 'Pending',
-  sending: 'Sending',
-  sent: 'Sent',
-  error: 'Error (retrying)',
-  failed: 'Failed',
-  held: 'Held',
-  cancelled: 'Cancelled',
-};
+/** A status as the console's language names it. */
+export const statusLabel = (s: EmailStatus): string => i18next.t(`status.${s}`);

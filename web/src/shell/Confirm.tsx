@@ -1,6 +1,7 @@
 // The one confirmation dialog of the console: used before anything that sends mail or
 // changes several settings at once. A native <dialog> keeps focus and Escape handling right.
 import { useEffect, useRef, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 export interface ConfirmProps {
   title: string;
@@ -11,6 +12,7 @@ export interface ConfirmProps {
 }
 
 export function Confirm({ title, children, confirmLabel, onConfirm, onCancel }: ConfirmProps) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -30,7 +32,7 @@ export function Confirm({ title, children, confirmLabel, onConfirm, onCancel }: 
       <div className="dialog-body">{children}</div>
       <div className="actions">
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('common.cancel')}
         </button>
         <button type="button" className="primary" onClick={onConfirm} autoFocus>
           {confirmLabel}

@@ -1,14 +1,24 @@
 // Signing in: the first page of a visit, and the dialog that appears over the page when a
 // session expires, so that what the administrator was typing is still there afterwards.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { call, errorText } from '../api';
+import { useTranslation } from 'react-i18next';
+import { ApiError, call, errorText } from '../api';
+import i18next from '../i18n';
 
 export interface Session {
   username: string;
   expiresAt: string;
 }
 
+/** A refused sign-in in the console's language (the server's own words for anything else). */
+function signInError(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'unauthorized') return i18next.t('login.wrong');
+  if (err instanceof ApiError && err.code === 'too_many_attempts') return i18next.t('login.tooMany');
+  return errorText(err);
+}
+
 export function LoginForm({ onSignedIn, expired = false }: { onSignedIn: (s: Session) => void; expired?: boolean }) {
+  const { t } = useTranslation();
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -25,18 +35,18 @@ export function LoginForm({ onSignedIn, expired = false }: { onSignedIn: (s: Ses
       setPassword('');
       onSignedIn(session);
     } catch (err) {
-      setError(errorText(err));
+      setError(signInError(err));
       setBusy(false);
     }
   };
 
   return (
     <form className="login" onSubmit={submit} aria-labelledby="login-title">
-      <h1 id="login-title">{expired ? 'Your session has expired' : 'Sign in to Postroom'}</h1>
-      {expired && <p>Sign in again to carry on: what you typed on the page is kept.</p>}
-      <label htmlFor="login-user">User name</label>
+      <h1 id="login-title">{expired ? t('login.expiredTitle') : t('login.title')}</h1>
+      {expired && <p>{t('login.expiredText')}</p>}
+      <label htmlFor="login-user">{t('login.user')}</label>
       <input id="login-user" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
-      <label htmlFor="login-password">Password</label>
+      <label htmlFor="login-password">{t('login.password')}</label>
       <input
         id="login-password"
         ref={passwordRef}
@@ -52,11 +62,11 @@ export function LoginForm({ onSignedIn, expired = false }: { onSignedIn: (s: Ses
         </p>
       )}
       <button className="primary" disabled={busy}>
-        Sign in
+        {t('login.signIn')}
       </button>
       {!expired && (
         <p className="hint">
-          First start? Use the one-time link from the server log, or run <code>npx postroom admin password</code>.
+          {t('login.firstStart')} <code>npx postroom admin password</code>.
         </p>
       )}
     </form>

@@ -1,11 +1,14 @@
 // API tokens for host applications: made here (the value is shown once, then dropped from the
 // page), listed by name and prefix, revoked at once.
 import { useEffect, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError, call, errorText } from '../api';
 import { Confirm } from '../shell/Confirm';
 import type { TokenInfo } from '../types';
+import { dateTimeText } from '../i18n';
 
 export function TokensPage() {
+  const { t } = useTranslation();
   const [tokens, setTokens] = useState<TokenInfo[] | null>(null);
   const [name, setName] = useState('');
   const [made, setMade] = useState<{ name: string; token: string } | null>(null);
@@ -28,10 +31,10 @@ export function TokensPage() {
     }
   };
 
-  const revoke = async (t: TokenInfo) => {
+  const revoke = async (tk: TokenInfo) => {
     setRevoking(null);
     try {
-      await call('DELETE', `/tokens/${t.id}`);
+      await call('DELETE', `/tokens/${tk.id}`);
       load();
     } catch (err) {
       setError(errorText(err));
@@ -40,46 +43,48 @@ export function TokensPage() {
 
   return (
     <div className="tokens">
-      <h1>API tokens</h1>
-      <p className="help">A host application hands over e-mails with <code>Authorization: Bearer &lt;token&gt;</code>. A token can hand over e-mails, create drafts, keep users up to date and read its own e-mails; nothing else.</p>
+      <h1>{t('tokens.title')}</h1>
+      <p className="help">
+        {t('tokens.helpBefore')} <code>Authorization: Bearer &lt;token&gt;</code>. {t('tokens.helpAfter')}
+      </p>
       {error && <p className="field-error" role="alert">{error}</p>}
       {made && (
         <section className="banner made" role="status">
           <p>
-            Token for <strong>{made.name}</strong>; copy it now, it is not shown again:
+            {t('tokens.madeFor')} <strong>{made.name}</strong>{t('tokens.copyNow')}
           </p>
           <p className="mono token-value">{made.token}</p>
-          <button type="button" onClick={() => setMade(null)}>I have copied it</button>
+          <button type="button" onClick={() => setMade(null)}>{t('tokens.copied')}</button>
         </section>
       )}
       <form className="inline" onSubmit={create} noValidate>
-        <label htmlFor="token-name">New token for</label>
+        <label htmlFor="token-name">{t('tokens.newFor')}</label>
         <input id="token-name" value={name} placeholder="erp-production" onChange={(e) => setName(e.target.value)} />
-        <button disabled={!name.trim()}>Create token</button>
+        <button disabled={!name.trim()}>{t('tokens.create')}</button>
       </form>
       <div className="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Starts with</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
+              <th scope="col">{t('users.name')}</th>
+              <th scope="col">{t('tokens.startsWith')}</th>
+              <th scope="col">{t('email.created')}</th>
+              <th scope="col">{t('tokens.lastUsed')}</th>
+              <th scope="col">{t('tokens.state')}</th>
             </tr>
           </thead>
           <tbody>
-            {tokens?.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td className="mono">{t.prefix}…</td>
-                <td>{new Date(t.createdAt).toLocaleString()} by {t.createdBy}</td>
-                <td>{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : 'never'}</td>
+            {tokens?.map((tk) => (
+              <tr key={tk.id}>
+                <td>{tk.name}</td>
+                <td className="mono">{tk.prefix}…</td>
+                <td>{t('tokens.createdBy', { when: dateTimeText(tk.createdAt), who: tk.createdBy })}</td>
+                <td>{tk.lastUsedAt ? dateTimeText(tk.lastUsedAt) : t('tokens.never')}</td>
                 <td>
-                  {t.revokedAt ? (
-                    `revoked ${new Date(t.revokedAt).toLocaleString()}`
+                  {tk.revokedAt ? (
+                    t('tokens.revokedOn', { when: dateTimeText(tk.revokedAt) })
                   ) : (
-                    <button type="button" onClick={() => setRevoking(t)}>Revoke</button>
+                    <button type="button" onClick={() => setRevoking(tk)}>{t('tokens.revoke')}</button>
                   )}
                 </td>
               </tr>
@@ -88,8 +93,8 @@ export function TokensPage() {
         </table>
       </div>
       {revoking && (
-        <Confirm title={`Revoke “${revoking.name}”?`} confirmLabel="Revoke" onCancel={() => setRevoking(null)} onConfirm={() => void revoke(revoking)}>
-          <p>The host application using it is refused from now on.</p>
+        <Confirm title={t('tokens.revokeTitle', { name: revoking.name })} confirmLabel={t('tokens.revoke')} onCancel={() => setRevoking(null)} onConfirm={() => void revoke(revoking)}>
+          <p>{t('tokens.revokeText')}</p>
         </Confirm>
       )}
     </div>

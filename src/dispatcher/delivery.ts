@@ -1,0 +1,150 @@
+// One e-mail through the route, and what its outcome does to it: sent, deferred (all or some
+// recipients), failed, or — when the route itself failed — given back untouched to wait.
+import { errorMessage } from '../db/index.js';
+import { NoSenderError } from '../mail/index.js';
+import {
+  composeMessage,
+  deferredSummary,
+  mergeRecipients,
+  parseRecipients,
+  settledRecipients,
+  type EmailLifecycle,
+  type EmailRepository,
+  type EmailRow,
+  type Outcome,
+  type RecipientOutcome,
+} from '../queue/index.js';
+import { DeliveryError, type DeliveryReport, type Route } from '../transports/index.js';
+import { decideRetry, type BackoffPolicy } from './retry.js';
+import type { SendingPolicy } from './policy.js';
+
+export type DeliveryResult =
+  | { outcome: 'sent' | 'retrying' | 'failed'; kind: 'sent' | 'transient' | 'permanent'; replyCode: number | null }
+  /** The route failed as a whole: the e-mail went back untouched. */
+  | { outcome: 'released'; routeFailure: string; replyCode: number | null };
+
+export interface DeliveryContext {
+  lifecycle: EmailLifecycle;
+  repo: EmailRepository;
+  owner: string;
+  backoff: BackoffPolicy;
+}
+
+export async function deliver(ctx: DeliveryContext, email: EmailRow, route: Route, policy: SendingPolicy): Promise<DeliveryResult> {
+  const { lifecycle, repo, owner } = ctx;
+  const startedAt = Date.now();
+  // Claimed before without an outcome recorded: the process that held it died mid-send.
+  if (email.claim_count > email.attempt_count + 1) {
+    await lifecycle.recordInterrupted(email, startedAt, owner);
+    email = { ...email, attempt_count: email.attempt_count + 1 };
+  }
+  const before = parseRecipients(email.recipients);
+  let report: DeliveryReport;
+  try {
+    const files = email.attachment_count > 0 ? await repo.attachments(email.id) : [];
+    const message = composeMessage(
+      email,
+      files.map((f) => ({ filename: f.filename, contentType: f.content_type, contentId: f.content_id, content: f.content })),
+      policy.sender,
+      settledRecipients(before),
+    );
+    report = await route.send(message);
+  } catch (raw) {
+    const failure =
+      raw instanceof DeliveryError
+        ? raw
+        : raw instanceof NoSenderError
+          ? new DeliveryError(raw.message, 'transient', 'message')
+          : new DeliveryError(`internal error: ${errorMessage(raw)}`, 'transient', 'message');
+    return failed(ctx, email, route, policy, startedAt, failure, before);
+  }
+  // From here the server has the message: should recording fail, the e-mail stays 'sending'
+  // and its lease expires, so it is sent again (at least once), never recorded as a failure.
+  return delivered(ctx, email, route, policy, startedAt, report, before);
+}
+
+async function delivered(
+  ctx: DeliveryContext,
+  email: EmailRow,
+  route: Route,
+  policy: SendingPolicy,
+  startedAt: number,
+  report: DeliveryReport,
+  before: RecipientOutcome[],
+): Promise<DeliveryResult> {
+  const now = Date.now();
+  const deferred = report.deferred ?? [];
+  const perRecipient = before.length > 0 || report.rejected.length > 0 || deferred.length > 0;
+  const recipients = perRecipient ? mergeRecipients(before, { ...report, deferred }) : null;
+  const lease = { id: email.id, owner: ctx.owner };
+  const attempt = { startedAt, finishedAt: now, route: route.name, outcome: 'sent' as const, replyCode: report.replyCode, reply: report.reply };
+  const waiting = recipients ? deferredSummary(recipients) : null;
+  if (waiting) {
+    // Some recipients were deferred: the e-mail waits for them, within its retry window.
+    const outcome: Outcome = { attempt: { ...attempt, outcome: 'transient', reply: waiting }, recipients };
+    return retryOrExpire(ctx, email, policy, lease, outcome, now, null, report.replyCode);
+  }
+  await ctx.lifecycle.markSent(lease, { attempt, recipients });
+  return { outcome: 'sent', kind: 'sent', replyCode: report.replyCode };
+}
+
+async function failed(
+  ctx: DeliveryContext,
+  email: EmailRow,
+  route: Route,
+  policy: SendingPolicy,
+  startedAt: number,
+  failure: DeliveryError,
+  before: RecipientOutcome[],
+): Promise<DeliveryResult> {
+  if (failure.scope === 'route') {
+    // Every e-mail would meet this: this one waits untouched, like those not yet tried.
+    await ctx.lifecycle.release([email.id], ctx.owner, Date.now());
+    return { outcome: 'released', routeFailure: failure.message, replyCode: failure.replyCode };
+  }
+  const now = Date.now();
+  const lease = { id: email.id, owner: ctx.owner };
+  // Every recipient refused: 5xx ones for good, 4xx ones (deferred) owed another try.
+  const forGood = failure.rejected.filter((r) => r.code !== null && r.code >= 500);
+  const forNow = failure.rejected.filter((r) => r.code === null || r.code < 500);
+  const recipients = failure.rejected.length
+    ? mergeRecipients(before, { accepted: [], rejected: forGood, deferred: forNow, reply: failure.message, replyCode: failure.replyCode })
+    : before.length
+      ? before
+      : null;
+  const attempt = { startedAt, finishedAt: now, route: route.name, replyCode: failure.replyCode, reply: failure.message };
+  if (failure.kind === 'permanent') {
+    await ctx.lifecycle.fail(lease, { attempt: { ...attempt, outcome: 'permanent' }, recipients });
+    return { outcome: 'failed', kind: 'permanent', replyCode: failure.replyCode };
+  }
+  return retryOrExpire(ctx, email, policy, lease, { attempt: { ...attempt, outcome: 'transient' }, recipients }, now, failure.retryAfterMs, failure.replyCode);
+}
+
+async function retryOrExpire(
+  ctx: DeliveryContext,
+  email: EmailRow,
+  policy: SendingPolicy,
+  lease: { id: number; owner: string },
+  outcome: Outcome,
+  now: number,
+  retryAfterMs: number | null,
+  replyCode: number | null,
+): Promise<DeliveryResult> {
+  const firstFailureAt = email.first_failure_at ?? now;
+  const decision = decideRetry({
+    now,
+    firstFailureAt,
+    failures: email.attempt_count + 1,
+    windowMs: policy.retryWindowMs,
+    campaignIntervalMs: policy.intervalMs,
+    policy: ctx.backoff,
+    retryAfterMs,
+  });
+  if ('expired' in decision) {
+    const attempt = { ...outcome.attempt, reply: `retry window expired: ${outcome.attempt.reply ?? ''}` };
+    await ctx.lifecycle.fail(lease, { ...outcome, attempt }, firstFailureAt);
+    return { outcome: 'failed', kind: 'transient', replyCode };
+  }
+  await ctx.lifecycle.defer(lease, outcome, { retryAt: decision.retryAt, firstFailureAt });
+  return { outcome: 'retrying', kind: 'transient', replyCode };
+}

@@ -1,0 +1,220 @@
+// Sending as a continuous pipeline: each free slot (at most smtpMaxConnections) takes the next
+// claimed e-mail at once, and claims refill as slots free, paced by maxMessagesPerMinute. A send
+// that hangs costs one slot, never the queue.
+import type { Logger } from 'pino';
+import { errorMessage } from '../db/index.js';
+import type { EmailRow } from '../queue/index.js';
+import type { Route } from '../transports/index.js';
+import { deliver, type DeliveryContext, type DeliveryResult } from './delivery.js';
+import type { SendingPolicy } from './policy.js';
+
+export interface Tally {
+  claimed: number;
+  sent: number;
+  retrying: number;
+  failed: number;
+  released: number;
+  /** Set when sending stopped because the route itself failed. */
+  routeFailure: string | null;
+}
+
+export interface PipelineHooks {
+  /** Before each refill after the first: false when sending must stop (disabled, route changed). */
+  stillAllowed(): Promise<boolean>;
+  /** A send met a failure every e-mail would meet; resolves true when the route works again. */
+  routeFailed(route: Route, message: string): Promise<boolean>;
+  attempt(route: Route, result: DeliveryResult): void;
+}
+
+const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
+
+export class Pipeline {
+  /** Claimed, not started, oldest due first. */
+  private buffer: EmailRow[] = [];
+  private inFlight = 0;
+  private refilling: Promise<void> | null = null;
+  /** The last claim found fewer due e-mails than asked: nothing to do until the next kick. */
+  private exhausted = true;
+  /** Set by pause() until the next kick(): stop, disabled, route failing. */
+  private halted = true;
+  /** Set while the route is checked again after a route failure in a send. */
+  private paused = false;
+  private policy: SendingPolicy | null = null;
+  private route: Route | null = null;
+  private tally = emptyTally();
+  private idleWaiters: (() => void)[] = [];
+  /** Lease expiry of every e-mail this process holds (buffered or in flight), for renewal. */
+  readonly leases = new Map<number, number>();
+  private renewal: NodeJS.Timeout | null = null;
+  /** A database error met by a refill or an outcome: reported once by the next cycle. */
+  fault: unknown = null;
+
+  constructor(
+    private readonly ctx: DeliveryContext & { leaseMs: number; batchSize: number; log: Logger },
+    private readonly hooks: PipelineHooks,
+  ) {}
+
+  get busy(): boolean {
+    return this.inFlight > 0 || this.buffer.length > 0 || this.refilling !== null;
+  }
+
+  /** Sends what is due with this policy and route, refilling until nothing more is due. */
+  kick(policy: SendingPolicy, route: Route): void {
+    this.policy = policy;
+    this.route = route;
+    this.halted = false;
+    this.paused = false;
+    this.exhausted = false;
+    this.pump();
+  }
+
+  /** Starts nothing more; what was claimed and not started goes back untouched. */
+  async pause(): Promise<void> {
+    this.halted = true;
+    await this.refilling;
+    const untouched = this.buffer.splice(0).map((e) => e.id);
+    for (const id of untouched) this.leases.delete(id);
+    this.keepLeases();
+    try {
+      await this.ctx.lifecycle.release(untouched, this.ctx.owner, Date.now());
+      this.tally.released += untouched.length;
+    } catch (err) {
+      // The database is gone: their leases expire instead, and a later claim takes them.
+      this.fault ??= err;
+    }
+    this.settleIdle();
+  }
+
+  /** Resolves when nothing is in flight, buffered or being claimed. */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** What happened since the last call. */
+  takeTally(): Tally {
+    const t = this.tally;
+    this.tally = emptyTally();
+    return t;
+  }
+
+  /** Forgets every lease (a stop released them): no renewal goes on. */
+  dropLeases(): void {
+    this.leases.clear();
+    this.keepLeases();
+  }
+
+  /** Every e-mail this process holds, for a stop that must release what did not finish. */
+  get held(): number[] {
+    return [...this.leases.keys()];
+  }
+
+  private pump(): void {
+    const policy = this.policy;
+    if (!policy || !this.route) return;
+    const lapsed: number[] = [];
+    while (!this.halted && !this.paused && this.inFlight < policy.slots && this.buffer.length > 0) {
+      const email = this.buffer.shift() as EmailRow;
+      // Its lease lapsed while it waited (renewal could not reach the database): another process
+      // may hold it now, so this one must not send it; given back if it is still ours.
+      if ((this.leases.get(email.id) ?? 0) <= Date.now()) {
+        this.leases.delete(email.id);
+        lapsed.push(email.id);
+        continue;
+      }
+      this.start(email, this.route, policy);
+    }
+    if (lapsed.length) void this.ctx.lifecycle.release(lapsed, this.ctx.owner, Date.now()).catch(() => undefined);
+    this.keepLeases();
+    if (!this.halted && !this.paused && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {
+      this.refilling = this.refill(policy).finally(() => {
+        this.refilling = null;
+        this.pump();
+      });
+    }
+    this.settleIdle();
+  }
+
+  private async refill(policy: SendingPolicy): Promise<void> {
+    try {
+      if (this.tally.claimed > 0 && !(await this.hooks.stillAllowed())) {
+        this.exhausted = true;
+        return;
+      }
+      const want = Math.max(policy.slots, this.ctx.batchSize - this.buffer.length);
+      const now = Date.now();
+      const rows = await this.ctx.lifecycle.claim(this.ctx.owner, now, this.ctx.leaseMs, want, policy.maxPerMinute);
+      for (const r of rows) this.leases.set(r.id, now + this.ctx.leaseMs);
+      this.keepLeases();
+      this.tally.claimed += rows.length;
+      this.buffer.push(...rows);
+      if (rows.length < want) this.exhausted = true;
+    } catch (err) {
+      this.exhausted = true;
+      this.fault ??= err;
+      this.ctx.log.error({ err: errorMessage(err) }, 'claim failed; the next cycle tries again');
+    }
+  }
+
+  private start(email: EmailRow, route: Route, policy: SendingPolicy): void {
+    this.inFlight++;
+    void deliver(this.ctx, email, route, policy)
+      .then(async (result) => {
+        this.hooks.attempt(route, result);
+        if (result.outcome !== 'released') {
+          this.tally[result.outcome]++;
+          return;
+        }
+        this.tally.released++;
+        this.tally.routeFailure = result.routeFailure;
+        // Stop starting sends while the route is checked again; resume at once if it works
+        // (one dropped connection must not pause the outbox until the next cycle).
+        this.paused = true;
+        const works = await this.hooks.routeFailed(route, result.routeFailure);
+        this.paused = false;
+        if (works && this.route === route) this.exhausted = false;
+        else await this.pause();
+      })
+      .catch((err: unknown) => {
+        // The database did not take the outcome: the e-mail stays 'sending' under its lease,
+        // which expires, and a later claim sends it again (at least once).
+        this.fault ??= err;
+        this.ctx.log.error({ id: email.id, err: errorMessage(err) }, 'could not record an outcome; the e-mail will be sent again after its lease');
+        return this.pause();
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.leases.delete(email.id);
+        this.pump();
+      });
+  }
+
+  /** While it holds e-mails, the pipeline renews their leases every third of a lease. */
+  private keepLeases(): void {
+    if (this.leases.size > 0 && this.renewal === null) {
+      this.renewal = setInterval(() => void this.renewLeases(), Math.max(200, Math.floor(this.ctx.leaseMs / 3)));
+      this.renewal.unref();
+    } else if (this.leases.size === 0 && this.renewal !== null) {
+      clearInterval(this.renewal);
+      this.renewal = null;
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.leases.size === 0) return;
+    const until = Date.now() + this.ctx.leaseMs;
+    try {
+      // Guarded by the owner: an e-mail another instance took after a lapse is not renewed.
+      for (const id of await this.ctx.lifecycle.renew([...this.leases.keys()], this.ctx.owner, until)) {
+        if (this.leases.has(id)) this.leases.set(id, until);
+      }
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, 'lease renewal failed');
+    }
+  }
+
+  private settleIdle(): void {
+    if (this.busy) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

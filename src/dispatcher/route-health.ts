@@ -1,0 +1,98 @@
+// The route the settings choose, kept open between cycles, and whether it works: checked
+// before sending (connect, secure, sign in, sender), and again after any route failure.
+import type { Logger } from 'pino';
+import { errorMessage } from '../db/index.js';
+import { createRoute, type MicrosoftEndpoints, type Route, type RouteOptions } from '../transports/index.js';
+import type { SendingPolicy } from './policy.js';
+
+/** What the console and `postroom status` show about the route. */
+export interface RouteState {
+  state: 'unchecked' | 'working' | 'failing';
+  route: string | null;
+  /** The failure with the server's reply, while failing. */
+  message: string | null;
+  /** Since when it fails (ISO), while failing. */
+  since: string | null;
+}
+
+export type RouteCheck = { ok: true; route: Route } | { ok: false; route: Route; message: string };
+
+export class RouteHealth {
+  private current: { key: string; route: Route } | null = null;
+  private verified = false;
+  private fault: { message: string; since: number } | null = null;
+  private checking: Promise<RouteCheck> | null = null;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly options: RouteOptions | undefined,
+    private readonly endpoints: MicrosoftEndpoints | undefined,
+  ) {}
+
+  /** The route for this policy, checked when it is new or has failed since the last check. */
+  async ready(policy: SendingPolicy): Promise<RouteCheck> {
+    const route = await this.routeFor(policy);
+    if (this.verified && !this.fault) return { ok: true, route };
+    return this.check(route);
+  }
+
+  /** A send met a failure every e-mail would meet: checks again at once (single flight). */
+  failed(route: Route, message: string): Promise<RouteCheck> {
+    if (this.current?.route !== route) return Promise.resolve({ ok: false, route, message });
+    this.verified = false;
+    this.setFault(route, message);
+    return this.check(route);
+  }
+
+  state(): RouteState {
+    return {
+      state: this.fault ? 'failing' : this.verified ? 'working' : 'unchecked',
+      route: this.current?.route.description ?? null,
+      message: this.fault?.message ?? null,
+      since: this.fault ? new Date(this.fault.since).toISOString() : null,
+    };
+  }
+
+  async close(): Promise<void> {
+    const route = this.current?.route;
+    this.current = null;
+    await route?.close();
+  }
+
+  private check(route: Route): Promise<RouteCheck> {
+    this.checking ??= (async (): Promise<RouteCheck> => {
+      try {
+        await route.verify();
+        if (this.fault) this.log.info({ route: route.description }, 'route works again');
+        this.fault = null;
+        this.verified = true;
+        return { ok: true, route };
+      } catch (err) {
+        const message = errorMessage(err);
+        this.setFault(route, message);
+        return { ok: false, route, message };
+      } finally {
+        this.checking = null;
+      }
+    })();
+    return this.checking;
+  }
+
+  private setFault(route: Route, message: string): void {
+    if (this.fault?.message !== message) this.log.warn({ route: route.description, reason: message }, 'route failing: e-mails wait');
+    this.fault = { message, since: this.fault?.since ?? Date.now() };
+  }
+
+  private async routeFor(policy: SendingPolicy): Promise<Route> {
+    if (this.current?.key === policy.routeKey) return this.current.route;
+    const old = this.current?.route;
+    const route = createRoute(policy.settings, this.options, this.endpoints);
+    this.current = { key: policy.routeKey, route };
+    this.verified = false;
+    this.fault = null;
+    // In-flight sends on the old route finish first: close() waits for them.
+    void old?.close();
+    this.log.debug({ route: route.description }, 'route built');
+    return route;
+  }
+}

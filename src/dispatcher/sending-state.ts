@@ -1,0 +1,78 @@
+// "Is mail moving, and if not, why?" in one answer for the console banner, the API and the CLI:
+// read from what every live sending process last reported, with the setting that would fix it.
+import type { EmailSettings } from '../settings/index.js';
+import type { CampaignOutcome } from './dispatcher.js';
+import type { InstanceStatus } from './status.js';
+
+export interface SendingState {
+  /** sending: mail moves (or nothing is due); stopped: e-mails wait; no-process: nobody sends. */
+  state: 'sending' | 'stopped' | 'no-process';
+  /** Why sending is stopped, with the server's reply when there is one. */
+  reason: string | null;
+  /** When it stopped (ISO), when known. */
+  since: string | null;
+  /** E-mails waiting to be sent (pending or error). */
+  waiting: number;
+  /** What makes sending resume, in plain words. */
+  resumesWhen: string | null;
+  /** The setting to look at first, when one is to blame. */
+  setting: keyof EmailSettings | null;
+}
+
+interface Blame {
+  test: RegExp;
+  setting: keyof EmailSettings;
+  fix: string;
+}
+
+// Read from the failure's own words (transports say them); first match wins.
+const BLAME: Blame[] = [
+  { test: /STARTTLS/i, setting: 'startTls', fix: 'the server offers STARTTLS, or the STARTTLS setting matches what it offers' },
+  { test: /password over an unencrypted|plain ?text/i, setting: 'startTls', fix: 'the connection is encrypted (STARTTLS or port 465)' },
+  { test: /certificate|TLS with/i, setting: 'smtpHost', fix: "the server's certificate is trusted (or its CA is added) and names the host" },
+  { test: /AADSTS|token|client secret|client certificate/i, setting: 'clientSecret', fix: 'the Microsoft app credentials are accepted' },
+  { test: /authentication|535|534|530|AUTH/i, setting: 'smtpPassword', fix: 'the server accepts the SMTP user and password' },
+  { test: /sender|MAIL FROM|SendAs|not owned|5\.7\.60|5\.2\.252/i, setting: 'postmaster', fix: 'the server lets this login send as the postmaster' },
+  { test: /cannot reach|ENOTFOUND|ECONNREFUSED|unreachable|timed? ?out|421/i, setting: 'smtpHost', fix: 'the server can be reached and answers' },
+];
+
+export function describeSending(instances: InstanceStatus[], waiting: number): SendingState {
+  const alive = instances.filter((i) => i.alive);
+  if (alive.length === 0) {
+    return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: 'a sending process starts (postroom serve)', setting: null };
+  }
+  // Mail moves if any live process sends; otherwise the freshest report says why.
+  const outcomes = alive.map((i) => i.lastCampaign).filter((c): c is NonNullable<typeof c> => c !== null);
+  if (outcomes.length === 0 || outcomes.some((c) => moving(c.outcome))) return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null };
+  const latest = outcomes.reduce((a, b) => (a.startedAt > b.startedAt ? a : b));
+  return { state: 'stopped', waiting, ...why(latest.outcome, latest.startedAt) };
+}
+
+function moving(o: CampaignOutcome): boolean {
+  return o.state === 'ran' && o.routeFailure === null;
+}
+
+function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'since' | 'resumesWhen' | 'setting'> {
+  switch (o.state) {
+    case 'disabled':
+      return { reason: 'sending is disabled', since: null, resumesWhen: '"Process for sending emails enabled" is checked', setting: 'enabled' };
+    case 'incomplete': {
+      const first = o.problems[0];
+      return {
+        reason: `the configuration is incomplete: ${o.problems.map((p) => p.message).join('; ')}`,
+        since: null,
+        resumesWhen: 'the configuration problems are fixed',
+        setting: (first?.key as keyof EmailSettings | undefined) ?? null,
+      };
+    }
+    case 'error':
+      return { reason: `the database could not be used: ${o.message}`, since: at, resumesWhen: 'the database answers again (nothing to change)', setting: null };
+    case 'route-failing':
+    case 'ran': {
+      const message = o.state === 'route-failing' ? o.message : (o.routeFailure ?? '');
+      const since = o.state === 'route-failing' ? (o.since ?? at) : at;
+      const blame = BLAME.find((b) => b.test.test(message));
+      return { reason: message, since, resumesWhen: blame ? `${blame.fix}, or the settings change` : 'the route works again, or the settings change', setting: blame?.setting ?? null };
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The shapes of the API's answers that several routes share, as zod schemas: they go into the
+// OpenAPI document, the console's types are generated from it, and a test holds answers to them.
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { STATUSES } from '../queue/index.js';
+import { FIELDS, SETTING_KEYS, type SettingKey } from '../settings/index.js';
+
+/** The named shapes: each becomes components/schemas/<id> in the OpenAPI document, so a type of its own. */
+export const namedReplies = new Map<z.ZodType, string>();
+
+export function named<T extends z.ZodType>(id: string, schema: T): T {
+  namedReplies.set(schema, id);
+  return schema;
+}
+
+export const problemReply = named('Problem', z.object({ key: z.string(), message: z.string() }));
+
+export const secretStateReply = named('SecretState', z.object({ set: z.boolean(), updatedAt: z.string().nullable() }));
+
+const settingValue = (key: SettingKey) => {
+  switch (FIELDS[key].kind) {
+    case 'bool':
+      return z.boolean();
+    case 'int':
+      return z.number().int();
+    case 'secret':
+      return secretStateReply;
+    default:
+      return z.string();
+  }
+};
+
+export const routeKindReply = named('RouteKind', z.enum(['smtp', 'oauth', 'graph', 'drafts']));
+
+export const certificateInfoReply = named('CertificateInfo', z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  expiresAt: z.string().describe('ISO date-time after which the certificate is no longer valid'),
+  isCA: z.boolean(),
+}));
+
+export const settingsViewReply = named('SettingsView', z
+  .object({
+    settings: z.object(Object.fromEntries(SETTING_KEYS.map((k) => [k, settingValue(k)]))),
+    problems: z.array(problemReply).describe('stop sending until fixed'),
+    warnings: z.array(problemReply).describe('need attention soon; sending goes on'),
+    route: z.enum(['smtp', 'oauth', 'graph']).describe('the sending route the settings choose'),
+    routes: z.array(routeKindReply).describe('every route in use: the sending one, and drafts once an Outlook (New) mailbox is named'),
+    certificates: z
+      .record(z.string(), z.array(certificateInfoReply))
+      .describe('what each PEM certificate setting holds (subject, issuer, expiry), by setting key; a setting left empty is absent'),
+  }));
+
+export const emailStatusReply = named('EmailStatus', z.enum(STATUSES as [string, ...string[]]));
+
+export const addressReply = named('Address', z.object({ email: z.string(), name: z.string().optional() }));
+
+export const handOverReply = named('HandOverResult', z
+  .object({ id: z.number().int(), status: emailStatusReply, messageId: z.string(), duplicate: z.boolean() }));
+
+export const emailSummaryReply = named('EmailSummary', z
+  .object({
+    id: z.number().int(),
+    status: emailStatusReply,
+    messageId: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    sender: addressReply.nullable(),
+    to: z.array(addressReply),
+    cc: z.array(addressReply),
+    bcc: z.array(addressReply),
+    subject: z.string(),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    firstFailureAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    lastReplyCode: z.number().int().nullable(),
+    lastReply: z.string().nullable(),
+    rejectedRecipients: z.array(z.object({ recipient: z.string(), code: z.number().int().nullable(), reply: z.string() })),
+    source: z.string(),
+  }));
+
+export const attemptReply = named('Attempt', z
+  .object({
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    route: z.string(),
+    outcome: z.enum(['sent', 'transient', 'permanent', 'interrupted']),
+    replyCode: z.number().int().nullable(),
+    reply: z.string().nullable(),
+    instance: z.string(),
+  }));
+
+export const emailDetailReply = named('EmailDetail', emailSummaryReply
+  .extend({
+    text: z.string().nullable(),
+    html: z.string().nullable(),
+    headers: z.record(z.string(), z.string()),
+    attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), contentId: z.string().nullable(), size: z.number().int() })),
+    attemptLog: z.array(attemptReply),
+  }));
+
+export const createdDraftReply = named('CreatedDraft', z.object({ id: z.string(), webLink: z.string().nullable(), mailbox: z.string() }));
+
+/** Every error answer: a stable code from src/errors.ts, a message, and the fields at fault. */
+export const errorReply = named('Error', z
+  .object({
+    error: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }));

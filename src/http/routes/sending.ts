@@ -1,0 +1,57 @@
+// Whether mail is moving and, if not, why and what fixes it (the console's banner on every
+// page); and recovery from a bad day: retry many e-mails at once, counted first, audited.
+import { z } from 'zod';
+import { describeSending } from '../../dispatcher/index.js';
+import type { Api } from '../api.js';
+
+const retryFilter = z.object({
+  status: z.enum(['failed', 'error', 'cancelled'], { message: 'must be failed, error or cancelled' }),
+  since: z.iso.datetime({ offset: true, message: 'must be an ISO time, e.g. 2026-12-01T08:00:00Z' }).optional(),
+});
+
+const toFilter = (f: z.output<typeof retryFilter>) => ({ status: f.status, since: f.since === undefined ? undefined : Date.parse(f.since) });
+
+export function sendingRoutes(api: Api, onHandOver: () => void): void {
+  const { postroom } = api;
+
+  api.route({
+    method: 'GET',
+    path: '/sending',
+    tag: 'emails',
+    summary: 'Is mail moving? When sending is stopped: why (with the server reply), since when, how many e-mails wait, and what fixes it',
+    access: 'admin',
+    responses: { 200: '{state, reason, since, waiting, resumesWhen, setting}' },
+    async handle() {
+      const p = postroom.dispatcher;
+      const [instances, counts] = await Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts()]);
+      return describeSending(instances, counts.pending + counts.error);
+    },
+  });
+
+  api.route({
+    method: 'GET',
+    path: '/emails/retryable',
+    tag: 'emails',
+    summary: 'How many e-mails a bulk retry with this filter would send again (for the confirmation)',
+    access: 'admin',
+    query: retryFilter,
+    responses: { 200: '{count}' },
+    handle: async ({ query }) => ({ count: await postroom.queue.countRetryable(toFilter(query)) }),
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/emails/retry',
+    tag: 'emails',
+    summary: 'Send again every e-mail of a status (failed, error or cancelled) changed since a time; audited',
+    access: 'admin',
+    body: retryFilter,
+    responses: { 200: '{retried}', 400: 'refused filter' },
+    async handle({ body, caller }) {
+      const actor = caller?.kind === 'admin' ? caller.username : 'api';
+      const retried = await postroom.queue.retryMany(toFilter(body), actor);
+      if (retried) onHandOver();
+      return { retried };
+    },
+  });
+}

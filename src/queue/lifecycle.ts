@@ -1,0 +1,331 @@
+// The SQL of every move of an e-mail from one status to another, each guarded by the
+// transition table (states.ts). Moves made by the sending process also check its lease.
+import { sql, type Kysely, type QueryCreator, type Updateable } from 'kysely';
+import { GroupCommit, writeTransaction, type Database, type EmailTable, type Store } from '../db/index.js';
+import { TRANSITIONS } from './states.js';
+import { parseRecipients, type RecipientOutcome } from './recipients.js';
+import type { AttemptRecord, EmailRow } from './repository.js';
+
+/** An e-mail as held by one sending process. */
+export interface Lease {
+  id: number;
+  owner: string;
+}
+
+/** What an outcome verb (markSent, defer, fail) writes besides the status. */
+interface OutcomeWrite {
+  lease: Lease;
+  attempt: AttemptRecord;
+  set: Updateable<EmailTable>;
+}
+
+export interface Outcome {
+  attempt: AttemptRecord;
+  /** Per-recipient states after this attempt; null when the route reports none. */
+  recipients?: RecipientOutcome[] | null;
+}
+
+const recipientColumns = (recipients: RecipientOutcome[] | null | undefined): Updateable<EmailTable> =>
+  recipients
+    ? {
+        recipients: JSON.stringify(recipients),
+        rejected_recipients: recipients.some((r) => r.state === 'refused')
+          ? JSON.stringify(recipients.filter((r) => r.state === 'refused').map(({ recipient, code, reply }) => ({ recipient, code, reply })))
+          : null,
+      }
+    : {};
+
+export class EmailLifecycle {
+  /** SQLite: outcomes that arrive together share a commit (see GroupCommit). */
+  private readonly outcomes: GroupCommit<OutcomeWrite, boolean>;
+
+  constructor(private readonly store: Store) {
+    this.outcomes = new GroupCommit(store, (trx, o) => this.recordOutcome(trx, o));
+  }
+
+  private get db(): Kysely<Database> {
+    return this.store.db;
+  }
+
+  /**
+   * Claims up to `limit` due e-mails in one transaction: pending or error whose time has come,
+   * and sending whose lease expired (their process died). With pacing, what the last minute
+   * already spent across every instance comes off the limit, serialised by an advisory lock.
+   */
+  async claim(owner: string, now: number, leaseMs: number, limit: number, maxPerMinute = 0): Promise<EmailRow[]> {
+    if (limit <= 0) return [];
+    return writeTransaction(this.store, async (trx) => {
+      let allowed = limit;
+      if (maxPerMinute > 0) {
+        if (this.store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(current_schema()), 1)`.execute(trx);
+        allowed = Math.min(limit, maxPerMinute - (await this.sendsInLastMinute(trx, now)));
+      }
+      return this.claimWithin(trx, owner, now, leaseMs, allowed);
+    });
+  }
+
+  /** The claim statement alone, inside the caller's transaction. */
+  async claimWithin(trx: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number): Promise<EmailRow[]> {
+    if (limit <= 0) return [];
+    const due = trx
+      .selectFrom('emails')
+      .select('id')
+      .where('due_at', '<=', now)
+      .where('status', 'in', TRANSITIONS.claim.from)
+      .orderBy('due_at')
+      .limit(limit);
+    const lockedDue = this.store.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+    return trx
+      .updateTable('emails')
+      .set({ status: TRANSITIONS.claim.to, lease_owner: owner, due_at: now + leaseMs, claim_count: sql`claim_count + 1`, updated_at: now })
+      .where('id', 'in', lockedDue)
+      .returningAll()
+      .execute();
+  }
+
+  /** Attempts started in the last minute plus sends in flight: what pacing has already spent. */
+  private async sendsInLastMinute(trx: Kysely<Database>, now: number): Promise<number> {
+    const { n } = await trx
+      .selectFrom('attempts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('started_at', '>', now - 60_000)
+      .where('outcome', '!=', 'interrupted')
+      .executeTakeFirstOrThrow();
+    const { m } = await trx
+      .selectFrom('emails')
+      .select((eb) => eb.fn.countAll<number>().as('m'))
+      .where('status', '=', 'sending')
+      .where('due_at', '>', now)
+      .executeTakeFirstOrThrow();
+    return Number(n) + Number(m);
+  }
+
+  /** A claimed e-mail shows no outcome for its previous claim: that process died mid-send. */
+  async recordInterrupted(email: EmailRow, at: number, instance: string): Promise<void> {
+    await this.db
+      .insertInto('attempts')
+      .values({
+        email_id: email.id,
+        started_at: at,
+        finished_at: at,
+        route: '-',
+        outcome: 'interrupted',
+        reply_code: null,
+        reply: 'claimed by a sending process that stopped (or lost the database) before it recorded an outcome: it may or may not have been sent; sending again',
+        instance,
+      })
+      .execute();
+  }
+
+  /** Every recipient has its answer. False when the lease was lost (another instance took it). */
+  markSent(lease: Lease, outcome: Outcome): Promise<boolean> {
+    const at = outcome.attempt.finishedAt;
+    return this.finish({ lease, attempt: outcome.attempt, set: { status: TRANSITIONS.markSent.to, due_at: null, finished_at: at, ...recipientColumns(outcome.recipients) } });
+  }
+
+  /** Tried again at `retryAt`; the retry window counts from `firstFailureAt`. */
+  defer(lease: Lease, outcome: Outcome, retry: { retryAt: number; firstFailureAt: number }): Promise<boolean> {
+    return this.finish({
+      lease,
+      attempt: outcome.attempt,
+      set: { status: TRANSITIONS.defer.to, due_at: retry.retryAt, first_failure_at: retry.firstFailureAt, ...recipientColumns(outcome.recipients) },
+    });
+  }
+
+  fail(lease: Lease, outcome: Outcome, firstFailureAt?: number): Promise<boolean> {
+    const at = outcome.attempt.finishedAt;
+    return this.finish({
+      lease,
+      attempt: outcome.attempt,
+      set: {
+        status: TRANSITIONS.fail.to,
+        due_at: null,
+        finished_at: at,
+        ...(firstFailureAt === undefined ? {} : { first_failure_at: firstFailureAt }),
+        ...recipientColumns(outcome.recipients),
+      },
+    });
+  }
+
+  private finish(o: OutcomeWrite): Promise<boolean> {
+    return this.store.dialect === 'postgres' ? this.finishPostgres(o) : this.outcomes.submit(o);
+  }
+
+  /** The e-mail's side of an outcome, guarded by the lease: matches nothing once the lease is lost. */
+  private moveOn(db: QueryCreator<Database>, { lease, attempt, set }: OutcomeWrite) {
+    return db
+      .updateTable('emails')
+      .set({
+        ...set,
+        lease_owner: null,
+        attempt_count: sql`attempt_count + 1`,
+        last_reply_code: attempt.replyCode,
+        last_reply: attempt.reply,
+        updated_at: attempt.finishedAt,
+      })
+      .where('id', '=', lease.id)
+      .where('status', '=', 'sending')
+      .where('lease_owner', '=', lease.owner);
+  }
+
+  private async recordOutcome(trx: Kysely<Database>, o: OutcomeWrite): Promise<boolean> {
+    const updated = await this.moveOn(trx, o).executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return false;
+    const { attempt } = o;
+    await trx
+      .insertInto('attempts')
+      .values({
+        email_id: o.lease.id,
+        started_at: attempt.startedAt,
+        finished_at: attempt.finishedAt,
+        route: attempt.route,
+        outcome: attempt.outcome,
+        reply_code: attempt.replyCode,
+        reply: attempt.reply,
+        instance: o.lease.owner,
+      })
+      .execute();
+    return true;
+  }
+
+  /**
+   * The same in one round trip. Recording an outcome skips waiting for the WAL flush
+   * (synchronous_commit off, for this statement only): should the database server crash
+   * within that moment, the e-mail is still 'sending' under a lease that expires, and it is
+   * sent again: a possible duplicate, never a loss. Hand-overs keep the full wait.
+   */
+  private async finishPostgres(o: OutcomeWrite): Promise<boolean> {
+    const { attempt } = o;
+    const recorded = await this.db
+      .with('moved', (db) => this.moveOn(db, o).returning('id'))
+      .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
+      .insertInto('attempts')
+      .columns(['email_id', 'started_at', 'finished_at', 'route', 'outcome', 'reply_code', 'reply', 'instance'])
+      .expression((eb) =>
+        eb
+          .selectFrom(['moved', 'durability'])
+          .select([
+            'moved.id',
+            sql<number>`${attempt.startedAt}::bigint`.as('started_at'),
+            sql<number>`${attempt.finishedAt}::bigint`.as('finished_at'),
+            sql<string>`${attempt.route}::text`.as('route'),
+            sql<string>`${attempt.outcome}::text`.as('outcome'),
+            sql<number | null>`${attempt.replyCode}::integer`.as('reply_code'),
+            sql<string | null>`${attempt.reply}::text`.as('reply'),
+            sql<string>`${o.lease.owner}::text`.as('instance'),
+          ]),
+      )
+      .returning('email_id')
+      .execute();
+    return recorded.length > 0;
+  }
+
+  /** Gives claimed e-mails back untouched (shutdown, or a route failure): due again now. */
+  async release(ids: number[], owner: string, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('emails')
+      .set({
+        status: sql`case when first_failure_at is null then 'pending' else 'error' end`,
+        due_at: now,
+        lease_owner: null,
+        claim_count: sql`claim_count - 1`,
+        updated_at: now,
+      })
+      .where('id', 'in', ids)
+      .where('status', 'in', TRANSITIONS.release.from)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  /**
+   * Extends the leases `owner` still holds. Guarded by the owner: once another instance has
+   * claimed an e-mail whose lease lapsed, this process can neither renew nor record it.
+   * Returns the ids whose lease was renewed.
+   */
+  async renew(ids: number[], owner: string, until: number): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .updateTable('emails')
+      .set({ due_at: until })
+      .where('id', 'in', ids)
+      .where('status', '=', 'sending')
+      .where('lease_owner', '=', owner)
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async hold(createdBefore: number, now: number): Promise<number> {
+    const r = await this.db
+      .updateTable('emails')
+      .set({ status: TRANSITIONS.hold.to, due_at: null, updated_at: now })
+      .where('status', 'in', TRANSITIONS.hold.from)
+      .where('created_at', '<', createdBefore)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async releaseHeld(now: number): Promise<number> {
+    const r = await this.db
+      .updateTable('emails')
+      .set({ status: TRANSITIONS.releaseHeld.to, due_at: now, updated_at: now })
+      .where('status', 'in', TRANSITIONS.releaseHeld.from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** E-mails in error whose retry window has closed (the window may have been shortened since). */
+  async expire(windowMs: number, now: number): Promise<number> {
+    const r = await this.db
+      .updateTable('emails')
+      .set({
+        status: TRANSITIONS.expire.to,
+        due_at: null,
+        finished_at: now,
+        updated_at: now,
+        last_reply: sql`'retry window expired: ' || coalesce(last_reply, '')`,
+      })
+      .where('status', 'in', TRANSITIONS.expire.from)
+      .where('first_failure_at', '<=', now - windowMs)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** Administrator: a conditional update, so a concurrent change can't be overwritten. */
+  async cancel(id: number, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('emails')
+      .set({ status: TRANSITIONS.cancel.to, due_at: null, finished_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', TRANSITIONS.cancel.from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Administrator: due again now with a fresh retry window. Recipients already accepted or
+   * refused for good keep their state, so a retry sends only to those still owed a copy.
+   */
+  async retry(ids: number[], now: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    return writeTransaction(this.store, async (trx) => {
+      const r = await trx
+        .updateTable('emails')
+        .set({ status: TRANSITIONS.retry.to, due_at: now, first_failure_at: null, finished_at: null, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', 'in', TRANSITIONS.retry.from)
+        .returning(['id', 'recipients'])
+        .execute();
+      // A refused recipient is tried again (the administrator may have fixed why); an accepted
+      // one never gets a second copy.
+      for (const row of r) {
+        const states = parseRecipients(row.recipients);
+        if (!states.some((s) => s.state !== 'accepted')) continue;
+        const kept = states.filter((s) => s.state === 'accepted');
+        await trx.updateTable('emails').set({ recipients: kept.length ? JSON.stringify(kept) : null }).where('id', '=', row.id).execute();
+      }
+      return r.length;
+    });
+  }
+}

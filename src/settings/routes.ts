@@ -1,0 +1,32 @@
+// Which way out the settings choose: the one place that reads useGraph/useOAuth to decide it,
+// for the transports, the problems, the connection test, drafts and (through the view) the console.
+import type { EmailSettings, RouteKind, SettingKey } from './fields.js';
+
+/** A route that sends: SMTP with a password (or none), SMTP with XOAUTH2, Microsoft Graph. */
+export type SendingRoute = Exclude<RouteKind, 'drafts'>;
+
+/** The sending route. With both boxes checked (a problem that stops sending) Graph is the one named. */
+export function routeKind(s: Pick<EmailSettings, 'useGraph' | 'useOAuth'>): SendingRoute {
+  if (s.useGraph) return 'graph';
+  if (s.useOAuth) return 'oauth';
+  return 'smtp';
+}
+
+/** Every route the settings put to use: the sending one, and drafts once an Outlook (New) mailbox is named. */
+export function activeRoutes(s: Pick<EmailSettings, 'useGraph' | 'useOAuth' | 'outlookNewAddress'>): RouteKind[] {
+  return s.outlookNewAddress ? [routeKind(s), 'drafts'] : [routeKind(s)];
+}
+
+/** The app registration's credentials, needed by every Microsoft route and by drafts. */
+export const MICROSOFT_APP_KEYS = ['tenantId', 'clientId', 'clientSecret'] as const satisfies readonly SettingKey[];
+
+export const needsMicrosoftApp = (s: Pick<EmailSettings, 'useGraph' | 'useOAuth' | 'outlookNewAddress'>): boolean =>
+  activeRoutes(s).some((r) => r !== 'smtp');
+
+/** What the app registration still lacks; a client certificate stands in for the client secret. */
+export function missingMicrosoftApp(s: Pick<EmailSettings, (typeof MICROSOFT_APP_KEYS)[number] | 'clientCertificate'>): (typeof MICROSOFT_APP_KEYS)[number][] {
+  return MICROSOFT_APP_KEYS.filter((k) => !s[k] && !(k === 'clientSecret' && s.clientCertificate));
+}
+
+/** The mailbox Outlook (New) drafts are created in: outlookNewAddress, else the postmaster. */
+export const draftsMailbox = (s: Pick<EmailSettings, 'outlookNewAddress' | 'postmaster'>): string => s.outlookNewAddress || s.postmaster;
