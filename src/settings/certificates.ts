@@ -61,3 +61,15 @@ export function describePem(text: string): CertificateInfo[] {
   const read = readPemBundle(text);
   return 'error' in read ? [] : read.certificates;
 }
+
+/** The warnings for certificates that expire within 30 days or have expired (English; messages.ts words them in French). */
+export function expiryWarnings(certificates: CertificateInfo[], now = Date.now()): string[] {
+  const out: string[] = [];
+  for (const c of certificates) {
+    const days = Math.floor((Date.parse(c.expiresAt) - now) / 86_400_000);
+    if (days > 30) continue;
+    const when = c.expiresAt.slice(0, 10);
+    out.push(days < 0 ? `the certificate ${c.subject} expired on ${when}: connections that rely on it fail` : `the certificate ${c.subject} expires on ${when} (in ${days} day${days === 1 ? '' : 's'})`);
+  }
+  return out;
+}

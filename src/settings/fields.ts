@@ -26,7 +26,7 @@ const int = (min: number, max: number) =>
 function pemSchema() {
   return z
     .string()
-    .max(1_000_000, { message: 'is longer than 1,000,000 characters' })
+    .max(1_000_000, { message: 'is longer than 1000000 characters' })
     .transform(tidyPem)
     .superRefine((t, ctx) => {
       const problem = pemProblem(t);

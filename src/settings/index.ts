@@ -16,7 +16,7 @@ export { CLOUDS, CLOUD_NAMES, cloudOf, isCloudName, UPLOAD_SESSION_MIN_BYTES, UP
 export { readClientCertificate, certificateProblem, type ClientCertificate } from './certificate.js';
 export { routeKind, activeRoutes, needsMicrosoftApp, missingMicrosoftApp, draftsMailbox, MICROSOFT_APP_KEYS, type SendingRoute } from './routes.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
-export { describePem, readPemBundle, type CertificateInfo } from './certificates.js';
+export { describePem, expiryWarnings, readPemBundle, type CertificateInfo } from './certificates.js';
 export { translateMessage, translateProblems, refusedPreamble, messageId, FRENCH_LABELS, MESSAGES, type Language } from './messages.js';
 export { Sealer, loadMasterKey, parseMasterKey, MasterKeyError } from './secrets.js';
 export {

@@ -14,7 +14,7 @@ import {
 import { findProblems, findWarnings, type Problem } from './problems.js';
 import { activeRoutes, routeKind, type SendingRoute } from './routes.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
-import { describePem, type CertificateInfo } from './certificates.js';
+import { describePem, expiryWarnings, type CertificateInfo } from './certificates.js';
 import type { Sealer } from './secrets.js';
 import { readClientCertificate } from './certificate.js';
 import { PostroomError } from '../errors.js';
@@ -131,15 +131,7 @@ export class SettingsService {
       if (FIELDS[k].kind !== 'pem' || !s[k]) continue;
       const found = describePem(String(s[k]));
       certificates[k] = found;
-      for (const c of found) {
-        const days = Math.floor((Date.parse(c.expiresAt) - Date.now()) / 86_400_000);
-        if (days > 30) continue;
-        const when = c.expiresAt.slice(0, 10);
-        certificateWarnings.push({
-          key: k,
-          message: days < 0 ? `the certificate ${c.subject} expired on ${when}: connections that rely on it fail` : `the certificate ${c.subject} expires on ${when} (in ${days} day${days === 1 ? '' : 's'})`,
-        });
-      }
+      for (const message of expiryWarnings(found)) certificateWarnings.push({ key: k, message });
     }
     return {
       settings: settings as PublicSettings,

@@ -1,11 +1,15 @@
 // A PEM certificate setting (a private CA for the SMTP relay or for a proxy in front of
 // Microsoft): pasted into a text area, and shown as what it is — subject, issuer and expiry.
 import { useEffect, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { call } from '../api';
+import { dateText } from '../i18n';
 import type { CertificateInfo, SettingsView } from '../types';
+import { fieldHelp, fieldLabel } from './fieldText';
 import { rowError, SaveStatus, type RowProps, type SaveState } from './FieldRow';
 
 export function CertificateRow({ field, stored, dimmedBecause, onSaved, certificates }: RowProps & { certificates: CertificateInfo[] }) {
+  const { t } = useTranslation();
   const current = typeof stored === 'string' ? stored : '';
   const [draft, setDraft] = useState(current);
   const [state, setState] = useState<SaveState>({ kind: 'idle' });
@@ -27,14 +31,14 @@ export function CertificateRow({ field, stored, dimmedBecause, onSaved, certific
 
   return (
     <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
-      <label htmlFor={id}>{field.label}</label>
+      <label htmlFor={id}>{fieldLabel(field)}</label>
       <div className="control">
         <textarea
           id={id}
           rows={current || draft ? 6 : 2}
           spellCheck={false}
           autoComplete="off"
-          placeholder="-----BEGIN CERTIFICATE-----"
+          placeholder={t('certificate.placeholder')}
           value={draft}
           aria-invalid={state.kind === 'error'}
           aria-describedby={`${id}-help ${id}-certificates${state.kind === 'error' ? ` ${id}-error` : ''}`}
@@ -46,12 +50,13 @@ export function CertificateRow({ field, stored, dimmedBecause, onSaved, certific
         <ul id={`${id}-certificates`} className="certificates">
           {certificates.map((c) => (
             <li key={`${c.subject}-${c.expiresAt}`}>
-              <strong>{c.subject}</strong>, issued by {c.issuer}, expires {new Date(c.expiresAt).toLocaleDateString()}
+              <strong>{c.subject}</strong>
+              {t('certificate.issuedBy', { issuer: c.issuer, expires: dateText(c.expiresAt) })}
             </li>
           ))}
         </ul>
         <p id={`${id}-help`} className="help">
-          {field.help}
+          {fieldHelp(field)}
           {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
         </p>
         {state.kind === 'error' && (
@@ -61,7 +66,7 @@ export function CertificateRow({ field, stored, dimmedBecause, onSaved, certific
         )}
       </div>
       <div className="save">
-        <button disabled={!changed || state.kind === 'saving'}>Save</button>
+        <button disabled={!changed || state.kind === 'saving'}>{t('common.save')}</button>
         <SaveStatus state={state} />
       </div>
     </form>
