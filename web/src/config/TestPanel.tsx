@@ -63,7 +63,7 @@ export function TestPanel() {
                   {s.reply && (
                     <>
                       {' '}
-                      — server: <span className="reply">{s.reply}</span>
+                      — {t('tests.serverReply')} <span className="reply">{s.reply}</span>
                     </>
                   )}
                 </li>
