@@ -14,7 +14,7 @@ import { exitCodeOf, PostroomError } from '../errors.js';
 import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus } from './format.js';
 import { COMMANDS, helpFor, overview } from './help.js';
 import { closest } from './suggest.js';
-import { AddressOptionError, parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from './addresses.js';
+import { parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from './addresses.js';
 
 export class UsageError extends PostroomError {
   override name = 'UsageError';
