@@ -165,7 +165,7 @@ const ALL_KEYS = [
   'enabled', 'smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'useOAuth', 'useGraph', 'tenantId', 'clientId', 'clientSecret',
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
-  'smtpCaCertificate', 'microsoftCaCertificate',
+  'microsoftCloud', 'clientCertificate', 'clientCertificateExpiresAt', 'outlookNewDraftsIn', 'smtpCaCertificate', 'microsoftCaCertificate',
 ];
 
 const QUEUED = /^queued e-mail (\d+) \(pending\) (<[^>\s]+>)$/m;
