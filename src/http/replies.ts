@@ -77,6 +77,10 @@ export const emailSummaryReply = named('EmailSummary', z
     lastReplyCode: z.number().int().nullable(),
     lastReply: z.string().nullable(),
     rejectedRecipients: z.array(z.object({ recipient: z.string(), code: z.number().int().nullable(), reply: z.string() })),
+    recipients: z
+      .array(z.object({ recipient: z.string(), state: z.enum(['accepted', 'refused', 'deferred']), code: z.number().int().nullable(), reply: z.string() }))
+      .describe("each recipient's answer so far (empty until an attempt reports them one by one)"),
+    deferred: z.string().nullable().describe('why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …"'),
     source: z.string(),
   }));
 

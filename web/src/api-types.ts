@@ -1518,7 +1518,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SendingState"];
+                    };
                 };
                 /** @description no session or bearer token */
                 401: {
@@ -1573,7 +1575,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["GetEmailsRetryable200"];
+                    };
                 };
                 /** @description refused input (field and reason given); nothing stored */
                 400: {
@@ -1645,7 +1649,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PostEmailsRetry200"];
+                    };
                 };
                 /** @description refused filter */
                 400: {
@@ -2144,6 +2150,16 @@ export interface components {
                 code: number | null;
                 reply: string;
             }[];
+            /** @description each recipient's answer so far (empty until an attempt reports them one by one) */
+            recipients: {
+                recipient: string;
+                /** @enum {string} */
+                state: "accepted" | "refused" | "deferred";
+                code: number | null;
+                reply: string;
+            }[];
+            /** @description why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …" */
+            deferred: string | null;
             source: string;
         };
         Attempt: {
@@ -2178,6 +2194,16 @@ export interface components {
                 code: number | null;
                 reply: string;
             }[];
+            /** @description each recipient's answer so far (empty until an attempt reports them one by one) */
+            recipients: {
+                recipient: string;
+                /** @enum {string} */
+                state: "accepted" | "refused" | "deferred";
+                code: number | null;
+                reply: string;
+            }[];
+            /** @description why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …" */
+            deferred: string | null;
             source: string;
             text: string | null;
             html: string | null;
@@ -2219,6 +2245,20 @@ export interface components {
             hour: string;
             sent: number;
             failed: number;
+        };
+        SendingState: {
+            /** @enum {string} */
+            state: "sending" | "stopped" | "no-process";
+            /** @description why sending is stopped, with the server's reply when there is one */
+            reason: string | null;
+            /** @description when it stopped (ISO), when known */
+            since: string | null;
+            /** @description e-mails waiting to be sent (pending or error) */
+            waiting: number;
+            /** @description what makes sending resume, in plain words */
+            resumesWhen: string | null;
+            /** @description the setting to look at first, when one is to blame */
+            setting: string | null;
         };
         FieldInfo: {
             key: string;
@@ -2323,6 +2363,12 @@ export interface components {
         GetEmailsHourly200: components["schemas"]["HourTally"][];
         PostEmailsReleaseHeld200: {
             released: number;
+        };
+        GetEmailsRetryable200: {
+            count: number;
+        };
+        PostEmailsRetry200: {
+            retried: number;
         };
         GetUsers200: components["schemas"]["User"][];
         GetTokens200: components["schemas"]["TokenInfo"][];

@@ -3,6 +3,19 @@
 import { z } from 'zod';
 import { describeSending } from '../../dispatcher/index.js';
 import type { Api } from '../api.js';
+import { named } from '../replies.js';
+
+const sendingStateReply = named(
+  'SendingState',
+  z.object({
+    state: z.enum(['sending', 'stopped', 'no-process']),
+    reason: z.string().nullable().describe("why sending is stopped, with the server's reply when there is one"),
+    since: z.string().nullable().describe('when it stopped (ISO), when known'),
+    waiting: z.number().int().describe('e-mails waiting to be sent (pending or error)'),
+    resumesWhen: z.string().nullable().describe('what makes sending resume, in plain words'),
+    setting: z.string().nullable().describe('the setting to look at first, when one is to blame'),
+  }),
+);
 
 const retryFilter = z.object({
   status: z.enum(['failed', 'error', 'cancelled'], { message: 'must be failed, error or cancelled' }),
@@ -20,7 +33,7 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
     tag: 'emails',
     summary: 'Is mail moving? When sending is stopped: why (with the server reply), since when, how many e-mails wait, and what fixes it',
     access: 'admin',
-    responses: { 200: '{state, reason, since, waiting, resumesWhen, setting}' },
+    responses: { 200: { description: '{state, reason, since, waiting, resumesWhen, setting}', schema: sendingStateReply } },
     async handle() {
       const p = postroom.dispatcher;
       const [instances, counts] = await Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts()]);
@@ -35,7 +48,7 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
     summary: 'How many e-mails a bulk retry with this filter would send again (for the confirmation)',
     access: 'admin',
     query: retryFilter,
-    responses: { 200: '{count}' },
+    responses: { 200: { description: '{count}', schema: z.object({ count: z.number().int() }) } },
     handle: async ({ query }) => ({ count: await postroom.queue.countRetryable(toFilter(query)) }),
   });
 
@@ -46,7 +59,7 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
     summary: 'Send again every e-mail of a status (failed, error or cancelled) changed since a time; audited',
     access: 'admin',
     body: retryFilter,
-    responses: { 200: '{retried}', 400: 'refused filter' },
+    responses: { 200: { description: '{retried}', schema: z.object({ retried: z.number().int() }) }, 400: 'refused filter' },
     async handle({ body, caller }) {
       const actor = caller?.kind === 'admin' ? caller.username : 'api';
       const retried = await postroom.queue.retryMany(toFilter(body), actor);
