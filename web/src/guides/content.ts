@@ -26,7 +26,7 @@ const ENTRA_STEPS: GuideStep[] = [
     text: 'entraCertificate',
     code: [
       'openssl req -x509 -newkey rsa:2048 -nodes -days 730 -subj "/CN=Postroom" -keyout postroom.key -out postroom.crt',
-      'cat postroom.crt postroom.key      # paste this into Client certificate, then delete postroom.key',
+      'cat postroom.crt postroom.key      # paste this into clientCertificate, then delete postroom.key',
     ].join('\n'),
     fills: ['clientCertificate'],
   },
@@ -111,7 +111,7 @@ export const GUIDES: Guide[] = [
       { text: 'relayHost', fills: ['smtpHost', 'smtpPort', 'startTls'] },
       { text: 'relayLogin', fills: ['smtpUser', 'smtpPassword'] },
       { text: 'relaySender', fills: ['postmaster', 'forcePostmaster'] },
-      { text: 'relayCa', code: 'NODE_EXTRA_CA_CERTS=/etc/ssl/company-ca.pem npm start' },
+      { text: 'relayCa', fills: ['smtpCaCertificate'] },
       { text: 'relayTest' },
     ],
   },
