@@ -1,8 +1,10 @@
 // An e-mail handed over with an HTML body only leaves with a text/plain alternative made from the
-// HTML (links kept, images left out), over SMTP and through Graph; a text the host gave is kept.
+// HTML (links kept, images left out), over SMTP, through Graph and as an Outlook (New) draft; a
+// text the host gave is kept.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
+import { OutlookDrafts } from '../../src/outlook/drafts.js';
 import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -74,5 +76,22 @@ describe('text/plain alternative for an HTML-only e-mail', () => {
     assert.ok(sent, 'Graph received the message');
     assertReadable(sent.parsed.text);
     assert.match(String(sent.parsed.html), /read the invoice/);
+  });
+
+  it('Outlook (New) draft: the draft made through Graph carries the same text/plain alternative', async () => {
+    const secret = 'graph-secret-value';
+    standIn = await startMicrosoftStandIn({ clientSecret: secret });
+    db = await createTestDatabase('sqlite');
+    postroom = await openTestPostroom(db, { dispatcher: { ...FAST, route: { ca: testPki().caPem }, endpoints: standIn.endpoints } });
+    await postroom.settings.update(
+      { useGraph: true, tenantId: standIn.app.tenantId, clientId: standIn.app.clientId, clientSecret: secret, postmaster: 'postmaster@contoso.com' },
+      'test',
+    );
+    const drafts = new OutlookDrafts(postroom.settings, postroom.users, standIn.endpoints, testPki().caPem);
+    const made = await drafts.create({ ...htmlOnly, sender: { email: 'alice@contoso.com', name: 'Alice' } });
+    const draft = standIn.drafts.get(made.id);
+    assert.ok(draft, 'Graph holds the draft');
+    assertReadable(draft.parsed.text);
+    assert.match(String(draft.parsed.html), /read the invoice/);
   });
 });
