@@ -2425,6 +2425,13 @@ export interface components {
         };
         /** @enum {string} */
         RouteKind: "smtp" | "oauth" | "graph" | "drafts";
+        CertificateInfo: {
+            subject: string;
+            issuer: string;
+            /** @description ISO date-time after which the certificate is no longer valid */
+            expiresAt: string;
+            isCA: boolean;
+        };
         SettingsView: {
             settings: {
                 enabled: boolean;
@@ -2455,6 +2462,8 @@ export interface components {
                 clientCertificate: components["schemas"]["SecretState"];
                 clientCertificateExpiresAt: string;
                 outlookNewDraftsIn: string;
+                smtpCaCertificate: string;
+                microsoftCaCertificate: string;
             };
             /** @description stop sending until fixed */
             problems: components["schemas"]["Problem"][];
@@ -2473,6 +2482,10 @@ export interface components {
                 because: string[];
                 message: string;
             }[];
+            /** @description what each PEM certificate setting holds (subject, issuer, expiry), by setting key; a setting left empty is absent */
+            certificates: {
+                [key: string]: components["schemas"]["CertificateInfo"][];
+            };
         };
         /** @enum {string} */
         EmailStatus: "pending" | "sending" | "sent" | "error" | "failed" | "held" | "cancelled";
@@ -2620,7 +2633,7 @@ export interface components {
             label: string;
             help: string;
             /** @enum {string} */
-            kind: "bool" | "string" | "int" | "email" | "secret" | "date";
+            kind: "bool" | "string" | "int" | "email" | "secret" | "date" | "pem";
             default: unknown;
             routes: components["schemas"]["RouteKind"][];
             /** @description the values a text setting may take: the row offers a list */

@@ -15,6 +15,9 @@ export function formatSettings(view: SettingsView): string {
     if (FIELDS[k].kind === 'secret') {
       const s = v as { set: boolean; updatedAt: string | null };
       shown = s.set ? `(set on ${s.updatedAt})` : '(not set)';
+    } else if (FIELDS[k].kind === 'pem' && v !== '') {
+      // The PEM itself is many lines: show what it is (postroom settings get --json has it whole).
+      shown = (view.certificates[k] ?? []).map((c) => `${c.subject} (issued by ${c.issuer}, expires ${c.expiresAt})`).join('; ');
     } else {
       shown = v === '' ? '(empty)' : String(v);
     }

@@ -3,41 +3,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { openPostroom, type Postroom } from '../app.js';
 import { readConfig, type RuntimeConfig } from '../config.js';
-import { STATUSES } from '../queue/index.js';
-import { PRESETS, coerceSettingText } from '../settings/index.js';
+import { EmailInputError, STATUSES } from '../queue/index.js';
+import { FIELDS, PRESETS, SECRET_KEYS, SETTING_KEYS, SettingsValidationError, coerceSettingText, isSettingKey } from '../settings/index.js';
 import type { EmailStatus } from '../db/index.js';
 import { exitCodeOf, PostroomError } from '../errors.js';
 import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus } from './format.js';
-import { serve } from './serve.js';
 import type { WebhookInfo, WebhookViewer } from '../webhooks/index.js';
-
-const USAGE = `Usage: postroom <command>
-
-  serve                                  run the HTTP API and the sending process
-  send --to A [--to B] [--cc C] [--bcc D] --subject S (--text T | --html H)
-       [--attach FILE]... [--sender-email E [--sender-name N]] [--header "Name: value"]...
-       [--idempotency-key K] [--at ISO-TIME]
-                                         hand an e-mail over to the queue (--at: not before then)
-  status [--json]                        is mail moving? queue counts, sending processes, last campaign
-  settings get [--json]                  show Configuration > Email and its problems
-  settings set KEY=VALUE...              change settings (VALUE "-" reads it from standard input)
-  settings preset NAME                   apply ${Object.keys(PRESETS).join(' | ')}
-  settings audit [--limit N]             who changed which setting when
-  queue list [--status S] [--limit N] [--json]
-  queue show ID [--json]
-  queue retry ID | queue cancel ID | queue release-held | queue purge [--days N]
-  admin password                         set the administrator's password (read from standard input)
-  token create NAME | token list | token revoke ID
-                                         API tokens for host applications (shown once when made)
-  webhook add URL [--event E]... | webhook list [--json] | webhook remove ID | webhook log ID [--limit N]
-                                         webhooks for every e-mail (the secret is shown once)
-
-Environment: POSTROOM_DATA_DIR (./data), POSTROOM_DATABASE_URL (postgres://…), POSTROOM_MASTER_KEY,
-POSTROOM_LOG_LEVEL. See README.md.`;
+import { COMMANDS, helpFor, overview } from './help.js';
+import { closest } from './suggest.js';
+import { parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from './addresses.js';
 
 export class UsageError extends PostroomError {
   override name = 'UsageError';
@@ -59,16 +37,55 @@ async function withPostroom<T>(config: RuntimeConfig, fn: (p: Postroom) => Promi
   }
 }
 
+/** The command words a line starts with (before its first option): ["settings", "set"]. */
+const commandWords = (argv: string[]) => {
+  const end = argv.findIndex((a) => a.startsWith('-'));
+  return end === -1 ? argv : argv.slice(0, end);
+};
+
+function printHelp(words: string[]): number {
+  const text = helpFor(words);
+  if (text === null) throw unknownCommand(words[0] ?? '');
+  console.log(text);
+  return 0;
+}
+
+function unknownCommand(command: string): UsageError {
+  const guess = closest(command, COMMANDS);
+  return new UsageError(`unknown command "${command}"${guess ? ` — did you mean ${guess}?` : ''} (postroom help lists the commands)`);
+}
+
+/** node's parseArgs, with its complaints naming the command and where its options are listed. */
+function parse<T extends ParseArgsConfig>(command: string, config: T) {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
+      throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0]} (postroom ${command} --help lists the options)`);
+    }
+    throw err;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    console.log(USAGE);
-    return command ? 0 : 2;
+  if (!command) {
+    console.log(overview());
+    return 2;
   }
+  if (command === 'help') {
+    const words = rest.filter((a) => a !== '--help' && a !== '-h');
+    // "postroom help --help": the help of help itself.
+    return printHelp(words.length === 0 && rest.length > 0 ? ['help'] : words);
+  }
+  // --help anywhere before "--" asks for the help of the command the line starts with.
+  const beforeEnd = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (beforeEnd.some((a) => a === '--help' || a === '-h')) return printHelp(commandWords(argv));
   const config = readConfig();
   switch (command) {
     case 'serve':
-      return serve(config);
+      // The HTTP server's modules (Fastify, the console, metrics) load only for `serve`.
+      return (await import('./serve.js')).serve(config);
     case 'send':
       return send(config, rest);
     case 'settings':
@@ -84,12 +101,12 @@ export async function main(argv: string[]): Promise<number> {
     case 'webhook':
       return webhookCommand(config, rest);
     default:
-      throw new UsageError(`unknown command "${command}" (try: postroom help)`);
+      throw unknownCommand(command);
   }
 }
 
 async function send(config: RuntimeConfig, args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parse('send', {
     args,
     strict: true,
     options: {
@@ -108,11 +125,16 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (values.subject === undefined) throw new UsageError('send: --subject is required');
+  if (values.subject === undefined) throw new UsageError('send: --subject is required (postroom send --help)');
+  const recipients: Record<'to' | 'cc' | 'bcc', ParsedOption[]> = {
+    to: parseAddressOption('--to', values.to),
+    cc: parseAddressOption('--cc', values.cc),
+    bcc: parseAddressOption('--bcc', values.bcc),
+  };
   const headers: Record<string, string> = {};
   for (const h of values.header) {
     const i = h.indexOf(':');
-    if (i <= 0) throw new UsageError(`send: --header "${h}" is not "Name: value"`);
+    if (i <= 0) throw new UsageError(`send: --header ${quoteValue(h)}: is not "Name: value"`);
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   const attachments = values.attach.map((file) => {
@@ -120,14 +142,14 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
     try {
       content = fs.readFileSync(file);
     } catch (err) {
-      throw new UsageError(`send: cannot read attachment ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new UsageError(`send: --attach ${quoteValue(file)}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     return { filename: path.basename(file), contentType: contentTypeOf(file), contentBase64: content.toString('base64') };
   });
   const input = {
-    to: values.to,
-    cc: values.cc,
-    bcc: values.bcc,
+    to: recipients.to.map((r) => r.address),
+    cc: recipients.cc.map((r) => r.address),
+    bcc: recipients.bcc.map((r) => r.address),
     subject: values.subject,
     ...(values.text !== undefined ? { text: values.text } : {}),
     ...(values.html !== undefined ? { html: values.html } : {}),
@@ -137,7 +159,9 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
     ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
     ...(values.at !== undefined ? { sendAt: values.at } : {}),
   };
-  const result = await withPostroom(config, (p) => p.queue.handOver(input, 'cli'));
+  const result = await withPostroom(config, (p) => p.queue.handOver(input, 'cli')).catch((err: unknown) => {
+    throw err instanceof EmailInputError ? new EmailInputError(err.errors.map((e) => nameOption(e, recipients, values, attachments))) : err;
+  });
   if (values.json) console.log(JSON.stringify(result));
   else if (result.duplicate) console.log(`e-mail ${result.id} was already handed over with this idempotency key (${result.status}); nothing new queued`);
   else console.log(`queued e-mail ${result.id} (${result.status}) ${result.messageId}${values.at !== undefined ? `, scheduled for ${new Date(values.at).toISOString()}` : ''}`);
@@ -148,23 +172,41 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
   const [sub, ...rest] = args;
   switch (sub) {
     case 'get': {
-      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
+      const { values } = parse('settings get', { args: rest, options: { json: { type: 'boolean', default: false } } });
       const view = await withPostroom(config, (p) => p.settings.view());
       console.log(values.json ? JSON.stringify(view, null, 2) : formatSettings(view));
       return 0;
     }
     case 'set': {
-      if (rest.length === 0) throw new UsageError('settings set: give at least one KEY=VALUE');
+      if (rest.length === 0) throw new UsageError('settings set: give at least one KEY=VALUE (postroom settings set --help)');
       const patch: Record<string, unknown> = {};
+      const typed: Record<string, string> = {};
       for (const pair of rest) {
         const i = pair.indexOf('=');
-        if (i <= 0) throw new UsageError(`settings set: "${pair.split('=')[0]}" is not KEY=VALUE`);
+        if (i <= 0) throw new UsageError(`settings set: ${quoteValue(pair)} is not KEY=VALUE`);
         const key = pair.slice(0, i);
+        if (!isSettingKey(key)) {
+          const guess = closest(key, SETTING_KEYS);
+          throw new UsageError(`unknown setting ${key}${guess ? ` — did you mean ${guess}?` : ''} (postroom settings get lists them)`);
+        }
         const text = pair.slice(i + 1);
-        // A PEM certificate and key span many lines: all of standard input; a password is one line.
-        patch[key] = coerceSettingText(key, text === '-' ? (key === 'clientCertificate' ? fs.readFileSync(0, 'utf8') : readStdinLine()) : text);
+        // A PEM certificate (and key) spans many lines: "-" reads all of standard input; a password is one line.
+        const multiline = key === 'clientCertificate' || FIELDS[key].kind === 'pem';
+        const value = text === '-' ? (multiline ? fs.readFileSync(0, 'utf8') : readStdinLine()) : text;
+        patch[key] = coerceSettingText(key, value);
+        typed[key] = text === '-' ? '(standard input)' : text;
       }
-      const view = await withPostroom(config, (p) => p.settings.update(patch, actor()));
+      const view = await withPostroom(config, (p) => p.settings.update(patch, actor())).catch((err: unknown) => {
+        if (!(err instanceof SettingsValidationError)) throw err;
+        // Name what was typed (KEY=VALUE), never a secret's value.
+        throw new SettingsValidationError(
+          err.errors.map((e) => {
+            const secret = isSettingKey(e.key) && SECRET_KEYS.includes(e.key);
+            const text = typed[e.key];
+            return { key: text === undefined || secret ? e.key : `${e.key}=${quoteValue(text)}`, message: e.message };
+          }),
+        );
+      });
       console.log(`saved ${Object.keys(patch).join(', ')}`);
       for (const c of view.cleared) console.log(`note: ${c.message}`);
       for (const p of view.problems) console.log(`problem: ${p.key}: ${p.message}`);
@@ -181,7 +223,7 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
       return 0;
     }
     case 'audit': {
-      const { values } = parseArgs({ args: rest, options: { limit: { type: 'string', default: '50' } } });
+      const { values } = parse('settings audit', { args: rest, options: { limit: { type: 'string', default: '50' } } });
       const entries = await withPostroom(config, (p) => p.settings.audit(positiveInt(values.limit, '--limit')));
       for (const e of entries) {
         const change = e.secret ? '(secret changed)' : `${JSON.stringify(e.oldValue)} -> ${JSON.stringify(e.newValue)}`;
@@ -190,7 +232,7 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
       return 0;
     }
     default:
-      throw new UsageError('settings: use get, set, preset or audit');
+      throw new UsageError(`settings: ${sub ? `unknown subcommand ${quoteValue(sub)}; ` : ''}use get, set, preset or audit (postroom settings --help)`);
   }
 }
 
@@ -198,12 +240,12 @@ async function queue(config: RuntimeConfig, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
-      const { values } = parseArgs({
+      const { values } = parse('queue list', {
         args: rest,
         options: { status: { type: 'string' }, limit: { type: 'string', default: '50' }, json: { type: 'boolean', default: false } },
       });
       if (values.status !== undefined && !STATUSES.includes(values.status as EmailStatus)) {
-        throw new UsageError(`queue list: --status must be one of ${STATUSES.join(', ')}`);
+        throw new UsageError(`queue list: --status ${quoteValue(values.status)}: must be one of ${STATUSES.join(', ')}`);
       }
       const emails = await withPostroom(config, (p) =>
         p.queue.list({ status: values.status as EmailStatus | undefined, limit: positiveInt(values.limit, '--limit') }),
@@ -214,16 +256,29 @@ async function queue(config: RuntimeConfig, args: string[]): Promise<number> {
       return 0;
     }
     case 'show': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+      const { values, positionals } = parse('queue show', { args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
       const id = emailId(positionals[0]);
       const detail = await withPostroom(config, (p) => p.queue.show(id));
       console.log(values.json ? JSON.stringify(detail, null, 2) : formatEmailDetail(detail));
       return 0;
     }
     case 'retry': {
-      const id = emailId(rest[0]);
-      await withPostroom(config, (p) => p.queue.retry(id));
-      console.log(`e-mail ${id} will be sent again at the next campaign`);
+      if (rest[0] !== undefined && /^\d+$/.test(rest[0])) {
+        const id = emailId(rest[0]);
+        await withPostroom(config, (p) => p.queue.retry(id));
+        console.log(`e-mail ${id} will be sent again at the next campaign`);
+        return 0;
+      }
+      // Recovery from a bad day: every e-mail of a status changed since a time, audited.
+      const { values } = parse('queue retry', { args: rest, options: { status: { type: 'string' }, since: { type: 'string' } } });
+      const status = values.status;
+      if (status !== 'failed' && status !== 'error' && status !== 'cancelled') {
+        throw new UsageError(`queue retry: give an e-mail ID, or --status failed|error|cancelled [--since TIME]${status ? ` (not ${quoteValue(status)})` : ''}`);
+      }
+      const since = values.since === undefined ? undefined : Date.parse(values.since);
+      if (since !== undefined && Number.isNaN(since)) throw new UsageError(`--since ${quoteValue(values.since ?? '')}: not a time (e.g. 2026-12-01T08:00:00Z)`);
+      const retried = await withPostroom(config, (p) => p.queue.retryMany({ status, since }, 'cli'));
+      console.log(`${retried} ${status} e-mail${retried === 1 ? '' : 's'} will be sent again at the next campaign`);
       return 0;
     }
     case 'cancel': {
@@ -238,19 +293,19 @@ async function queue(config: RuntimeConfig, args: string[]): Promise<number> {
       return 0;
     }
     case 'purge': {
-      const { values } = parseArgs({ args: rest, options: { days: { type: 'string' } } });
+      const { values } = parse('queue purge', { args: rest, options: { days: { type: 'string' } } });
       const days = values.days === undefined ? undefined : positiveInt(values.days, '--days');
       const n = await withPostroom(config, (p) => p.queue.purge(days));
       console.log(`${n} finished e-mail(s) purged`);
       return 0;
     }
     default:
-      throw new UsageError('queue: use list, show, retry, cancel, release-held or purge');
+      throw new UsageError(`queue: ${sub ? `unknown subcommand ${quoteValue(sub)}; ` : ''}use list, show, retry, cancel, release-held or purge (postroom queue --help)`);
   }
 }
 
 async function status(config: RuntimeConfig, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parse('status', { args, options: { json: { type: 'boolean', default: false } } });
   const report = await withPostroom(config, async (p) => ({
     counts: await p.queue.counts(),
     problems: (await p.settings.view()).problems,
@@ -299,7 +354,7 @@ async function tokenCommand(config: RuntimeConfig, args: string[]): Promise<numb
       return 0;
     }
     default:
-      throw new UsageError('token: use create NAME, list or revoke ID');
+      throw new UsageError(`token: ${sub ? `unknown subcommand ${quoteValue(sub)}; ` : ''}use create NAME, list or revoke ID (postroom token --help)`);
   }
 }
 
@@ -352,17 +407,53 @@ function formatWebhookLine(h: WebhookInfo): string {
 }
 
 function emailId(text: string | undefined, what = 'e-mail'): number {
-  if (!text || !/^\d+$/.test(text)) throw new UsageError(`give the ${what} ID (a number)`);
+  if (!text || !/^\d+$/.test(text)) throw new UsageError(`give the ${what} ID (a number)${text ? `, not ${quoteValue(text)}` : ''}`);
   return Number(text);
 }
 
 function positiveInt(text: string, name: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} must be a whole number of at least 1`);
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} ${quoteValue(text)}: must be a whole number of at least 1`);
   return Number(text);
 }
 
 function readStdinLine(): string {
   return fs.readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';
+}
+
+const OPTION_OF: Record<string, string> = {
+  subject: '--subject', text: '--text', html: '--html', headers: '--header', attachments: '--attach', idempotencyKey: '--idempotency-key',
+};
+
+/** A refusal of the hand-over, told as the option and the value typed ("--to "Bob <b@x>"") instead of its field path ("to.0"). */
+function nameOption(
+  e: { field: string; message: string },
+  recipients: Record<'to' | 'cc' | 'bcc', ParsedOption[]>,
+  values: { subject?: string | undefined; header: string[]; attach: string[]; 'idempotency-key'?: string | undefined; 'sender-email'?: string | undefined; 'sender-name'?: string | undefined },
+  attachments: { filename: string }[],
+): { field: string; message: string } {
+  const [top = '', second] = e.field.split('.');
+  const index = Number(second);
+  if (top === 'to' || top === 'cc' || top === 'bcc') {
+    const source = Number.isInteger(index) ? recipients[top][index]?.source : undefined;
+    return { field: source === undefined ? `--${top}` : `--${top} ${quoteValue(source)}`, message: e.message };
+  }
+  if (top === 'sender') {
+    const option = second === 'name' ? 'sender-name' : 'sender-email';
+    const value = values[option];
+    const why = option === 'sender-email' && value !== undefined && /valid e-mail address/.test(e.message) ? ` (${whyInvalid(value)})` : '';
+    return { field: value === undefined ? `--${option}` : `--${option} ${quoteValue(value)}`, message: `${e.message}${why}` };
+  }
+  if (top === 'attachments' && Number.isInteger(index)) {
+    return { field: `--attach ${quoteValue(values.attach[index] ?? attachments[index]?.filename ?? '')}`, message: e.message };
+  }
+  if (top === 'headers' && second) {
+    const typed = values.header.find((h) => h.slice(0, h.indexOf(':')).trim() === second);
+    return { field: `--header ${quoteValue(typed ?? second)}`, message: e.message };
+  }
+  const option = OPTION_OF[top];
+  if (!option) return e;
+  const value = top === 'subject' ? values.subject : top === 'idempotencyKey' ? values['idempotency-key'] : undefined;
+  return { field: value === undefined ? option : `${option} ${quoteValue(value)}`, message: e.message };
 }
 
 const TYPES: Record<string, string> = {
@@ -378,6 +469,7 @@ function contentTypeOf(file: string): string {
 
 /** One line a person can act on; never a stack trace, never a secret. */
 export function describeError(err: unknown): { message: string; code: number } {
+  // The codes table decides the exit code; every refusal (settings, e-mail, addresses typed) is a PostroomError.
   if (err instanceof PostroomError) return { message: err.publicMessage, code: exitCodeOf(err.code) };
   // Every complaint of node's argument parser (unknown option, missing value, extra argument) is a usage mistake.
   if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {

@@ -32,6 +32,13 @@ const settingValue = (key: SettingKey) => {
 
 export const routeKindReply = named('RouteKind', z.enum(['smtp', 'oauth', 'graph', 'drafts']));
 
+export const certificateInfoReply = named('CertificateInfo', z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  expiresAt: z.string().describe('ISO date-time after which the certificate is no longer valid'),
+  isCA: z.boolean(),
+}));
+
 export const settingsViewReply = named('SettingsView', z
   .object({
     settings: z.object(Object.fromEntries(SETTING_KEYS.map((k) => [k, settingValue(k)]))),
@@ -43,6 +50,9 @@ export const settingsViewReply = named('SettingsView', z
       .array(z.object({ key: z.string(), because: z.array(z.string()), message: z.string() }))
       .optional()
       .describe('after a save: the secrets it cleared because where they go changed'),
+    certificates: z
+      .record(z.string(), z.array(certificateInfoReply))
+      .describe('what each PEM certificate setting holds (subject, issuer, expiry), by setting key; a setting left empty is absent'),
   }));
 
 export const emailStatusReply = named('EmailStatus', z.enum(STATUSES as [string, ...string[]]));

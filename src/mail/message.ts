@@ -2,6 +2,7 @@
 // its one builder: the envelope and the recipient de-duplication are decided here only.
 import { uniqueMailboxes, type Address } from './address.js';
 import { applySenderPolicy, type SenderPolicy } from './sender-policy.js';
+import { textAlternative } from './text-alternative.js';
 
 export interface OutgoingAttachment {
   filename: string;
@@ -68,7 +69,8 @@ export function buildMessage(parts: MessageParts, policy: SenderPolicy): Outgoin
     bcc: parts.bcc,
     envelope: { from: from.email, to: owed },
     subject: parts.subject,
-    text: parts.text,
+    // HTML alone gets a generated text/plain alternative: queued e-mails, drafts and test e-mails alike.
+    text: textAlternative(parts.text, parts.html),
     html: parts.html,
     headers,
     attachments: parts.attachments ?? [],

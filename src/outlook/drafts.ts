@@ -13,6 +13,7 @@ import {
   endpointsFor,
   GraphClient,
   mailboxSlotsFor,
+  microsoftTrust,
   planAttachments,
   tokenProviderFor,
   withSlot,
@@ -82,11 +83,12 @@ export class OutlookDrafts {
       user = address(found.email, found.name);
     }
     const endpoints = endpointsFor(s, this.endpoints);
+    const ca = microsoftTrust(s, this.ca);
     const graph = new GraphClient({
       graphUrl: endpoints.graphUrl,
       scope: endpoints.graphScope,
-      provider: tokenProviderFor(credentialsOf(s), endpoints, this.ca),
-      ca: this.ca,
+      provider: tokenProviderFor(credentialsOf(s), endpoints, ca),
+      ca,
       uploadSessions: endpoints.uploadSessions,
     });
     // The draft is sent from the mailbox it lives in: that mailbox plays the postmaster's part

@@ -21,7 +21,7 @@ const KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END
  * Each PEM block rebuilt with its lines: a password field (the console's) drops the line breaks
  * of what is pasted into it, and OpenSSL reads no PEM without them.
  */
-function normalizePem(text: string): string {
+export function normalizePem(text: string): string {
   return text.replace(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g, (_m, label: string, body: string) => {
     const b64 = body.replace(/\s+/g, '');
     return `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`;

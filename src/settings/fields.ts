@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CLOUD_NAMES } from './clouds.js';
 import { certificateProblem } from './certificate.js';
 import { secretBoundTo } from './bindings.js';
+import { pemProblem, tidyPem } from './certificates.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -23,13 +24,24 @@ const int = (min: number, max: number) =>
     .min(min, { message: `must be at least ${min}` })
     .max(max, { message: `must be at most ${max}` });
 
+function pemSchema() {
+  return z
+    .string()
+    .max(1_000_000, { message: 'is longer than 1000000 characters' })
+    .transform(tidyPem)
+    .superRefine((t, ctx) => {
+      const problem = pemProblem(t);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
 /** The ways out a setting can serve: SMTP with a password, SMTP with XOAUTH2, Graph, Outlook (New) drafts. */
 export type RouteKind = 'smtp' | 'oauth' | 'graph' | 'drafts';
 
 export interface FieldSpec<T> {
   label: string;
   help: string;
-  kind: 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date';
+  kind: 'bool' | 'string' | 'int' | 'email' | 'secret' | 'date' | 'pem';
   default: T;
   schema: z.ZodType<T>;
   /** The routes this setting matters to; absent: every route. The console dims the others. */
@@ -274,6 +286,24 @@ export const FIELDS = {
     choices: ['sender-mailbox', 'user-mailbox'],
     default: 'sender-mailbox',
     schema: z.enum(['sender-mailbox', 'user-mailbox'], { message: 'must be sender-mailbox or user-mailbox' }),
+  }),
+  // Private certificate authorities, trusted for one route besides the system's CAs: no restart
+  // and no NODE_EXTRA_CA_CERTS needed.
+  smtpCaCertificate: field({
+    label: "SMTP server's CA certificate",
+    help: "For a relay whose certificate comes from your company's own CA: paste that CA's certificate (PEM). Trusted for the SMTP route only, besides the system's CAs. Empty: the system's CAs only.",
+    routes: ['smtp', 'oauth'],
+    kind: 'pem',
+    default: '',
+    schema: pemSchema(),
+  }),
+  microsoftCaCertificate: field({
+    label: "CA certificate of a proxy in front of Microsoft",
+    help: "For a TLS-inspecting proxy between Postroom and Microsoft's sign-in and Graph endpoints: paste the proxy's CA certificate (PEM). Trusted for those connections only, besides the system's CAs.",
+    routes: ['oauth', 'graph', 'drafts'],
+    kind: 'pem',
+    default: '',
+    schema: pemSchema(),
   }),
 } as const;
 

@@ -28,17 +28,22 @@ export const FRENCH_LABELS: Partial<Record<SettingKey, string>> = {
   skipPendingAtStartup: 'Au démarrage, ne pas envoyer les e-mails en attente',
   maxMessagesPerMinute: 'Nombre maximum d’e-mails par minute',
   smtpMaxConnections: 'Nombre maximum de connexions SMTP simultanées',
+  allowPlaintextAuth: 'Autoriser un mot de passe sur une connexion non chiffrée',
   wakeOnHandOver: 'Envoyer dès la remise d’un e-mail',
   clientSecretExpiresAt: 'Date d’expiration du secret client',
-  allowPlaintextAuth: 'Autoriser un mot de passe sur une connexion non chiffrée',
   microsoftCloud: 'Cloud Microsoft',
   clientCertificate: 'Certificat client',
   clientCertificateExpiresAt: 'Date d’expiration du certificat client',
   outlookNewDraftsIn: 'Brouillons Outlook (New) dans',
+  smtpCaCertificate: 'Certificat de l’AC du serveur SMTP',
+  microsoftCaCertificate: 'Certificat de l’AC d’un proxy placé devant Microsoft',
 };
 
 /** A setting named in an English message (by its label or its key), named again in French. */
 function frenchName(name: string): string {
+  // "Client Secret (or Client certificate)": either of two settings.
+  const either = /^(.+) \(or (.+)\)$/.exec(name);
+  if (either) return `${frenchName(either[1] ?? '')} (ou ${frenchName(either[2] ?? '')})`;
   const key = (Object.keys(FIELDS) as SettingKey[]).find((k) => FIELDS[k].label === name || k === name);
   return key ? (FRENCH_LABELS[key] ?? name) : name;
 }
@@ -68,17 +73,63 @@ export const MESSAGES: Entry[] = [
   { id: 'field.notTenant', english: /^is not a tenant GUID or domain name$/, french: () => 'n’est ni un GUID de locataire ni un nom de domaine' },
   { id: 'field.notGuid', english: /^is not a GUID \((.+)\)$/, french: (m) => `n’est pas un GUID (${g(m, 1)})` },
   { id: 'field.notDate', english: /^is not a date \(YYYY-MM-DD\)$/, french: () => 'n’est pas une date (AAAA-MM-JJ)' },
-  { id: 'field.oneOf', english: /^must be one of (.+)$/, french: (m) => `doit valoir l’une de ces valeurs\u00a0: ${g(m, 1)}` },
-  { id: 'field.oneOfTwo', english: /^must be ([\w-]+) or ([\w-]+)$/, french: (m) => `doit valoir ${g(m, 1)} ou ${g(m, 2)}` },
-  { id: 'field.noCertificate', english: /^holds no PEM certificate \((.+)\)$/, french: (m) => `ne contient aucun certificat PEM (${g(m, 1)})` },
-  { id: 'field.noPrivateKey', english: /^holds no PEM private key \((.+)\) after the certificate$/, french: (m) => `ne contient aucune clé privée PEM (${g(m, 1)}) après le certificat` },
-  { id: 'field.unreadableCertificate', english: /^holds a certificate that cannot be read$/, french: () => 'contient un certificat illisible' },
-  { id: 'field.notRsa', english: /^holds a non-RSA key: (.+)$/, french: () => 'contient une clé qui n’est pas RSA\u00a0: les certificats client de Microsoft Entra ID utilisent des clés RSA' },
-  { id: 'field.keyMismatch', english: /^holds a private key that does not belong to the certificate$/, french: () => 'contient une clé privée qui ne correspond pas au certificat' },
   {
     id: 'field.wrongType',
     english: /^Invalid input: expected (\w+), received (\w+)$/,
     french: (m) => `valeur invalide\u00a0: ${TYPE_NAMES[g(m, 1)] ?? g(m, 1)} attendu`,
+  },
+  { id: 'field.oneOf', english: /^must be one of (.+)$/, french: (m) => `doit valoir l’une de ces valeurs\u00a0: ${g(m, 1)}` },
+  { id: 'field.eitherOf', english: /^must be (\S+) or (\S+)$/, french: (m) => `doit valoir ${g(m, 1)} ou ${g(m, 2)}` },
+  // The client certificate credential (certificate.ts).
+  { id: 'clientCertificate.noCertificate', english: /^holds no PEM certificate \(-----BEGIN CERTIFICATE-----\)$/, french: () => 'ne contient aucun certificat PEM (-----BEGIN CERTIFICATE-----)' },
+  {
+    id: 'clientCertificate.noKey',
+    english: /^holds no PEM private key \(-----BEGIN PRIVATE KEY-----\) after the certificate$/,
+    french: () => 'ne contient aucune clé privée PEM (-----BEGIN PRIVATE KEY-----) après le certificat',
+  },
+  {
+    id: 'clientCertificate.encryptedKey',
+    english: /^holds an encrypted private key: export it without a passphrase \((.+)\)$/,
+    french: (m) => `contient une clé privée chiffrée\u00a0: exportez-la sans phrase secrète (${g(m, 1)})`,
+  },
+  { id: 'clientCertificate.unreadableCertificate', english: /^holds a certificate that cannot be read$/, french: () => 'contient un certificat illisible' },
+  { id: 'clientCertificate.unreadableKey', english: /^holds a private key that cannot be read$/, french: () => 'contient une clé privée illisible' },
+  {
+    id: 'clientCertificate.notRsa',
+    english: /^holds a non-RSA key: Microsoft Entra ID client certificates use RSA keys$/,
+    french: () => 'contient une clé qui n’est pas RSA\u00a0: les certificats client de Microsoft Entra ID utilisent des clés RSA',
+  },
+  {
+    id: 'clientCertificate.keyMismatch',
+    english: /^holds a private key that does not belong to the certificate$/,
+    french: () => 'contient une clé privée qui n’appartient pas au certificat',
+  },
+  { id: 'clientCertificate.expired', english: /^holds a certificate that expired on (\S+)$/, french: (m) => `contient un certificat qui a expiré le ${frenchDay(g(m, 1))}` },
+  // A CA certificate setting (certificates.ts): "block 2 " names the block of a bundle.
+  {
+    id: 'pem.notPem',
+    english: /^is not a PEM certificate \(it should start with -----BEGIN CERTIFICATE-----\)$/,
+    french: () => 'n’est pas un certificat PEM (il doit commencer par -----BEGIN CERTIFICATE-----)',
+  },
+  {
+    id: 'pem.textOutside',
+    english: /^holds text outside the -----BEGIN\/END CERTIFICATE----- lines$/,
+    french: () => 'contient du texte en dehors des lignes -----BEGIN/END CERTIFICATE-----',
+  },
+  {
+    id: 'pem.privateKey',
+    english: /^(?:block (\d+) )?is a private key: paste only the CA's certificate, never a key$/,
+    french: (m) => `${m[1] ? `le bloc ${g(m, 1)} ` : ''}est une clé privée\u00a0: collez seulement le certificat de l’AC, jamais une clé`,
+  },
+  {
+    id: 'pem.notCertificate',
+    english: /^(?:block (\d+) )?is a ([A-Z0-9 ]+), not a CERTIFICATE$/,
+    french: (m) => `${m[1] ? `le bloc ${g(m, 1)} ` : ''}est un ${g(m, 2)}, pas un CERTIFICATE`,
+  },
+  {
+    id: 'pem.unreadable',
+    english: /^(?:block (\d+) )?cannot be read as a certificate \(damaged or incomplete base64\)$/,
+    french: (m) => `${m[1] ? `le bloc ${g(m, 1)} ` : ''}ne peut pas être lu comme un certificat (base64 abîmé ou incomplet)`,
   },
   { id: 'field.unknown', english: /^is not a setting$/, french: () => 'n’est pas un paramètre' },
   { id: 'field.invalid', english: /^is not valid$/, french: () => 'n’est pas valide' },
@@ -93,11 +144,6 @@ export const MESSAGES: Entry[] = [
     id: 'problem.exclusive',
     english: /^"(.+)" and "(.+)" cannot both be checked: choose one route$/,
     french: (m) => `«\u00a0${frenchName(g(m, 1))}\u00a0» et «\u00a0${frenchName(g(m, 2))}\u00a0» ne peuvent pas être cochées toutes les deux\u00a0: choisissez un seul mode d’envoi`,
-  },
-  {
-    id: 'problem.secretOrCertificateRequired',
-    english: /^Client Secret \(or Client certificate\) is required when "(.+)" is checked$/,
-    french: (m) => `«\u00a0Secret client\u00a0» (ou «\u00a0Certificat client\u00a0») est obligatoire quand «\u00a0${frenchName(g(m, 1))}\u00a0» est cochée`,
   },
   {
     id: 'problem.requiredWhenChecked',
@@ -124,6 +170,17 @@ export const MESSAGES: Entry[] = [
     id: 'warning.secretExpires',
     english: /^the client secret expires on (\S+) \(in (\d+) days?\): create a new one in Certificates & secrets before then$/,
     french: (m) => `le secret client expire le ${frenchDay(g(m, 1))} (dans ${g(m, 2)} jour${g(m, 2) === '1' || g(m, 2) === '0' ? '' : 's'})\u00a0: créez-en un nouveau dans Certificats & secrets d’ici là`,
+  },
+  // A CA certificate setting near or past its expiry (service.ts).
+  {
+    id: 'warning.caCertificateExpired',
+    english: /^the certificate (.+) expired on (\S+): connections that rely on it fail$/,
+    french: (m) => `le certificat ${g(m, 1)} a expiré le ${frenchDay(g(m, 2))}\u00a0: les connexions qui s’y fient échouent`,
+  },
+  {
+    id: 'warning.caCertificateExpires',
+    english: /^the certificate (.+) expires on (\S+) \(in (\d+) days?\)$/,
+    french: (m) => `le certificat ${g(m, 1)} expire le ${frenchDay(g(m, 2))} (dans ${g(m, 3)} jour${g(m, 3) === '1' || g(m, 3) === '0' ? '' : 's'})`,
   },
   // A secret this process cannot open (secrets.ts).
   {

@@ -14,6 +14,7 @@ import {
 import { findProblems, findWarnings, type Problem } from './problems.js';
 import { activeRoutes, routeKind, type SendingRoute } from './routes.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
+import { describePem, expiryWarnings, type CertificateInfo } from './certificates.js';
 import type { Sealer } from './secrets.js';
 import { readClientCertificate } from './certificate.js';
 import { PostroomError } from '../errors.js';
@@ -55,6 +56,8 @@ export interface SettingsView {
   problems: Problem[];
   /** Do not stop sending, but need attention soon (an expiring client secret). */
   warnings: Problem[];
+  /** What the PEM settings hold (subject, issuer, expiry), for the screen: the PEM itself is in settings. */
+  certificates: Partial<Record<SettingKey, CertificateInfo[]>>;
   /** The sending route the settings choose (routeKind), the server's answer the console shows. */
   route: SendingRoute;
   /** Every route in use: the sending one, plus drafts when an Outlook (New) mailbox is named. */
@@ -123,7 +126,22 @@ export class SettingsService {
       }
     }
     const s = effective as EmailSettings;
-    return { settings: settings as PublicSettings, problems: [...keyProblems, ...findProblems(s)], warnings: findWarnings(s), route: routeKind(s), routes: activeRoutes(s) };
+    const certificates: Partial<Record<SettingKey, CertificateInfo[]>> = {};
+    const certificateWarnings: Problem[] = [];
+    for (const k of SETTING_KEYS) {
+      if (FIELDS[k].kind !== 'pem' || !s[k]) continue;
+      const found = describePem(String(s[k]));
+      certificates[k] = found;
+      for (const message of expiryWarnings(found)) certificateWarnings.push({ key: k, message });
+    }
+    return {
+      settings: settings as PublicSettings,
+      problems: [...keyProblems, ...findProblems(s)],
+      warnings: [...findWarnings(s), ...certificateWarnings],
+      certificates,
+      route: routeKind(s),
+      routes: activeRoutes(s),
+    };
   }
 
   /**

@@ -6,6 +6,7 @@ import { UPLOAD_SESSION_MIN_BYTES, UPLOAD_SESSION_MAX_BYTES } from '../settings/
 import { DeliveryError } from './route.js';
 import { httpsRequest, parseJson, type HttpsAnswer } from './https.js';
 import { buildMime } from './mime.js';
+import { UNTRUSTED, UNTRUSTED_MICROSOFT_HINT } from './trust.js';
 import type { TokenProvider } from './oauth.js';
 
 /**
@@ -89,7 +90,7 @@ export class GraphClient {
         ...(body !== undefined ? { body } : {}),
         ca: this.config.ca,
       }).catch((err: Error) => {
-        throw new DeliveryError(`cannot reach Microsoft Graph: ${err.message}`, 'transient', 'route');
+        throw new DeliveryError(`cannot reach Microsoft Graph: ${err.message}${UNTRUSTED.test(err.message) ? ` (${UNTRUSTED_MICROSOFT_HINT})` : ''}`, 'transient', 'route');
       });
       if (answer.status === 401 && attempt === 0) {
         this.config.provider.invalidate(this.config.scope, token);

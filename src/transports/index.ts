@@ -6,6 +6,7 @@ import { createSmtpRoute, type RouteOptions as SmtpRouteOptions } from './smtp.j
 import { createGraphRoute } from './graph.js';
 import { credentialsOf, microsoftEndpoints, tokenProviderFor, type MicrosoftEndpoints } from './oauth.js';
 import { mailboxSlotsFor, type MailboxSlots } from './graph-slots.js';
+import { microsoftTrust, smtpTrust } from './trust.js';
 
 export { DeliveryError, type Route, type RouteName, type DeliveryReport, type RejectedRecipient, type FailureKind, type FailureScope } from './route.js';
 export { classifySmtpError } from './smtp-errors.js';
@@ -17,6 +18,7 @@ export type RouteOptions = SmtpRouteOptions & { graphSlots?: MailboxSlots };
 export { EXCHANGE_SMTP_HOST } from './smtp.js';
 export { microsoftEndpoints, tokenProviderFor, tokenRoles, credentialsOf, TokenProvider, type MicrosoftEndpoints, type OAuthCredentials } from './oauth.js';
 export { readAadsts } from './aadsts.js';
+export { smtpTrust, microsoftTrust } from './trust.js';
 export { GraphClient, graphFailure, planAttachments, needsDraft, type AttachmentPlan, type Draft, type GraphConfig } from './graph-client.js';
 export { missingGraphPermissions } from './graph.js';
 export { mailboxSlotsFor, withSlot, ProcessSlots, DatabaseSlots, GRAPH_SLOTS_PER_MAILBOX, type MailboxSlots } from './graph-slots.js';
@@ -35,27 +37,34 @@ export function createRoute(settings: EmailSettings, options: RouteOptions = {},
   const endpoints = endpointsFor(settings, given);
   const credentials = credentialsOf(settings);
   const kind = routeKind(settings);
+  // The CA certificates set on Configuration > Email, each for its own connections.
+  const microsoftCa = microsoftTrust(settings, options.ca);
+  const smtpOptions = { ...options, ca: smtpTrust(settings, options.ca) };
   if (kind === 'graph') {
-    const provider = tokenProviderFor(credentials, endpoints, options.ca);
+    const provider = tokenProviderFor(credentials, endpoints, microsoftCa);
     return createGraphRoute({
       graphUrl: endpoints.graphUrl,
       scope: endpoints.graphScope,
       provider,
-      ca: options.ca,
+      ca: microsoftCa,
       uploadSessions: endpoints.uploadSessions,
       postmaster: settings.forcePostmaster ? settings.postmaster : undefined,
       slots: options.graphSlots ?? mailboxSlotsFor(undefined),
     });
   }
   if (kind === 'oauth') {
-    const provider = tokenProviderFor(credentials, endpoints, options.ca);
+    const provider = tokenProviderFor(credentials, endpoints, microsoftCa);
     // Empty SMTP host: Exchange Online's submission host in the chosen cloud.
-    return createSmtpRoute({ ...settings, smtpHost: settings.smtpHost || endpoints.smtpHost }, options, { provider, scope: endpoints.smtpScope });
+    return createSmtpRoute({ ...settings, smtpHost: settings.smtpHost || endpoints.smtpHost }, smtpOptions, { provider, scope: endpoints.smtpScope });
   }
-  return createSmtpRoute(settings, options);
+  return createSmtpRoute(settings, smtpOptions);
 }
 
 /** What a route depends on: when this changes, the pooled route is closed and rebuilt. */
 export function routeFingerprint(s: EmailSettings): string {
-  return JSON.stringify([s.useGraph, s.useOAuth, s.smtpHost, s.smtpPort, s.smtpUser, s.smtpPassword, s.startTls, s.allowPlaintextAuth, s.smtpMaxConnections, s.tenantId, s.clientId, s.clientSecret, s.clientCertificate, s.microsoftCloud, s.postmaster, s.forcePostmaster]);
+  return JSON.stringify([
+    s.useGraph, s.useOAuth, s.smtpHost, s.smtpPort, s.smtpUser, s.smtpPassword, s.startTls, s.allowPlaintextAuth, s.smtpMaxConnections,
+    s.tenantId, s.clientId, s.clientSecret, s.clientCertificate, s.microsoftCloud, s.postmaster, s.forcePostmaster,
+    s.smtpCaCertificate, s.microsoftCaCertificate,
+  ]);
 }

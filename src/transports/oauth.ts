@@ -2,11 +2,12 @@
 // certificate) through MSAL Node, with the guards MSAL lacks: one token request per scope at a
 // time, no empty token accepted, and refused requests spaced out while the refusal lasts.
 import crypto from 'node:crypto';
-import { ConfidentialClientApplication, type Configuration, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
+import type { ConfidentialClientApplication, Configuration, INetworkModule, NetworkResponse } from '@azure/msal-node';
 import { cloudOf, readClientCertificate } from '../settings/index.js';
 import { DeliveryError } from './route.js';
 import { readAadsts } from './aadsts.js';
 import { httpsRequest, parseJson } from './https.js';
+import { UNTRUSTED, UNTRUSTED_MICROSOFT_HINT } from './trust.js';
 
 export interface MicrosoftEndpoints {
   /** The cloud's sign-in root (POSTROOM_MS_LOGIN_URL points it at a test stand-in). */
@@ -83,9 +84,13 @@ interface CachedToken {
 }
 
 /** MSAL's requests go through our HTTPS client, so an extra CA (tests, private proxies) applies. */
-function networkModule(ca: string | string[] | undefined): INetworkModule {
+// MSAL reports a failed request only as "network_error": the failure is kept to say what it was.
+function networkModule(ca: string | string[] | undefined, failed: (err: Error) => void): INetworkModule {
   const send = async <T>(method: string, url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<NetworkResponse<T>> => {
-    const r = await httpsRequest(url, { method, headers: options?.headers ?? {}, ...(options?.body !== undefined ? { body: options.body } : {}), ca, timeoutMs: timeout ?? 30_000 });
+    const r = await httpsRequest(url, { method, headers: options?.headers ?? {}, ...(options?.body !== undefined ? { body: options.body } : {}), ca, timeoutMs: timeout ?? 30_000 }).catch((err: Error) => {
+      failed(err);
+      throw err;
+    });
     return { status: r.status, headers: r.headers, body: parseJson(r.body) as T };
   };
   return {
@@ -95,11 +100,14 @@ function networkModule(ca: string | string[] | undefined): INetworkModule {
 }
 
 export class TokenProvider {
-  private readonly app: ConfidentialClientApplication;
+  // MSAL is some 120 modules: loaded on the first token request, not by every `postroom` command.
+  private app: Promise<ConfidentialClientApplication> | null = null;
+  private readonly msalConfig: Configuration;
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   /** Token requests made (for tests and metrics). */
   requests = 0;
+  private networkFailure: Error | null = null;
   /**
    * Refusals that will repeat until someone changes something (wrong secret, no consent): the
    * identity platform throttles a client that keeps sending the same refused request, so after
@@ -123,7 +131,7 @@ export class TokenProvider {
     } else {
       secretOrCertificate = { clientSecret: credentials.clientSecret };
     }
-    this.app = new ConfidentialClientApplication({
+    this.msalConfig = {
       auth: {
         clientId: credentials.clientId,
         ...secretOrCertificate,
@@ -143,8 +151,13 @@ export class TokenProvider {
             }
           : {}),
       },
-      system: { networkClient: networkModule(ca) },
-    });
+      system: { networkClient: networkModule(ca, (err) => (this.networkFailure = err)) },
+    };
+  }
+
+  private client(): Promise<ConfidentialClientApplication> {
+    this.app ??= import('@azure/msal-node').then((msal) => new msal.ConfidentialClientApplication(this.msalConfig));
+    return this.app;
   }
 
   /**
@@ -175,12 +188,13 @@ export class TokenProvider {
 
   private async fetch(scope: string): Promise<CachedToken> {
     this.requests++;
+    this.networkFailure = null;
     let result;
     try {
       // Our cache decides when a token is stale; MSAL's own cache would hand back a refused one.
-      result = await this.app.acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
+      result = await (await this.client()).acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
     } catch (err) {
-      const failure = tokenError(err);
+      const failure = tokenError(err, this.networkFailure);
       // Transient refusals carry their own Retry-After (MSAL honours it); only lasting ones back off.
       if (failure.kind === 'permanent') {
         const count = this.refusals.count + 1;
@@ -208,15 +222,16 @@ function expiringSoon(t: CachedToken): boolean {
   return Date.now() >= t.expiresAt - margin;
 }
 
-function tokenError(err: unknown): DeliveryError {
+function tokenError(err: unknown, networkFailure: Error | null = null): DeliveryError {
   const e = err as { errorCode?: string; errorMessage?: string; message?: string; errorNo?: string; code?: string };
-  const text = e.errorMessage || e.message || String(err);
+  const text = (e.errorCode === 'network_error' && networkFailure?.message) || e.errorMessage || e.message || String(err);
   if (/AADSTS\d+/.test(text)) {
     const reading = readAadsts(text, e.errorNo ? [Number(e.errorNo)] : undefined);
     return new DeliveryError(`token request refused: ${reading.message}`, reading.transient ? 'transient' : 'permanent', 'route');
   }
   // Network trouble, timeouts, 5xx: the identity platform may answer next time.
-  return new DeliveryError(`cannot get a token from the Microsoft identity platform: ${text.split(/\r?\n/)[0]}`, 'transient', 'route');
+  const first = text.split(/\r?\n/)[0] ?? '';
+  return new DeliveryError(`cannot get a token from the Microsoft identity platform: ${first}${UNTRUSTED.test(text) ? ` (${UNTRUSTED_MICROSOFT_HINT})` : ''}`, 'transient', 'route');
 }
 
 const providers = new Map<string, TokenProvider>();

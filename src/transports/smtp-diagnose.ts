@@ -1,5 +1,6 @@
 // "Test connection" and the route check before a campaign, one walk for both: connect, upgrade,
 // sign in, MAIL FROM (and a RCPT TO, where servers such as Postfix refuse a sender), RSET; nothing is sent.
+import net from 'node:net';
 import os from 'node:os';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type FailureKind } from './route.js';
@@ -7,6 +8,7 @@ import { SmtpDialogue, type SmtpReply } from './smtp-dialogue.js';
 import { exchangeSmtpAdvice } from './exchange-advice.js';
 import { isAuthRequired, isSenderRefusedAtRcpt } from './smtp-outcome.js';
 import { EXCHANGE_535_HELP } from './smtp.js';
+import { UNTRUSTED, UNTRUSTED_SMTP_HINT } from './trust.js';
 
 export type StepName = 'token' | 'connect' | 'starttls' | 'auth' | 'sender' | 'recipient';
 
@@ -49,7 +51,7 @@ const NOT_ENCRYPTED =
 async function walk(s: DiagnoseSettings, sender: string | null, recipient: string | null, options: WalkOptions): Promise<Walk> {
   const where = `${s.smtpHost}:${s.smtpPort}`;
   const implicitTls = s.smtpPort === 465;
-  const tlsOptions = { servername: s.smtpHost, minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) };
+  const tlsOptions = { servername: net.isIP(s.smtpHost) ? undefined : s.smtpHost, minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) };
   const steps: DiagnosisStep[] = [];
   let failure: DeliveryError | null = null;
   const pass = (name: StepName, detail: string, reply?: SmtpReply) => {
@@ -203,9 +205,7 @@ function describe(err: unknown): string {
   if (e.code === 'ECONNREFUSED') return 'connection refused (nothing listens on that port, or a firewall refuses it)';
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return 'the host name was not found in DNS';
   if (e.code === 'ECONNRESET') return 'the server (or something on the way) reset the connection';
-  if (/self[- ]signed|unable to verify|unable to get local issuer/i.test(m)) {
-    return `${m} (the server's certificate is not trusted: for a private CA, start Postroom with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
-  }
+  if (UNTRUSTED.test(m)) return `${m} (${UNTRUSTED_SMTP_HINT})`;
   if (/altnames|hostname/i.test(m)) return `${m} (the certificate does not name this host: use the host name it was issued for)`;
   return m;
 }

@@ -2,6 +2,7 @@
 // timeouts) or permanent (5xx, refused recipients, bad credentials), with the server's reply.
 import { DeliveryError, type RejectedRecipient } from './route.js';
 import { exchangeSmtpAdvice } from './exchange-advice.js';
+import { UNTRUSTED, UNTRUSTED_SMTP_HINT } from './trust.js';
 
 /** " (what to do)" for Exchange Online replies we can explain, else nothing. */
 const advised = (reply: string | null) => {
@@ -91,9 +92,7 @@ export function rejectedFromInfo(errors: unknown): RejectedRecipient[] {
 
 function tlsReason(message: string): string {
   const m = message.replace(/^Error initiating TLS - /, '');
-  if (/self[- ]signed|unable to verify|unable to get local issuer/i.test(m)) {
-    return `${m} (the server's certificate is not trusted: for a private CA, start Postroom with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
-  }
+  if (UNTRUSTED.test(m)) return `${m} (${UNTRUSTED_SMTP_HINT})`;
   if (/altnames|hostname/i.test(m)) return `${m} (the certificate does not name this host: use the host name it was issued for)`;
   return m;
 }

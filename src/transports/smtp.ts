@@ -1,6 +1,7 @@
 // The SMTP route: nodemailer pools of at most smtpMaxConnections. STARTTLS is required when the
 // setting says so (never a plaintext fallback), implicit TLS on 465. Authentication is a password,
 // or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
+import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutgoingMessage } from '../mail/index.js';
@@ -29,7 +30,7 @@ export interface SmtpTimeouts {
 }
 
 export interface RouteOptions {
-  /** Extra trusted CA certificates (PEM), for embedders; the CLI relies on NODE_EXTRA_CA_CERTS. */
+  /** Extra trusted CA certificates (PEM), for embedders and tests; administrators use smtpCaCertificate. */
   ca?: string | string[] | undefined;
   timeouts?: Partial<SmtpTimeouts>;
   /** nodemailer's own protocol log, for debugging a server (never includes AUTH data). */
@@ -74,7 +75,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
   const plaintext = !implicitTls && !settings.startTls;
   const allowPlaintextAuth = settings.allowPlaintextAuth ?? false;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const tls: ConnectionOptions = { servername: host, minVersion: 'TLSv1.2', ...(options.ca ? { ca: options.ca } : {}) };
+  const tls: ConnectionOptions = { servername: net.isIP(host) ? undefined : host, minVersion: 'TLSv1.2', ...(options.ca ? { ca: options.ca } : {}) };
   // One pool per signed-in mailbox: with XOAUTH2 the user can change from one e-mail to the next,
   // and Exchange's connection limit counts per mailbox.
   const pools = new Map<string, SmtpPool>();

@@ -165,6 +165,7 @@ const ALL_KEYS = [
   'enabled', 'smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'useOAuth', 'useGraph', 'tenantId', 'clientId', 'clientSecret',
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
+  'microsoftCloud', 'clientCertificate', 'clientCertificateExpiresAt', 'outlookNewDraftsIn', 'smtpCaCertificate', 'microsoftCaCertificate',
   'webhooksAllowPrivate',
 ];
 
@@ -426,7 +427,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
       [['settings', 'set', 'smtpHost'], /not KEY=VALUE/],
       [['queue', 'cancel'], /e-mail ID/],
       [['queue', 'retry', 'abc'], /e-mail ID/],
-      [['queue', 'list', '--status', 'lost'], /--status must be one of/],
+      [['queue', 'list', '--status', 'lost'], /--status "lost": must be one of/],
       [['queue', 'list', '--bogus'], /--bogus/],
       // Missing option values and stray arguments are usage errors too.
       [['send', '--to', 'a@example.org', '--text', 'T', '--subject'], /--subject/],

@@ -12,7 +12,7 @@ import type { Postroom } from '../../src/app.js';
 import { fieldCatalogue } from '../../src/settings/fields.js';
 import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
-import { testPki } from '../helpers/pki.js';
+import { privatePki, testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import en from '../../web/src/i18n/en.json' with { type: 'json' };
 import fr from '../../web/src/i18n/fr.json' with { type: 'json' };
@@ -43,6 +43,9 @@ const WORDS = {
     smtpUser: 'SMTP user',
     smtpPassword: 'SMTP password',
     portTooHigh: /at most 65535/,
+    smtpCa: "SMTP server's CA certificate",
+    privateKeyRefused: /private key: paste only the CA's certificate/,
+    certificateShown: /CN=Company Private CA, issued by CN=Company Private CA, expires \S+/,
     set: 'Set',
     setOn: /^Set on \d{1,2} \w{3} \d{4}/,
     postmaster: 'Mail postmaster',
@@ -91,6 +94,9 @@ const WORDS = {
     smtpUser: 'Utilisateur SMTP',
     smtpPassword: 'Mot de passe SMTP',
     portTooHigh: /au plus 65535/,
+    smtpCa: 'Certificat de l’AC du serveur SMTP',
+    privateKeyRefused: /clé privée\u00a0: collez seulement le certificat de l’AC/,
+    certificateShown: /CN=Company Private CA, émis par CN=Company Private CA, expire le \S+/,
     set: 'Définir',
     setOn: /^Défini le \d{1,2} [a-zéû]+\.? \d{4}/,
     postmaster: 'Adresse du postmaster',
@@ -261,6 +267,28 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
       await row('smtpPort').getByRole('button', { name: W.save }).click();
       await row('smtpPort').getByRole('status').filter({ hasText: W.saved }).waitFor();
       assert.equal((await stored()).smtpPort, sink.port);
+    });
+
+    it('takes a CA certificate in a text area, refuses a private key under the field, and shows subject and expiry', async () => {
+      const company = privatePki('Company Private CA');
+      const field = page.getByLabel(W.smtpCa, { exact: true });
+      await field.fill(company.keyPem);
+      await row('smtpCaCertificate').getByRole('button', { name: W.save }).click();
+      const error = row('smtpCaCertificate').getByRole('alert');
+      await error.waitFor();
+      assert.match(await error.innerText(), W.privateKeyRefused);
+      assert.equal((await stored()).smtpCaCertificate, '', 'nothing stored');
+      await field.fill(company.caPem);
+      await row('smtpCaCertificate').getByRole('button', { name: W.save }).click();
+      await row('smtpCaCertificate').getByRole('status').filter({ hasText: W.saved }).waitFor();
+      const shown = await row('smtpCaCertificate').locator('.certificates').innerText();
+      assert.match(shown, W.certificateShown, shown);
+      assert.equal((await stored()).smtpCaCertificate, company.caPem.trim());
+      await check('Configuration > Email with a CA certificate shown');
+      await field.fill('');
+      await row('smtpCaCertificate').getByRole('button', { name: W.save }).click();
+      await row('smtpCaCertificate').getByRole('status').filter({ hasText: W.saved }).waitFor();
+      assert.equal((await stored()).smtpCaCertificate, '', 'cleared');
     });
 
     it('sets a secret that is then nowhere in the page, its storage or its inputs', async () => {

@@ -185,6 +185,8 @@ const graphError = (status: number, code: string, message: string, headers: Reco
 
 export class MicrosoftStandIn {
   readonly app: StandInApp;
+  /** The HTTPS certificate and key; unset: the test CA's localhost certificate. */
+  certificate: { certPem: string; keyPem: string } | undefined;
   /** Seconds a token lives (expires_in). */
   expiresInSeconds = 3599;
   /** Holds each token answer this long, so that concurrent requests overlap. */
@@ -254,7 +256,7 @@ export class MicrosoftStandIn {
   }
 
   async start(): Promise<this> {
-    const pki = testPki();
+    const pki = this.certificate ?? testPki();
     const server = https.createServer({ key: pki.keyPem, cert: pki.certPem }, (req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -655,8 +657,11 @@ export class MicrosoftStandIn {
 }
 
 /** Starts a stand-in on a free loopback port. */
-export async function startMicrosoftStandIn(app: Partial<StandInApp> = {}): Promise<MicrosoftStandIn> {
-  return new MicrosoftStandIn(app).start();
+export async function startMicrosoftStandIn(app: Partial<StandInApp> = {}, certificate?: { certPem: string; keyPem: string }): Promise<MicrosoftStandIn> {
+  const standIn = new MicrosoftStandIn(app);
+  // A TLS-inspecting proxy's certificate, from a CA only a setting trusts (default: the test CA's).
+  standIn.certificate = certificate;
+  return standIn.start();
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

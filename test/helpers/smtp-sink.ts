@@ -39,6 +39,8 @@ export interface SinkOptions {
   dataReplies?: Reply[];
   /** Holds DATA this long before answering (to catch a send in flight). */
   dataDelayMs?: number;
+  /** The server's certificate and key (default: the test CA's localhost certificate). */
+  certificate?: { certPem: string; keyPem: string };
   /** Never answers the end of DATA for a message whose raw text matches (a hung relay). */
   hangOn?: RegExp;
   /** Accepts at most this many recipients per transaction, then answers 452 4.5.3 (RFC 5321 §4.5.3.1.10). */
@@ -104,8 +106,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
 
   const serverOptions: SMTPServerOptions = {
     secure: options.secure ?? false,
-    key: pki.keyPem,
-    cert: pki.certPem,
+    key: options.certificate?.keyPem ?? pki.keyPem,
+    cert: options.certificate?.certPem ?? pki.certPem,
     hideSTARTTLS: options.startTls === false,
     disabledCommands: [...(options.startTls === false && !options.secure ? ['STARTTLS'] : []), ...(options.noAuth ? ['AUTH'] : [])],
     authOptional: options.noAuth || (!options.auth && !options.xoauth2),

@@ -214,7 +214,7 @@ describe('SMTP delivery', () => {
     const { id } = await postroom.queue.handOver(basic, 'test');
     const report = await postroom.dispatcher.runCampaign();
     assert.equal(report.outcome.state, 'route-failing');
-    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /certificate is not trusted.*NODE_EXTRA_CA_CERTS/);
+    assert.match(report.outcome.state === 'route-failing' ? report.outcome.message : '', /certificate is not trusted.*smtpCaCertificate/);
     assert.equal((await postroom.queue.show(id)).status, 'pending');
     assert.equal(sink.messages.length, 0);
   });

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultSettings } from '../../src/settings/fields.js';
-import { FIELDS, SETTING_KEYS, findProblems, findWarnings, FRENCH_LABELS, messageId, translateMessage, type EmailSettings } from '../../src/settings/index.js';
+import { FIELDS, SETTING_KEYS, expiryWarnings, findProblems, findWarnings, FRENCH_LABELS, messageId, translateMessage, type EmailSettings } from '../../src/settings/index.js';
 import { preferredLanguage } from '../../src/http/language.js';
 import type { Postroom } from '../../src/app.js';
 import { createTestDatabase, openTestPostroom, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
+import { testPki } from '../helpers/pki.js';
 import fr from '../../web/src/i18n/fr.json' with { type: 'json' };
 
 /** French typography, as the catalogue writes it: a no-break space inside « » and before : ; ? ! */
@@ -22,6 +23,15 @@ const BAD: Record<string, unknown[]> = {
   email: ['bad', `${'a'.repeat(250)}@example.com`],
   secret: ['a\u0000b', 'x'.repeat(2000)],
   date: ['31/12/2026'],
+  pem: [
+    'not a certificate',
+    `${testPki().caPem}\ntrailing words`,
+    testPki().keyPem,
+    `${testPki().caPem}\n${testPki().keyPem}`,
+    '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+    '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+    'x'.repeat(1_000_001),
+  ],
 };
 
 function fieldMessages(): string[] {
@@ -46,7 +56,9 @@ function problemMessages(): string[] {
   ];
   const now = Date.parse('2026-12-01T00:00:00Z');
   const warnings = ['2026-11-20', '2026-12-02', '2026-12-20'].flatMap((d) => findWarnings({ ...base, useGraph: true, clientSecretExpiresAt: d }, now));
-  return [...cases.flatMap((c) => findProblems({ ...base, ...c })), ...warnings].map((p) => p.message);
+  const ca = { subject: 'CN=Company Root CA', issuer: 'CN=Company Root CA', isCA: true };
+  const caWarnings = ['2026-11-20', '2026-12-02', '2026-12-20'].flatMap((d) => expiryWarnings([{ ...ca, expiresAt: `${d}T12:00:00.000Z` }], now));
+  return [...cases.flatMap((c) => findProblems({ ...base, ...c })).map((p) => p.message), ...warnings.map((p) => p.message), ...caWarnings];
 }
 
 describe('configuration messages in French', () => {
@@ -57,6 +69,8 @@ describe('configuration messages in French', () => {
     assert.deepEqual(untranslated, []);
     assert.equal(translateMessage('must be at most 65535', 'fr'), 'doit valoir au plus 65535');
     assert.equal(translateMessage('must be at most 65535', 'en'), 'must be at most 65535');
+    assert.ok(messages.includes("is a private key: paste only the CA's certificate, never a key"), messages.join('\n'));
+    assert.equal(translateMessage("block 2 is a private key: paste only the CA's certificate, never a key", 'fr'), nb('le bloc 2 est une clé privée : collez seulement le certificat de l’AC, jamais une clé'));
   });
 
   it('every problem between settings and every warning has a French wording, naming settings by their French labels', () => {
@@ -68,6 +82,8 @@ describe('configuration messages in French', () => {
     assert.ok(french.includes(nb('« ID de locataire » est obligatoire quand « Utiliser la bibliothèque Graph API » est cochée')), french.join('\n'));
     assert.ok(french.includes(nb('« Hôte SMTP » est obligatoire pour envoyer en SMTP')), french.join('\n'));
     assert.ok(french.some((m) => m.startsWith('le secret client expire le 2 décembre 2026 (dans 1 jour)')), french.join('\n'));
+    assert.ok(french.includes('le certificat CN=Company Root CA expire le 2 décembre 2026 (dans 1 jour)'), french.join('\n'));
+    assert.ok(french.includes(nb('le certificat CN=Company Root CA a expiré le 20 novembre 2026 : les connexions qui s’y fient échouent')), french.join('\n'));
     const englishLabels = SETTING_KEYS.map((k) => FIELDS[k].label).filter((l) => l.length > 8);
     const leftovers = french.filter((m) => englishLabels.some((l) => m.includes(l)));
     assert.deepEqual(leftovers, [], 'no English label inside a French message');

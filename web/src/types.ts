@@ -32,3 +32,4 @@ export type AuditEntry = Schemas['AuditEntry'];
 export type TokenInfo = Schemas['TokenInfo'];
 export type SendingState = Schemas['SendingState'];
 export type RecipientOutcome = Schemas['RecipientOutcome'];
+export type CertificateInfo = Schemas['CertificateInfo'];

@@ -9,7 +9,9 @@ import {
   diagnoseSmtp,
   DeliveryError,
   endpointsFor,
+  microsoftTrust,
   missingGraphPermissions,
+  smtpTrust,
   tokenProviderFor,
   tokenRoles,
   type MicrosoftEndpoints,
@@ -26,7 +28,7 @@ const fieldInfoReply = named(
     key: z.string(),
     label: z.string(),
     help: z.string(),
-    kind: z.enum(['bool', 'string', 'int', 'email', 'secret', 'date']),
+    kind: z.enum(['bool', 'string', 'int', 'email', 'secret', 'date', 'pem']),
     default: z.unknown(),
     routes: z.array(routeKindReply),
     choices: z.array(z.string()).optional().describe('the values a text setting may take: the row offers a list'),
@@ -133,7 +135,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
         const missing = missingMicrosoftApp(s);
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
         const endpoints = endpointsFor(s, given);
-        const provider = tokenProviderFor(credentialsOf(s), endpoints, routeOptions.ca);
+        const provider = tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, routeOptions.ca));
         const scope = kind === 'graph' ? endpoints.graphScope : endpoints.smtpScope;
         let token: string;
         try {
@@ -167,12 +169,12 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
         }
         const user = s.smtpUser || sender;
         if (!user) return { ok: false, route: 'SMTP OAuth', steps: [...steps, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
-        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || endpoints.smtpHost }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, xoauth2: { user, token } });
+        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || endpoints.smtpHost }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, ca: smtpTrust(s, routeOptions.ca), xoauth2: { user, token } });
         return { ...d, ok: d.ok && steps.every((x) => x.ok), steps: [...steps, ...d.steps] };
       }
       if (!s.smtpHost) return { ok: false, route: 'SMTP', steps: [{ step: 'connect', ok: false, detail: 'SMTP host is empty' }] };
       if (!sender) return { ok: false, route: 'SMTP', steps: [{ step: 'sender', ok: false, detail: 'set the Mail postmaster first: it is the sender the test checks' }] };
-      return diagnoseSmtp(s, sender, body.recipient ?? sender, routeOptions);
+      return diagnoseSmtp(s, sender, body.recipient ?? sender, { ...routeOptions, ca: smtpTrust(s, routeOptions.ca) });
     },
   });
 

@@ -10,6 +10,7 @@ import { FieldRow } from './FieldRow';
 import { Presets } from './Presets';
 import { activeRoutes, ROUTE_NAMES, unusedBecause } from './routes';
 import { SecretRow } from './SecretRow';
+import { CertificateRow } from './CertificateRow';
 import { TestPanel } from './TestPanel';
 
 export function ConfigPage() {
@@ -69,6 +70,7 @@ export function ConfigPage() {
       )}
       <div className="rows">
         {fields.map((f) => {
+          if (f.kind === 'pem') return <CertificateRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} certificates={view.certificates?.[f.key] ?? []} />;
           if (f.kind === 'secret') return <SecretRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} />;
           const secret = f.clearsSecret ? view.settings[f.clearsSecret] : undefined;
           const clears = f.clearsSecret && typeof secret === 'object' && secret.set ? fieldLabel(fields.find((x) => x.key === f.clearsSecret) ?? { key: f.clearsSecret, label: f.clearsSecret }) : null;

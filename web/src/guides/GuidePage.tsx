@@ -26,7 +26,7 @@ export function GuidePage({ name }: { name: string }) {
               <li key={i}>
                 <p>{t(`guides.steps.${s.text}`)}</p>
                 {s.code && (
-                  // Focusable: a long command scrolls sideways, and a keyboard must reach it too.
+                  // Focusable: a long command scrolls sideways, and a keyboard must reach it (WCAG 2.1.1).
                   <pre tabIndex={0}>
                     <code>{s.code}</code>
                   </pre>

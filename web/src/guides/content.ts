@@ -111,7 +111,7 @@ export const GUIDES: Guide[] = [
       { text: 'relayHost', fills: ['smtpHost', 'smtpPort', 'startTls'] },
       { text: 'relayLogin', fills: ['smtpUser', 'smtpPassword'] },
       { text: 'relaySender', fills: ['postmaster', 'forcePostmaster'] },
-      { text: 'relayCa', code: 'NODE_EXTRA_CA_CERTS=/etc/ssl/company-ca.pem npm start' },
+      { text: 'relayCa', fills: ['smtpCaCertificate'] },
       { text: 'relayTest' },
     ],
   },

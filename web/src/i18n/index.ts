@@ -67,6 +67,9 @@ export function dateTimeText(iso: string | number | null | undefined): string {
   return new Intl.DateTimeFormat(formatLocale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
 }
 
+/** A day (a certificate's expiry), as the chosen language writes it. */
+export const dateText = (iso: string): string => new Intl.DateTimeFormat(formatLocale(), { dateStyle: 'medium' }).format(new Date(iso));
+
 /** An hour of the day (the outbox chart's axis). */
 export const hourText = (iso: string): string =>
   new Intl.DateTimeFormat(formatLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
