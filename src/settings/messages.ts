@@ -37,6 +37,7 @@ export const FRENCH_LABELS: Partial<Record<SettingKey, string>> = {
   outlookNewDraftsIn: 'Brouillons Outlook (New) dans',
   smtpCaCertificate: 'Certificat de l’AC du serveur SMTP',
   microsoftCaCertificate: 'Certificat de l’AC d’un proxy placé devant Microsoft',
+  webhooksAllowPrivate: 'Autoriser les webhooks vers des adresses privées',
 };
 
 /** A setting named in an English message (by its label or its key), named again in French. */

@@ -181,9 +181,10 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     await setup();
     const { id } = await postroom.queue.handOver(basic, 'test');
     const { tenantId, clientId } = standIn.app;
+    // A change of tenant or client ID clears the stored secret (it was saved for the old app): each case gives it again.
     const cases: [string, () => Promise<void>, RegExp][] = [
-      ['unknown tenant', () => postroom.settings.update({ tenantId: '00000000-0000-0000-0000-00000000beef' }, 'test').then(() => undefined), /the tenant was not found: check Tenant ID .*\(AADSTS90002\)/],
-      ['unknown application', () => postroom.settings.update({ tenantId, clientId: '11111111-2222-3333-4444-555555555555' }, 'test').then(() => undefined), /the application was not found in this tenant: check Client ID .*\(AADSTS700016\)/],
+      ['unknown tenant', () => postroom.settings.update({ tenantId: '00000000-0000-0000-0000-00000000beef', clientSecret: SECRET }, 'test').then(() => undefined), /the tenant was not found: check Tenant ID .*\(AADSTS90002\)/],
+      ['unknown application', () => postroom.settings.update({ tenantId, clientId: '11111111-2222-3333-4444-555555555555', clientSecret: SECRET }, 'test').then(() => undefined), /the application was not found in this tenant: check Client ID .*\(AADSTS700016\)/],
       ['wrong secret', () => postroom.settings.update({ clientId, clientSecret: 'Qk8~the-secret-ID-not-its-Value' }, 'test').then(() => undefined), /the client secret is wrong: paste the secret's Value, not its Secret ID \(AADSTS7000215\)/],
       [
         'expired secret',
