@@ -29,7 +29,7 @@ interface Blame {
 const BLAME: Blame[] = [
   { test: /STARTTLS/i, setting: 'startTls', fix: 'the server offers STARTTLS, or the STARTTLS setting matches what it offers' },
   { test: /password over an unencrypted|plain ?text/i, setting: 'startTls', fix: 'the connection is encrypted (STARTTLS or port 465)' },
-  { test: /certificate|TLS with/i, setting: 'smtpHost', fix: "the server's certificate is trusted (or its CA is added) and names the host" },
+  { test: /certificate|TLS with/i, setting: 'smtpCaCertificate', fix: "the server's certificate is trusted (its CA in \"SMTP server's CA certificate\") and names the host" },
   { test: /AADSTS|token|client secret|client certificate/i, setting: 'clientSecret', fix: 'the Microsoft app credentials are accepted' },
   { test: /authentication|535|534|530|AUTH/i, setting: 'smtpPassword', fix: 'the server accepts the SMTP user and password' },
   { test: /sender|MAIL FROM|SendAs|not owned|5\.7\.60|5\.2\.252/i, setting: 'postmaster', fix: 'the server lets this login send as the postmaster' },
