@@ -263,7 +263,7 @@ async function queue(config: RuntimeConfig, args: string[]): Promise<number> {
       return 0;
     }
     case 'retry': {
-      if (rest[0] !== undefined && /^\d+$/.test(rest[0])) {
+      if (rest[0] !== undefined && !rest[0].startsWith('--')) {
         const id = emailId(rest[0]);
         await withPostroom(config, (p) => p.queue.retry(id));
         console.log(`e-mail ${id} will be sent again at the next campaign`);

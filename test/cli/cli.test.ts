@@ -417,6 +417,13 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     assert.match(purged, /^0 finished e-mail\(s\) purged$/m);
     const pending = await sb.ok(['queue', 'list', '--status', 'pending']);
     assert.deepEqual(listedIds(pending), [id], 'pending again after retry, and a waiting e-mail is never purged');
+
+    // A bad day undone in one command: every cancelled e-mail since a time, then audited.
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    await sb.ok(['queue', 'cancel', id]);
+    assert.match(await sb.ok(['queue', 'retry', '--status', 'cancelled', '--since', since]), /^1 cancelled e-mail will be sent again/m);
+    assert.match(await sb.ok(['settings', 'audit']), /queue\.retry/, 'the bulk retry is in the audit');
+    assert.match(await sb.refused(['queue', 'retry', '--status', 'sent'], 2), /--status failed\|error\|cancelled/);
   });
 
   it('usage errors exit 2 with one line on stderr; no stack trace ever', async (t) => {
