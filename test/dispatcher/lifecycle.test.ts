@@ -2,32 +2,19 @@
 // expires, graceful stop, and two dispatchers on one PostgreSQL queue delivering each e-mail once.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { TEST_MASTER_KEY, SKIP_POSTGRES, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
+import { TEST_MASTER_KEY, SKIP_POSTGRES, createTestDatabase, openTestPostroom, sinkSettings } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
+import { closeAfterEach, until } from '../helpers/waiting.js';
 import { Client, startHttp } from '../helpers/http.js';
 
 const basic = { to: ['alice@example.org'], subject: 'Order shipped', text: 'On its way.' };
 const route = () => ({ ca: testPki().caPem });
-const until = async (check: () => Promise<boolean>, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('sending process lifecycle', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()?.();
-  });
-  const track = <T extends { close(): Promise<void> } | TestDatabase>(x: T): T => {
-    cleanups.push(() => ('cleanup' in x ? x.cleanup() : x.close()));
-    return x;
-  };
+  const { track, cleanups } = closeAfterEach();
 
   it('puts e-mails pending at start-up on hold when asked, and sends them once released', async () => {
     const sink = track(await startSmtpSink());

@@ -2,30 +2,17 @@
 // the outbox; a live process keeps its leases so no other instance sends what it is sending; and
 // maintenance fails closed retry windows while nothing is sent.
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
+import { describe, it } from 'node:test';
+import { createTestDatabase, openTestPostroom, sinkSettings } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
+import { closeAfterEach, until } from '../helpers/waiting.js';
 
 const basic = { to: ['alice@example.org'], subject: 'Order shipped', text: 'On its way.' };
 const route = () => ({ ca: testPki().caPem });
-const until = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('sending pipeline', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()?.();
-  });
-  const track = <T extends { close(): Promise<void> } | TestDatabase>(x: T): T => {
-    cleanups.push(() => ('cleanup' in x ? x.cleanup() : x.close()));
-    return x;
-  };
+  const { track } = closeAfterEach();
 
   it('goes on sending through the other connections while a relay never answers one message', async () => {
     const sink = track(await startSmtpSink({ hangOn: /Subject: hangs forever/ }));
