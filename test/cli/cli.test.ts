@@ -468,7 +468,8 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     const sb = new Sandbox(t);
     // --no: never fetch a package from the registry; the project's own bin must be found.
     const npx = startProcess('npx', ['--no', 'postroom', 'help'], sb.env, undefined, ROOT);
-    const timer = setTimeout(() => npx.child.kill('SIGKILL'), 30_000);
+    // npx reads the whole installed tree first (tens of seconds on a loaded 2-core machine).
+    const timer = setTimeout(() => npx.child.kill('SIGKILL'), 120_000);
     const r = await npx.exited.finally(() => clearTimeout(timer));
     assert.equal(r.code, 0, `npx postroom help: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: postroom <command>/m);
