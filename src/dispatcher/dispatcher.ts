@@ -9,7 +9,7 @@ import type { Queue } from '../queue/index.js';
 import type { Problem, SettingsService } from '../settings/index.js';
 import type { MicrosoftEndpoints, RouteOptions } from '../transports/index.js';
 import { Maintenance } from './maintenance.js';
-import { Pipeline, type Tally } from './pipeline.js';
+import { emptyTally, Pipeline, type Tally } from './pipeline.js';
 import { derivePolicy, sendingBlocked, type SendingPolicy } from './policy.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './retry.js';
 import { RouteHealth, type RouteState } from './route-health.js';
@@ -247,7 +247,7 @@ export class Dispatcher {
       return { state: 'route-failing', route: check.route.description, message: check.message, since: this.health.state().since };
     }
     this.pipeline.kick(policy, check.route);
-    return { state: 'ran', ...this.emptyTally() };
+    return { state: 'ran', ...emptyTally() };
   }
 
   private ranOrFault(): CampaignOutcome {
@@ -262,10 +262,6 @@ export class Dispatcher {
   private failedCycle(err: unknown): CampaignOutcome {
     this.log.error({ err: errorMessage(err) }, 'sending cycle failed; the next one will try again');
     return { state: 'error', message: errorMessage(err) };
-  }
-
-  private emptyTally(): Tally {
-    return { claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null };
   }
 
   private report(started: number, expired: number, outcome: CampaignOutcome): CampaignReport {

@@ -26,7 +26,7 @@ export interface PipelineHooks {
   attempt(route: Route, result: DeliveryResult): void;
 }
 
-const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
+export const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
 
 export class Pipeline {
   /** Claimed, not started, oldest due first. */

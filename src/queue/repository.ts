@@ -1,6 +1,6 @@
 // The SQL that stores and reads e-mails, their attempts and attachments, and purges finished
 // ones. Every status change is a verb of the lifecycle (lifecycle.ts), not here.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { FINISHED } from './states.js';
 import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
 
@@ -32,6 +32,17 @@ export interface ListFilter {
   text?: string | undefined;
 }
 
+
+interface StatusSince {
+  status: EmailStatus;
+  since?: number | undefined;
+}
+
+/** One status, changed at or after `since` when given: the one filter of a bulk retry. */
+const statusSince =
+  ({ status, since }: StatusSince) =>
+  (eb: ExpressionBuilder<Database, 'emails'>) =>
+    since === undefined ? eb('status', '=', status) : eb.and([eb('status', '=', status), eb('updated_at', '>=', since)]);
 
 export class EmailRepository {
   /** SQLite: hand-overs that arrive together share a commit (see GroupCommit). */
@@ -131,18 +142,15 @@ export class EmailRepository {
   }
 
   /** Ids, newest first, of e-mails of one status changed since a time: what a bulk retry takes. */
-  async idsFor(filter: { status: EmailStatus; since?: number | undefined; source?: string | undefined; beforeId?: number | undefined; limit: number }): Promise<number[]> {
-    let q = this.db.selectFrom('emails').select('id').where('status', '=', filter.status).orderBy('id', 'desc').limit(filter.limit);
-    if (filter.since !== undefined) q = q.where('updated_at', '>=', filter.since);
-    if (filter.source !== undefined) q = q.where('source', '=', filter.source);
+  async idsFor(filter: StatusSince & { beforeId?: number | undefined; limit: number }): Promise<number[]> {
+    let q = this.db.selectFrom('emails').select('id').where(statusSince(filter)).orderBy('id', 'desc').limit(filter.limit);
     if (filter.beforeId !== undefined) q = q.where('id', '<', filter.beforeId);
     return (await q.execute()).map((r) => r.id);
   }
 
-  async countFor(filter: { status: EmailStatus; since?: number | undefined; source?: string | undefined }): Promise<number> {
-    let q = this.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', filter.status);
-    if (filter.since !== undefined) q = q.where('updated_at', '>=', filter.since);
-    if (filter.source !== undefined) q = q.where('source', '=', filter.source);
+  /** How many e-mails idsFor would go through: for the confirmation that says how many. */
+  async countFor(filter: StatusSince): Promise<number> {
+    const q = this.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where(statusSince(filter));
     return Number((await q.executeTakeFirstOrThrow()).n);
   }
 
