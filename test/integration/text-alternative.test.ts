@@ -51,7 +51,10 @@ describe('text/plain alternative for an HTML-only e-mail', () => {
     await postroom.queue.handOver(htmlOnly, 'test');
     await postroom.queue.handOver({ ...htmlOnly, subject: 'With its own text', text: 'The host wrote this.' }, 'test');
     await postroom.dispatcher.runCampaign();
-    const [generated, given] = await sink.waitFor(2);
+    // Sent over parallel connections: which one arrives first is not fixed, so find each by subject.
+    const received = await sink.waitFor(2);
+    const generated = received.find((m) => m.parsed.subject === 'Invoice 42');
+    const given = received.find((m) => m.parsed.subject === 'With its own text');
     assert.match(generated?.raw ?? '', /Content-Type: multipart\/alternative/i, 'multipart/alternative');
     assert.match(generated?.raw ?? '', /Content-Type: text\/plain/i);
     assert.match(generated?.raw ?? '', /Content-Type: text\/html/i);
