@@ -54,11 +54,11 @@ export async function backlogBenchmark(quick: boolean): Promise<void> {
     // Drain: the real sending process, started on the full backlog.
     const before = process.memoryUsage().rss / 2 ** 20;
     const rss = sampleRss(100);
-    sink.reset();
+    await sink.reset();
     const d0 = performance.now();
     await postroom.dispatcher.start();
     await sleep(drainSeconds * 1000);
-    const delivered = sink.received;
+    const delivered = await sink.received();
     const drainMs = performance.now() - d0;
     await postroom.dispatcher.stop();
     const mem = rss.stop();

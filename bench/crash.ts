@@ -72,7 +72,7 @@ export async function crashBenchmark(quick: boolean): Promise<void> {
   try {
     await postroom.settings.update(sinkSettings(sink.port, { campaignIntervalSeconds: 1 }), 'bench');
     await inParallel(COUNT, 8, (i) => postroom.queue.handOver(message(i), 'bench'));
-    sink.reset();
+    await sink.reset();
 
     const first = serve();
     // Mid-batch (batches of 100): at a batch boundary nothing may be in flight to interrupt.

@@ -36,7 +36,7 @@ async function measure(sink: CountingSink, name: string, opts: { intervalSeconds
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/emails`;
     await postroom.dispatcher.start();
     await sleep(200); // past the first campaign, which runs at start
-    sink.reset();
+    await sink.reset();
     const sent = new Map<string, number>();
     for (let i = 0; i < opts.count; i++) {
       const at = nowMs();

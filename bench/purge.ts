@@ -82,7 +82,7 @@ export async function purgeBenchmark(quick: boolean, backend: Backend = 'sqlite'
       }
     })();
 
-    sink.reset();
+    await sink.reset();
     await postroom.dispatcher.start();
     const beforeWindow = { from: nowMs() + 1000, to: nowMs() + 1000 + beforeSeconds * 1000 }; // the first second warms up
     await sleep(beforeSeconds * 1000 + 1000);

@@ -1,29 +1,34 @@
 // The loopback SMTP sink every contender sends to: plain SMTP, accepts everything, counts, and
-// (when asked) records each arrival's time and Message-ID. It runs in a worker thread of its own.
+// (when asked) records each arrival's time and Message-ID. It runs as a process of its own.
 //
-// Why a worker thread: on a two-core machine an in-process sink would take its share of the very
-// event loop being measured; in its own thread it gets the second core, and every contender
-// pays the same. The count lives in shared memory, so waiting for it costs no messages.
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+// Why a process: a real relay is another program, so the honest ceiling is a sink that shares
+// neither the measured event loop nor its heap and garbage collector (a worker thread shares the
+// process's allocator and GC pauses). On two cores it takes the second one; every contender pays
+// the same. The counting stays in the sink: the measured process only asks, so waiting costs
+// nothing per message.
+import { fork, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 
 export interface Arrival {
-  /** Milliseconds since the epoch (sub-millisecond precision), comparable across threads. */
+  /** Milliseconds since the epoch (sub-millisecond precision), comparable across processes. */
   at: number;
   messageId: string | null;
 }
 
 export interface CountingSink {
   port: number;
-  /** DATA commands accepted since the last reset. */
-  readonly received: number;
-  reset(): void;
+  /** Messages (DATA commands accepted) since the last reset. */
+  received(): Promise<number>;
+  reset(): Promise<void>;
+  /** Resolves once the sink has n messages since the last reset. */
   waitFor(n: number, timeoutMs: number): Promise<void>;
   /** Every arrival since the last reset (only with `record: true`). */
   arrivals(): Promise<Arrival[]>;
-  /** Share of the time the sink's thread was busy since the last reset (1 = saturated). */
-  busy(): number;
+  /** Share of the time the sink process was busy since the last reset (1 = saturated). */
+  busy(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -32,69 +37,58 @@ export interface SinkOptions {
   record?: boolean;
 }
 
-/** Epoch milliseconds with sub-millisecond precision; the same clock in every thread. */
+/** Epoch milliseconds with sub-millisecond precision; the same clock in every process. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
-type ToWorker = { type: 'reset' } | { type: 'arrivals'; ask: number } | { type: 'close' };
-type FromWorker = { type: 'listening'; port: number } | { type: 'arrivals'; ask: number; arrivals: Arrival[] };
-
-interface WorkerInput {
-  counter: SharedArrayBuffer;
-  record: boolean;
-}
+type Question = { type: 'count' } | { type: 'reset' } | { type: 'arrivals' } | { type: 'busy' } | { type: 'waitFor'; n: number };
+type ToSink = Question & { ask: number };
+type FromSink = { type: 'listening'; port: number } | { type: 'answer'; ask: number; value: unknown };
 
 export async function startCountingSink(options: SinkOptions = {}): Promise<CountingSink> {
-  const counter = new SharedArrayBuffer(4);
-  const count = new Int32Array(counter);
-  // The worker is TypeScript too: load tsx's loader in it first (workers do not inherit it).
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const input: WorkerInput = { counter, record: options.record ?? false };
-  const worker = new Worker(boot, { eval: true, workerData: input });
-  const asks = new Map<number, (a: Arrival[]) => void>();
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--sink', options.record ? 'record' : 'count'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map<number, (value: unknown) => void>();
   let nextAsk = 0;
   const port = await new Promise<number>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.on('message', (m: FromWorker) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the sink process exited (${code}) before listening`)));
+    child.on('message', (m: FromSink) => {
       if (m.type === 'listening') resolve(m.port);
-      else asks.get(m.ask)?.(m.arrivals);
+      else waiting.get(m.ask)?.(m.value);
     });
   });
-  const exited = new Promise<void>((r) => worker.once('exit', () => r()));
-  const send = (m: ToWorker) => worker.postMessage(m);
-  let elu = worker.performance.eventLoopUtilization();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ask = <T>(q: Question): Promise<T> => {
+    const id = nextAsk++;
+    return new Promise<T>((resolve) => {
+      waiting.set(id, (value) => {
+        waiting.delete(id);
+        resolve(value as T);
+      });
+      child.send({ ...q, ask: id } satisfies ToSink);
+    });
+  };
   return {
     port,
-    get received() {
-      return Atomics.load(count, 0);
-    },
-    reset() {
-      Atomics.store(count, 0, 0);
-      elu = worker.performance.eventLoopUtilization();
-      send({ type: 'reset' });
-    },
+    received: () => ask<number>({ type: 'count' }),
+    reset: () => ask<void>({ type: 'reset' }),
     async waitFor(n, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (Atomics.load(count, 0) < n) {
-        if (Date.now() > deadline) throw new Error(`sink got ${Atomics.load(count, 0)} of ${n} in ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 5));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(async () => reject(new Error(`sink got ${await ask<number>({ type: 'count' })} of ${n} in ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([ask<void>({ type: 'waitFor', n }), timeout]);
+      } finally {
+        clearTimeout(timer);
       }
     },
-    arrivals() {
-      const ask = nextAsk++;
-      return new Promise<Arrival[]>((resolve) => {
-        asks.set(ask, (a) => {
-          asks.delete(ask);
-          resolve(a);
-        });
-        send({ type: 'arrivals', ask });
-      });
-    },
-    busy() {
-      return worker.performance.eventLoopUtilization(elu).utilization;
-    },
+    arrivals: () => ask<Arrival[]>({ type: 'arrivals' }),
+    busy: () => ask<number>({ type: 'busy' }),
     async close() {
-      send({ type: 'close' });
+      child.disconnect();
       await exited;
     },
   };
@@ -102,9 +96,21 @@ export async function startCountingSink(options: SinkOptions = {}): Promise<Coun
 
 const MESSAGE_ID = /^message-id:[ \t]*(<[^>\r\n]*>)/im;
 
-function runSinkThread(input: WorkerInput, parent: NonNullable<typeof parentPort>): void {
-  const count = new Int32Array(input.counter);
+function runSink(record: boolean): void {
+  const send = (m: FromSink) => process.send?.(m);
+  let count = 0;
   let arrivals: Arrival[] = [];
+  let elu = performance.eventLoopUtilization();
+  const waiters: { n: number; ask: number }[] = [];
+  const wake = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i] as { n: number; ask: number };
+      if (count >= w.n) {
+        waiters.splice(i, 1);
+        send({ type: 'answer', ask: w.ask, value: null });
+      }
+    }
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -112,29 +118,38 @@ function runSinkThread(input: WorkerInput, parent: NonNullable<typeof parentPort
     closeTimeout: 100,
     onData(stream, _session, cb) {
       // Only the header block is kept, and only when recording: the body is read and dropped.
-      let head = input.record ? '' : null;
+      let head = record ? '' : null;
       stream.on('data', (chunk: Buffer) => {
         if (head !== null && head.length < 16_384 && !head.includes('\r\n\r\n')) head += chunk.toString('latin1');
       });
       stream.on('end', () => {
-        Atomics.add(count, 0, 1);
+        count++;
         if (head !== null) arrivals.push({ at: nowMs(), messageId: MESSAGE_ID.exec(head)?.[1] ?? null });
         cb(null, 'OK');
+        if (waiters.length) wake();
       });
     },
   });
   // A client killed mid-dialogue (the crash benchmark) resets its socket: not the sink's problem.
   server.on('error', () => undefined);
-  server.listen(0, '127.0.0.1', () => {
-    parent.postMessage({ type: 'listening', port: (server.server.address() as AddressInfo).port } satisfies FromWorker);
+  server.listen(0, '127.0.0.1', () => send({ type: 'listening', port: (server.server.address() as AddressInfo).port }));
+  process.on('message', (m: ToSink) => {
+    const answer = (value: unknown) => send({ type: 'answer', ask: m.ask, value });
+    if (m.type === 'count') answer(count);
+    else if (m.type === 'arrivals') answer(arrivals);
+    else if (m.type === 'busy') answer(performance.eventLoopUtilization(elu).utilization);
+    else if (m.type === 'reset') {
+      count = 0;
+      arrivals = [];
+      elu = performance.eventLoopUtilization();
+      answer(null);
+    } else {
+      waiters.push({ n: m.n, ask: m.ask });
+      wake();
+    }
   });
-  parent.on('message', (m: ToWorker) => {
-    if (m.type === 'reset') arrivals = [];
-    else if (m.type === 'arrivals') parent.postMessage({ type: 'arrivals', ask: m.ask, arrivals } satisfies FromWorker);
-    else server.close(() => parent.close());
-  });
+  // The parent gone (closed or killed): stop listening and leave.
+  process.once('disconnect', () => server.close(() => process.exit(0)));
 }
 
-if (!isMainThread && parentPort && (workerData as WorkerInput | null)?.counter instanceof SharedArrayBuffer) {
-  runSinkThread(workerData as WorkerInput, parentPort);
-}
+if (process.argv[2] === '--sink') runSink(process.argv[3] === 'record');

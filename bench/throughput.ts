@@ -18,6 +18,8 @@ interface Result {
   drainMs: number;
   /** Share of the drain the main thread's event loop was busy (1 = CPU-bound on one core). */
   busy: number;
+  /** Share of the drain the sink process was busy (near 1: the sink, not the contender, is the limit). */
+  sinkBusy: number;
 }
 
 async function measure(make: () => Promise<Contender>, n: number, sink: CountingSink, profileDrainTo?: string): Promise<Result> {
@@ -26,7 +28,7 @@ async function measure(make: () => Promise<Contender>, n: number, sink: Counting
     const t0 = performance.now();
     await c.handOver(n);
     const t1 = performance.now();
-    sink.reset();
+    await sink.reset();
     // --cpu-profile: the drain alone, through the inspector (node --cpu-prof would also take in
     // start-up and the hand-over).
     const session = profileDrainTo ? new Session() : null;
@@ -44,8 +46,10 @@ async function measure(make: () => Promise<Contender>, n: number, sink: Counting
       session.disconnect();
     }
     const busy = performance.eventLoopUtilization(elu).utilization;
-    if (sink.received !== n) throw new Error(`${c.name}: the sink got ${sink.received} messages for ${n} e-mails`);
-    return { name: c.name, setup: c.setup, handOverMs: t1 - t0, drainMs: t2 - t1, busy };
+    const sinkBusy = await sink.busy();
+    const received = await sink.received();
+    if (received !== n) throw new Error(`${c.name}: the sink got ${received} messages for ${n} e-mails`);
+    return { name: c.name, setup: c.setup, handOverMs: t1 - t0, drainMs: t2 - t1, busy, sinkBusy };
   } finally {
     await c.close();
   }
@@ -68,7 +72,7 @@ async function onlyOne(name: ContenderName, n: number, profileDrainTo?: string):
     }[name];
     await measure(async () => rawNodemailer(sink.port), Math.min(n, 1000), sink);
     const r = await measure(make, n, sink, profileDrainTo);
-    console.log(`   ${r.name}: hand-over ${int(perSecond(n, r.handOverMs))}/s, drain ${int(perSecond(n, r.drainMs))} e-mails/s, main thread busy ${pct(r.busy)}`);
+    console.log(`   ${r.name}: hand-over ${int(perSecond(n, r.handOverMs))}/s, drain ${int(perSecond(n, r.drainMs))} e-mails/s, main thread busy ${pct(r.busy)}, sink busy ${pct(r.sinkBusy)}`);
   } finally {
     await sink.close();
   }
@@ -100,6 +104,7 @@ export async function throughputBenchmark(quick: boolean, n = quick ? 2_000 : 20
       handOverMs: median(rs.map((r) => r.handOverMs)),
       drainMs: median(rs.map((r) => r.drainMs)),
       busy: median(rs.map((r) => r.busy)),
+      sinkBusy: median(rs.map((r) => r.sinkBusy)),
     }));
     const rate = (r: Result) => perSecond(n, r.drainMs);
     table([

@@ -22,7 +22,26 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for messages: the SQLite file or the PostgreSQL host/database. */
   location: string;
+  /** SQLite only: write transactions of prepared statements, for the hottest paths. */
+  sqlite?: SqliteWriter;
   close(): Promise<void>;
+}
+
+/** A statement taken from the connection's cache: prepared once, run again and again. */
+export type PreparedStatement = SQLite.Statement;
+
+/**
+ * Writes on the SQLite connection without Kysely. Building and compiling a Kysely query costs
+ * more than SQLite running it; the sending process and the hand-over run the same few statements
+ * for every e-mail, so those paths prepare their SQL once and bind values.
+ */
+export interface SqliteWriter {
+  /**
+   * Runs fn as one BEGIN IMMEDIATE transaction, committed when fn returns, rolled back when it
+   * throws. It holds Kysely's connection meanwhile, so no Kysely statement can run inside it
+   * (or it inside one of theirs). fn is synchronous, as better-sqlite3 is.
+   */
+  transaction<T>(fn: (prepare: (sql: string) => PreparedStatement) => T): Promise<T>;
 }
 
 export interface OpenOptions {
@@ -64,8 +83,19 @@ function openSqlite(dataDir: string): Store {
   database.pragma('foreign_keys = ON');
   // SQLite's own lower() folds only ASCII: searching the outbox for "Été" missed "Été" itself.
   database.function('lower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  const cached = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  const prepare = (sqlText: string) => cached.prepare(sqlText) as PreparedStatement;
+  const sqlite: SqliteWriter = {
+    transaction: (fn) =>
+      db.connection().execute(async () => {
+        // Holding Kysely's only connection, nothing else can have a transaction open here; were
+        // one open, better-sqlite3 would nest ours in a savepoint and its rollback would undo ours.
+        if (database.inTransaction) throw new Error('a transaction is already open on the SQLite connection');
+        return database.transaction(() => fn(prepare)).immediate();
+      }),
+  };
+  return { db, dialect: 'sqlite', location: file, sqlite, close: () => db.destroy() };
 }
 
 /**
@@ -73,7 +103,7 @@ function openSqlite(dataDir: string): Store {
  * cost, and the sending process runs the same few statements for every e-mail. A statement is
  * safe to reuse here: Kysely runs one at a time on this connection and reads it to the end.
  */
-function withStatementCache(database: SQLite.Database, size = 200): SqliteDatabase {
+function withStatementCache(database: SQLite.Database, size = 200): SqliteDatabase & { prepare(sql: string): SQLite.Statement } {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),

@@ -2,13 +2,16 @@
 // commit costs about the same for one row as for several, and it blocks the event loop.
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { writeTransaction, type Store } from './connect.js';
+import { writeTransaction, type PreparedStatement, type Store } from './connect.js';
 
 interface Waiting<I, O> {
   item: I;
   resolve(out: O): void;
   reject(err: unknown): void;
 }
+
+/** Writes a group of items in one transaction, one result per item, in order. */
+type CommitGroup<I, O> = (items: I[]) => Promise<O[]>;
 
 /** A constraint refused one row (a repeated unique key, say): the rest of the group is fine. */
 const refusesOneRow = (err: unknown): boolean => String((err as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
@@ -22,10 +25,25 @@ export class GroupCommit<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private running: Promise<void> | null = null;
 
-  constructor(
-    private readonly store: Store,
-    private readonly write: (trx: Kysely<Database>, item: I) => Promise<O>,
-  ) {}
+  constructor(private readonly commit: CommitGroup<I, O>) {}
+
+  /** Each item written by a Kysely statement (or several) in a shared write transaction. */
+  static withKysely<I, O>(store: Store, write: (trx: Kysely<Database>, item: I) => Promise<O>): GroupCommit<I, O> {
+    return new GroupCommit((items) =>
+      writeTransaction(store, async (trx) => {
+        const done: O[] = [];
+        for (const item of items) done.push(await write(trx, item));
+        return done;
+      }),
+    );
+  }
+
+  /** Each item written with prepared statements on SQLite's connection (see SqliteWriter). */
+  static withStatements<I, O>(store: Store, write: (prepare: (sql: string) => PreparedStatement, item: I) => O): GroupCommit<I, O> {
+    const sqlite = store.sqlite;
+    if (!sqlite) throw new Error('prepared-statement group commits are for SQLite');
+    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))));
+  }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -40,17 +58,13 @@ export class GroupCommit<I, O> {
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
       try {
-        const outs = await writeTransaction(this.store, async (trx) => {
-          const done: O[] = [];
-          for (const w of group) done.push(await this.write(trx, w.item));
-          return done;
-        });
+        const outs = await this.commit(group.map((w) => w.item));
         group.forEach((w, i) => w.resolve(outs[i] as O));
       } catch (err) {
         // Only a refusal of one row is worth writing the others again; a locked or broken
         // database would make each of them wait out the busy timeout once more.
         if (group.length > 1 && refusesOneRow(err)) {
-          for (const w of group) await writeTransaction(this.store, (trx) => this.write(trx, w.item)).then(w.resolve, w.reject);
+          for (const w of group) await this.commit([w.item]).then((outs) => w.resolve(outs[0] as O), w.reject);
         } else {
           group.forEach((w) => w.reject(err));
         }

@@ -6,6 +6,7 @@ import { TRANSITIONS } from './states.js';
 import { parseRecipients, type RecipientOutcome } from './recipients.js';
 import type { AttemptRecord, EmailRow } from './repository.js';
 import { emailEventsFrom, eventForStatus, recordEmailEvents, EVENT_SOURCE_COLUMNS } from '../webhooks/index.js';
+import { recordOutcomeSqlite } from './outcome-statements.js';
 
 /** An e-mail as held by one sending process. */
 export interface Lease {
@@ -14,7 +15,7 @@ export interface Lease {
 }
 
 /** What an outcome verb (markSent, defer, fail) writes besides the status. */
-interface OutcomeWrite {
+export interface OutcomeWrite {
   lease: Lease;
   attempt: AttemptRecord;
   set: Updateable<EmailTable>;
@@ -37,11 +38,11 @@ const recipientColumns = (recipients: RecipientOutcome[] | null | undefined): Up
     : {};
 
 export class EmailLifecycle {
-  /** SQLite: outcomes that arrive together share a commit (see GroupCommit). */
-  private readonly outcomes: GroupCommit<OutcomeWrite, boolean>;
+  /** SQLite: outcomes that arrive together share a commit (see GroupCommit), as prepared statements. */
+  private readonly outcomes: GroupCommit<OutcomeWrite, boolean> | null;
 
   constructor(private readonly store: Store) {
-    this.outcomes = new GroupCommit(store, (trx, o) => this.recordOutcome(trx, o));
+    this.outcomes = store.sqlite ? GroupCommit.withStatements(store, recordOutcomeSqlite) : null;
   }
 
   private get db(): Kysely<Database> {
@@ -149,7 +150,7 @@ export class EmailLifecycle {
   }
 
   private finish(o: OutcomeWrite): Promise<boolean> {
-    return this.store.dialect === 'postgres' ? this.finishPostgres(o) : this.outcomes.submit(o);
+    return this.outcomes ? this.outcomes.submit(o) : this.finishPostgres(o);
   }
 
   /** The e-mail's side of an outcome, guarded by the lease: matches nothing once the lease is lost. */
@@ -167,29 +168,6 @@ export class EmailLifecycle {
       .where('id', '=', lease.id)
       .where('status', '=', 'sending')
       .where('lease_owner', '=', lease.owner);
-  }
-
-  private async recordOutcome(trx: Kysely<Database>, o: OutcomeWrite): Promise<boolean> {
-    const updated = await this.moveOn(trx, o).executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
-    // Webhooks: the event is stored with the change, so a crash loses neither.
-    const event = eventForStatus(o.set.status);
-    if (event) await recordEmailEvents(trx, [{ emailId: o.lease.id, type: event }]);
-    const { attempt } = o;
-    await trx
-      .insertInto('attempts')
-      .values({
-        email_id: o.lease.id,
-        started_at: attempt.startedAt,
-        finished_at: attempt.finishedAt,
-        route: attempt.route,
-        outcome: attempt.outcome,
-        reply_code: attempt.replyCode,
-        reply: attempt.reply,
-        instance: o.lease.owner,
-      })
-      .execute();
-    return true;
   }
 
   /**

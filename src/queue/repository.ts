@@ -49,7 +49,7 @@ export class EmailRepository {
   private readonly handOvers: GroupCommit<NewEmail['row'], number>;
 
   constructor(private readonly store: Store) {
-    this.handOvers = new GroupCommit(store, (trx, row) => this.insertRow(trx, row));
+    this.handOvers = GroupCommit.withKysely(store, (trx, row: NewEmail['row']) => this.insertRow(trx, row));
   }
 
   private get db(): Kysely<Database> {

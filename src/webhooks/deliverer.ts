@@ -68,7 +68,7 @@ export class WebhookDeliverer {
 
   constructor(private readonly opts: DelivererOptions) {
     this.log = opts.logger.child({ module: 'webhooks' });
-    this.results = new GroupCommit(opts.store, (trx, r) => this.record(trx, r));
+    this.results = GroupCommit.withKysely(opts.store, (trx, r: Result) => this.record(trx, r));
     this.o = {
       pollMs: opts.pollMs ?? 1000,
       timeoutMs: opts.timeoutMs ?? 10_000,

@@ -117,6 +117,18 @@ export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEven
 }
 
 /**
+ * The same for one e-mail as SQLite SQL to prepare once: bind the event type, then the e-mail's id.
+ * (The sending process records outcomes with prepared statements; see SqliteWriter.)
+ */
+export const EMAIL_EVENT_SQLITE = `insert into email_events (${EVENT_COLUMNS.join(', ')})
+  select e.id, ?, e.status, e.source, e.updated_at, e.attempt_count,
+    case when e.status = 'error' then e.due_at else null end, e.finished_at, e.last_reply_code,
+    e.last_reply, e.rejected_recipients, e.recipients
+  from emails e
+  where e.id = ?
+    and exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = e.source))`;
+
+/**
  * The same as a statement for a PostgreSQL WITH clause, reading the rows that an earlier
  * data-modifying CTE named `cte` RETURNed (EVENT_SOURCE_COLUMNS): one round trip for the status
  * change, its attempt and its event.
