@@ -72,7 +72,7 @@ async function onlyOne(name: ContenderName, n: number, profileDrainTo?: string):
     }[name];
     await measure(async () => rawNodemailer(sink.port), Math.min(n, 1000), sink);
     const r = await measure(make, n, sink, profileDrainTo);
-    console.log(`   ${r.name}: hand-over ${int(perSecond(n, r.handOverMs))}/s, drain ${int(perSecond(n, r.drainMs))} e-mails/s, main thread busy ${pct(r.busy)}, sink busy ${pct(r.sinkBusy)}`);
+    console.log(`   ${r.name}: hand-over ${int(perSecond(n, r.handOverMs))}/s, drain ${int(perSecond(n, r.drainMs))} e-mails/s, main thread busy ${pct(r.busy)} (${Math.round((r.busy * r.drainMs * 1000) / n)} µs per e-mail), sink busy ${pct(r.sinkBusy)}`);
   } finally {
     await sink.close();
   }

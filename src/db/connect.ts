@@ -14,6 +14,7 @@ import { recipients } from './migrations/005_recipients.js';
 import { graphSlots } from './migrations/007_graph_slots.js';
 import { makePrivate, preparePrivateDir } from './private-dir.js';
 import { webhooks } from './migrations/008_webhooks.js';
+import { MAIN_THREAD_CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -42,6 +43,11 @@ export interface SqliteWriter {
    * (or it inside one of theirs). fn is synchronous, as better-sqlite3 is.
    */
   transaction<T>(fn: (prepare: (sql: string) => PreparedStatement) => T): Promise<T>;
+  /**
+   * Checkpoints the WAL from a thread of its own from now until the store closes (idempotent).
+   * For long-running writers (the sending process): a short-lived CLI command need not pay a thread.
+   */
+  checkpointInBackground(): void;
 }
 
 export interface OpenOptions {
@@ -78,6 +84,10 @@ function openSqlite(dataDir: string): Store {
   for (const extra of ['-wal', '-shm']) makePrivate(file + extra);
   // NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commit.
   database.pragma('synchronous = NORMAL');
+  // Checkpoints are the background thread's job once a long-running writer asks for it; until
+  // then SQLite's own (every 1,000 pages) applies.
+  const mainCheckpointPages = Number(database.pragma('wal_autocheckpoint', { simple: true }));
+  if (process.env.XCKPT) database.pragma('wal_autocheckpoint = ' + process.env.XCKPT);
   // The CLI and `serve` share the file: wait for the other's write instead of failing.
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
@@ -86,7 +96,13 @@ function openSqlite(dataDir: string): Store {
   const cached = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   const prepare = (sqlText: string) => cached.prepare(sqlText) as PreparedStatement;
+  let checkpointer: Checkpointer | null = null;
   const sqlite: SqliteWriter = {
+    checkpointInBackground() {
+      if (checkpointer) return;
+      checkpointer = startCheckpointer(file);
+      database.pragma(`wal_autocheckpoint = ${Math.max(mainCheckpointPages, MAIN_THREAD_CHECKPOINT_PAGES)}`);
+    },
     transaction: (fn) =>
       db.connection().execute(async () => {
         // Holding Kysely's only connection, nothing else can have a transaction open here; were
@@ -95,7 +111,11 @@ function openSqlite(dataDir: string): Store {
         return database.transaction(() => fn(prepare)).immediate();
       }),
   };
-  return { db, dialect: 'sqlite', location: file, sqlite, close: () => db.destroy() };
+  const close = async () => {
+    await checkpointer?.stop();
+    await db.destroy();
+  };
+  return { db, dialect: 'sqlite', location: file, sqlite, close };
 }
 
 /**

@@ -139,6 +139,8 @@ export class Dispatcher {
       }
     }
     await this.status.register(this.instanceId, startedAt);
+    // The sending process writes for as long as it runs: its commits must not wait for checkpoints.
+    this.opts.store.sqlite?.checkpointInBackground();
     this.running = true;
     this.timers = [setInterval(() => void this.sayAlive(), Math.max(500, Math.floor(this.leaseMs / 3)))];
     for (const t of this.timers) t.unref();
