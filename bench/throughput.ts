@@ -123,13 +123,17 @@ export async function throughputBenchmark(quick: boolean, n = quick ? 2_000 : 20
     const [raw, sqlite, postgres, boss, bull] = results as [Result, Result, Result, Result, Result];
     console.log('   (main busy: event-loop utilisation of the sending thread while draining; the sink has its own thread)');
     console.log('   ratios of drain throughput:');
+    // Issue 13's goals: close to the ceiling on SQLite, and ahead of the best queue library on both.
+    const best = rate(boss) > rate(bull) ? boss : bull;
     table([
       ['Postroom SQLite / raw nodemailer', verdict(rate(sqlite) / rate(raw), 0.85)],
       ['Postroom PostgreSQL / raw nodemailer', `${(rate(postgres) / rate(raw)).toFixed(2)}  (no target)`],
-      ['Postroom SQLite / pg-boss', verdict(rate(sqlite) / rate(boss), 2)],
-      ['Postroom PostgreSQL / pg-boss', verdict(rate(postgres) / rate(boss), 2)],
-      ['Postroom SQLite / BullMQ', verdict(rate(sqlite) / rate(bull), 2)],
-      ['Postroom PostgreSQL / BullMQ', verdict(rate(postgres) / rate(bull), 2)],
+      ['Postroom SQLite / pg-boss', (rate(sqlite) / rate(boss)).toFixed(2)],
+      ['Postroom PostgreSQL / pg-boss', (rate(postgres) / rate(boss)).toFixed(2)],
+      ['Postroom SQLite / BullMQ', (rate(sqlite) / rate(bull)).toFixed(2)],
+      ['Postroom PostgreSQL / BullMQ', (rate(postgres) / rate(bull)).toFixed(2)],
+      [`Postroom SQLite / best queue library (${best === boss ? 'pg-boss' : 'BullMQ'})`, verdict(rate(sqlite) / rate(best), 1.1)],
+      [`Postroom PostgreSQL / best queue library (${best === boss ? 'pg-boss' : 'BullMQ'})`, verdict(rate(postgres) / rate(best), 1.1)],
     ]);
   } finally {
     await sink.close();

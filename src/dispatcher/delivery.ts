@@ -30,7 +30,17 @@ export interface DeliveryContext {
   backoff: BackoffPolicy;
 }
 
-export async function deliver(ctx: DeliveryContext, email: EmailRow, route: Route, policy: SendingPolicy): Promise<DeliveryResult> {
+/**
+ * `routeDone` is called once the route has finished with this e-mail and another may use it,
+ * before the outcome is recorded; not after a route failure, when nothing else should be tried.
+ */
+export async function deliver(
+  ctx: DeliveryContext,
+  email: EmailRow,
+  route: Route,
+  policy: SendingPolicy,
+  routeDone: () => void = () => undefined,
+): Promise<DeliveryResult> {
   const { lifecycle, repo, owner } = ctx;
   const startedAt = Date.now();
   // Claimed before without an outcome recorded: the process that held it died mid-send.
@@ -56,10 +66,12 @@ export async function deliver(ctx: DeliveryContext, email: EmailRow, route: Rout
         : raw instanceof NoSenderError
           ? new DeliveryError(raw.message, 'transient', 'message')
           : new DeliveryError(`internal error: ${errorMessage(raw)}`, 'transient', 'message');
+    if (failure.scope === 'message') routeDone();
     return failed(ctx, email, route, policy, startedAt, failure, before);
   }
   // From here the server has the message: should recording fail, the e-mail stays 'sending'
   // and its lease expires, so it is sent again (at least once), never recorded as a failure.
+  routeDone();
   return delivered(ctx, email, route, policy, startedAt, report, before);
 }
 

@@ -26,12 +26,18 @@ export interface PipelineHooks {
   attempt(route: Route, result: DeliveryResult): void;
 }
 
+/** Outcomes being written per slot before the pipeline waits for the database to catch up. */
+const MAX_RECORDING_PER_SLOT = 4;
+
 export const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
 
 export class Pipeline {
   /** Claimed, not started, oldest due first. */
   private buffer: EmailRow[] = [];
+  /** Sends holding a slot (a connection). */
   private inFlight = 0;
+  /** Sends done whose outcome is being written: they hold no slot, but the pipeline is busy. */
+  private recording = 0;
   private refilling: Promise<void> | null = null;
   /** The last claim found fewer due e-mails than asked: nothing to do until the next kick. */
   private exhausted = true;
@@ -55,7 +61,7 @@ export class Pipeline {
   ) {}
 
   get busy(): boolean {
-    return this.inFlight > 0 || this.buffer.length > 0 || this.refilling !== null;
+    return this.inFlight > 0 || this.recording > 0 || this.buffer.length > 0 || this.refilling !== null;
   }
 
   /** Sends what is due with this policy and route, refilling until nothing more is due. */
@@ -113,7 +119,9 @@ export class Pipeline {
     const policy = this.policy;
     if (!policy || !this.route) return;
     const lapsed: number[] = [];
-    while (!this.halted && !this.paused && this.inFlight < policy.slots && this.buffer.length > 0) {
+    // Outcomes still being written are bounded too, should the database fall behind the route.
+    const room = () => this.inFlight < policy.slots && this.recording < policy.slots * MAX_RECORDING_PER_SLOT;
+    while (!this.halted && !this.paused && room() && this.buffer.length > 0) {
       const email = this.buffer.shift() as EmailRow;
       // Its lease lapsed while it waited (renewal could not reach the database): another process
       // may hold it now, so this one must not send it; given back if it is still ours.
@@ -158,7 +166,17 @@ export class Pipeline {
 
   private start(email: EmailRow, route: Route, policy: SendingPolicy): void {
     this.inFlight++;
-    void deliver(this.ctx, email, route, policy)
+    // The slot is free for the next e-mail as soon as the route is done with this one: writing
+    // its outcome (a database round trip, a shared commit) need not keep a connection idle.
+    let slotHeld = true;
+    const routeDone = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.inFlight--;
+      this.recording++;
+      this.pump();
+    };
+    void deliver(this.ctx, email, route, policy, routeDone)
       .then(async (result) => {
         this.hooks.attempt(route, result);
         if (result.outcome !== 'released') {
@@ -183,7 +201,8 @@ export class Pipeline {
         return this.pause();
       })
       .finally(() => {
-        this.inFlight--;
+        if (slotHeld) this.inFlight--;
+        else this.recording--;
         this.leases.delete(email.id);
         this.pump();
       });

@@ -1,12 +1,12 @@
 // The SQL of every move of an e-mail from one status to another, each guarded by the
 // transition table (states.ts). Moves made by the sending process also check its lease.
-import { sql, type Kysely, type QueryCreator, type Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import { GroupCommit, writeTransaction, type Database, type EmailTable, type Store } from '../db/index.js';
 import { TRANSITIONS } from './states.js';
 import { parseRecipients, type RecipientOutcome } from './recipients.js';
 import type { AttemptRecord, EmailRow } from './repository.js';
-import { emailEventsFrom, eventForStatus, recordEmailEvents, EVENT_SOURCE_COLUMNS } from '../webhooks/index.js';
-import { recordOutcomeSqlite } from './outcome-statements.js';
+import { recordEmailEvents } from '../webhooks/index.js';
+import { outcomeQueryPostgres, recordOutcomeSqlite } from './outcome-statements.js';
 
 /** An e-mail as held by one sending process. */
 export interface Lease {
@@ -153,56 +153,10 @@ export class EmailLifecycle {
     return this.outcomes ? this.outcomes.submit(o) : this.finishPostgres(o);
   }
 
-  /** The e-mail's side of an outcome, guarded by the lease: matches nothing once the lease is lost. */
-  private moveOn(db: QueryCreator<Database>, { lease, attempt, set }: OutcomeWrite) {
-    return db
-      .updateTable('emails')
-      .set({
-        ...set,
-        lease_owner: null,
-        attempt_count: sql`attempt_count + 1`,
-        last_reply_code: attempt.replyCode,
-        last_reply: attempt.reply,
-        updated_at: attempt.finishedAt,
-      })
-      .where('id', '=', lease.id)
-      .where('status', '=', 'sending')
-      .where('lease_owner', '=', lease.owner);
-  }
-
-  /**
-   * The same in one round trip. Recording an outcome skips waiting for the WAL flush
-   * (synchronous_commit off, for this statement only): should the database server crash
-   * within that moment, the e-mail is still 'sending' under a lease that expires, and it is
-   * sent again: a possible duplicate, never a loss. Hand-overs keep the full wait.
-   */
+  /** PostgreSQL: the outcome in one statement, one round trip (see outcome-statements.ts). */
   private async finishPostgres(o: OutcomeWrite): Promise<boolean> {
-    const { attempt } = o;
-    // Webhooks: the event is written by the same statement (see emailEventsFrom).
-    const event = eventForStatus(o.set.status);
-    const recorded = await this.db
-      .with('moved', (db) => this.moveOn(db, o).returning([...EVENT_SOURCE_COLUMNS]))
-      .with('event', () => (event ? emailEventsFrom('moved', event) : sql<Record<string, unknown>>`(select 1)`))
-      .with('durability', (db) => db.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
-      .insertInto('attempts')
-      .columns(['email_id', 'started_at', 'finished_at', 'route', 'outcome', 'reply_code', 'reply', 'instance'])
-      .expression((eb) =>
-        eb
-          .selectFrom(['moved', 'durability'])
-          .select([
-            'moved.id',
-            sql<number>`${attempt.startedAt}::bigint`.as('started_at'),
-            sql<number>`${attempt.finishedAt}::bigint`.as('finished_at'),
-            sql<string>`${attempt.route}::text`.as('route'),
-            sql<string>`${attempt.outcome}::text`.as('outcome'),
-            sql<number | null>`${attempt.replyCode}::integer`.as('reply_code'),
-            sql<string | null>`${attempt.reply}::text`.as('reply'),
-            sql<string>`${o.lease.owner}::text`.as('instance'),
-          ]),
-      )
-      .returning('email_id')
-      .execute();
-    return recorded.length > 0;
+    const recorded = await this.db.executeQuery(outcomeQueryPostgres(o));
+    return recorded.rows.length > 0;
   }
 
   /** Gives claimed e-mails back untouched (shutdown, or a route failure): due again now. */

@@ -1,6 +1,6 @@
 // E-mail events for webhooks, written by the queue inside the transaction of the status change
 // that caused them, so that a crash loses none. The deliverer fans them out to the receivers.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, EmailStatus } from '../db/index.js';
 
 export const EMAIL_EVENT_TYPES = [
@@ -129,17 +129,15 @@ export const EMAIL_EVENT_SQLITE = `insert into email_events (${EVENT_COLUMNS.joi
     and exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = e.source))`;
 
 /**
- * The same as a statement for a PostgreSQL WITH clause, reading the rows that an earlier
- * data-modifying CTE named `cte` RETURNed (EVENT_SOURCE_COLUMNS): one round trip for the status
- * change, its attempt and its event.
+ * The same as the body of a PostgreSQL WITH clause, reading the rows that an earlier
+ * data-modifying CTE named `cte` RETURNed (EVENT_SOURCE_COLUMNS), the event type bound as `typeParam`
+ * ("$3"): one round trip for the status change, its attempt and its event. `cte` is our own name.
  */
-export function emailEventsFrom(cte: string, type: StatusEventType): RawBuilder<Record<string, unknown>> {
-  const c = sql.table(cte);
-  // Kysely puts a raw CTE body in the WITH clause as it is: the parentheses are ours to write.
-  return sql<Record<string, unknown>>`(insert into email_events (${sql.join(EVENT_COLUMNS.map((k) => sql.ref(k)))})
-    select ${c}.id, ${type}::text, ${c}.status, ${c}.source, ${c}.updated_at, ${c}.attempt_count,
-      case when ${c}.status = 'error' then ${c}.due_at else null end, ${c}.finished_at, ${c}.last_reply_code,
-      ${c}.last_reply, ${c}.rejected_recipients, ${c}.recipients
-    from ${c}
-    where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${c}.source)))`;
+export function emailEventsFromPostgres(cte: string, typeParam: string): string {
+  return `insert into email_events (${EVENT_COLUMNS.join(', ')})
+    select ${cte}.id, ${typeParam}::text, ${cte}.status, ${cte}.source, ${cte}.updated_at, ${cte}.attempt_count,
+      case when ${cte}.status = 'error' then ${cte}.due_at else null end, ${cte}.finished_at, ${cte}.last_reply_code,
+      ${cte}.last_reply, ${cte}.rejected_recipients, ${cte}.recipients
+    from ${cte}
+    where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${cte}.source))`;
 }
