@@ -6,7 +6,7 @@ import { TRANSITIONS } from './states.js';
 import { parseRecipients, type RecipientOutcome } from './recipients.js';
 import type { AttemptRecord, EmailRow } from './repository.js';
 import { recordEmailEvents } from '../webhooks/index.js';
-import { outcomeQueryPostgres, recordOutcomeSqlite } from './outcome-statements.js';
+import { outcomesQueryPostgres, recordOutcomeSqlite } from './outcome-statements.js';
 
 /** An e-mail as held by one sending process. */
 export interface Lease {
@@ -38,11 +38,20 @@ const recipientColumns = (recipients: RecipientOutcome[] | null | undefined): Up
     : {};
 
 export class EmailLifecycle {
-  /** SQLite: outcomes that arrive together share a commit (see GroupCommit), as prepared statements. */
-  private readonly outcomes: GroupCommit<OutcomeWrite, boolean> | null;
+  /**
+   * Outcomes that arrive together are written together (see GroupCommit): on SQLite in one commit
+   * of prepared statements, on PostgreSQL as one statement (one round trip for the group).
+   */
+  private readonly outcomes: GroupCommit<OutcomeWrite, boolean>;
 
   constructor(private readonly store: Store) {
-    this.outcomes = store.sqlite ? GroupCommit.withStatements(store, recordOutcomeSqlite) : null;
+    this.outcomes = store.sqlite
+      ? GroupCommit.withStatements(store, recordOutcomeSqlite)
+      : new GroupCommit(async (group) => {
+          const recorded = await this.db.executeQuery(outcomesQueryPostgres(group));
+          const held = new Set(recorded.rows.map((r) => Number(r.email_id)));
+          return group.map((o) => held.has(o.lease.id));
+        });
   }
 
   private get db(): Kysely<Database> {
@@ -150,13 +159,7 @@ export class EmailLifecycle {
   }
 
   private finish(o: OutcomeWrite): Promise<boolean> {
-    return this.outcomes ? this.outcomes.submit(o) : this.finishPostgres(o);
-  }
-
-  /** PostgreSQL: the outcome in one statement, one round trip (see outcome-statements.ts). */
-  private async finishPostgres(o: OutcomeWrite): Promise<boolean> {
-    const recorded = await this.db.executeQuery(outcomeQueryPostgres(o));
-    return recorded.rows.length > 0;
+    return this.outcomes.submit(o);
   }
 
   /** Gives claimed e-mails back untouched (shutdown, or a route failure): due again now. */

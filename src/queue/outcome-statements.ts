@@ -41,55 +41,78 @@ export function recordOutcomeSqlite(prepare: Prepare, { lease, attempt, set }: O
   return true;
 }
 
-// --- PostgreSQL: one statement, one round trip ------------------------------------------------
+// --- PostgreSQL: the outcomes of a group in one statement, one round trip ----------------------
 
-const postgresTexts = new Map<string, string>();
+/** The columns an outcome may set; one it does not set keeps its value. */
+const OUTCOME_COLUMNS = {
+  status: 'text',
+  due_at: 'bigint',
+  finished_at: 'bigint',
+  first_failure_at: 'bigint',
+  recipients: 'text',
+  rejected_recipients: 'text',
+} as const;
 
-/**
- * The move, the event and the attempt as one statement. It skips waiting for the WAL flush
- * (synchronous_commit off, for this transaction only): should the database server crash within
- * that moment, the e-mail is still 'sending' under a lease that expires, and it is sent again: a
- * possible duplicate, never a loss.
- */
-function postgresText(columns: string[], event: StatusEventType | null): string {
-  const key = `${columns.join(',')}|${event ?? ''}`;
-  let text = postgresTexts.get(key);
-  if (text) return text;
-  const p = (i: number) => `$${i}`;
-  const n = columns.length;
-  // $1..$n the columns, then reply code, reply, updated_at, id, owner, the attempt's fields, the event.
-  const [code, reply, at, id, owner, started, finished, route, outcome, event$] = Array.from({ length: 10 }, (_, k) => p(n + 1 + k));
-  text = `with moved as (
-      update emails set ${columns.map((c, i) => `${c} = ${p(i + 1)}`).join(', ')},
-        lease_owner = null, attempt_count = attempt_count + 1, last_reply_code = ${code}::integer, last_reply = ${reply}::text, updated_at = ${at}::bigint
-      where id = ${id}::bigint and status = 'sending' and lease_owner = ${owner}::text
-      returning ${EVENT_SOURCE_COLUMNS.join(', ')}),
-    event as (${event ? emailEventsFromPostgres('moved', `${event$}`) : 'select 1'}),
-    durability as (select set_config('synchronous_commit', 'off', true) as setting)
-    insert into attempts (email_id, started_at, finished_at, route, outcome, reply_code, reply, instance)
-      select moved.id, ${started}::bigint, ${finished}::bigint, ${route}::text, ${outcome}::text, ${code}::integer, ${reply}::text, ${owner}::text
-      from moved, durability
-    returning email_id`;
-  postgresTexts.set(key, text);
-  return text;
+/** One outcome as the statement reads it (a JSON array of these is its only parameter). */
+interface OutcomeRow {
+  id: number;
+  owner: string;
+  /** The columns it sets, by name: a key present with null sets NULL. */
+  s: Record<string, SqlValue>;
+  reply_code: number | null;
+  reply: string | null;
+  started_at: number;
+  finished_at: number;
+  route: string;
+  outcome: string;
+  event: StatusEventType | null;
 }
 
-/** The outcome as a statement ready to run; it returns a row when the lease was still held. */
-export function outcomeQueryPostgres({ lease, attempt, set }: OutcomeWrite): CompiledQuery<{ email_id: number }> {
-  const { columns, values } = columnsOf(set);
-  const event = eventForStatus(set.status);
-  const params: SqlValue[] = [
-    ...values,
-    attempt.replyCode,
-    attempt.reply,
-    attempt.finishedAt,
-    lease.id,
-    lease.owner,
-    attempt.startedAt,
-    attempt.finishedAt,
-    attempt.route,
-    attempt.outcome,
-  ];
-  if (event) params.push(event);
-  return CompiledQuery.raw(postgresText(columns, event), params) as CompiledQuery<{ email_id: number }>;
+const q = (column: string) => `(v.s ->> '${column}')::${OUTCOME_COLUMNS[column as keyof typeof OUTCOME_COLUMNS]}`;
+
+/**
+ * Moves, events and attempts for a group of outcomes. Each move is guarded by its lease (a row
+ * whose lease was lost matches nothing, and gets neither event nor attempt). It skips waiting for
+ * the WAL flush (synchronous_commit off, for this transaction only): should the database server
+ * crash within that moment, the e-mails are still 'sending' under leases that expire, and they are
+ * sent again: a possible duplicate, never a loss.
+ */
+const OUTCOMES_POSTGRES = `with v as (
+    select * from jsonb_to_recordset($1::jsonb) as v(id bigint, owner text, s jsonb, reply_code integer, reply text,
+      started_at bigint, finished_at bigint, route text, outcome text, event text)),
+  moved as (
+    update emails e set ${Object.keys(OUTCOME_COLUMNS)
+      .map((c) => `${c} = case when v.s ? '${c}' then ${q(c)} else e.${c} end`)
+      .join(', ')},
+      lease_owner = null, attempt_count = e.attempt_count + 1, last_reply_code = v.reply_code, last_reply = v.reply, updated_at = v.finished_at
+    from v
+    where e.id = v.id and e.status = 'sending' and e.lease_owner = v.owner
+    returning ${EVENT_SOURCE_COLUMNS.map((c) => `e.${c}`).join(', ')}, v.event),
+  event as (${emailEventsFromPostgres('moved', 'moved.event')} and moved.event is not null),
+  durability as (select set_config('synchronous_commit', 'off', true) as setting)
+  insert into attempts (email_id, started_at, finished_at, route, outcome, reply_code, reply, instance)
+    select v.id, v.started_at, v.finished_at, v.route, v.outcome, v.reply_code, v.reply, v.owner
+    from moved join v on v.id = moved.id, durability
+  returning email_id`;
+
+/** The group's outcomes as one statement; it returns the ids whose lease was still held. */
+export function outcomesQueryPostgres(outcomes: OutcomeWrite[]): CompiledQuery<{ email_id: number }> {
+  const rows: OutcomeRow[] = outcomes.map(({ lease, attempt, set }) => {
+    const { columns, values } = columnsOf(set);
+    const unknown = columns.find((c) => !(c in OUTCOME_COLUMNS));
+    if (unknown) throw new Error(`an outcome sets ${unknown}, which the PostgreSQL outcome statement does not write`);
+    return {
+      id: lease.id,
+      owner: lease.owner,
+      s: Object.fromEntries(columns.map((c, i) => [c, values[i] ?? null])),
+      reply_code: attempt.replyCode,
+      reply: attempt.reply,
+      started_at: attempt.startedAt,
+      finished_at: attempt.finishedAt,
+      route: attempt.route,
+      outcome: attempt.outcome,
+      event: eventForStatus(set.status),
+    };
+  });
+  return CompiledQuery.raw(OUTCOMES_POSTGRES, [JSON.stringify(rows)]) as CompiledQuery<{ email_id: number }>;
 }

@@ -369,6 +369,41 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
           assert.equal((await p.queue.show(id)).attempts, 1);
         });
 
+        it('records outcomes that arrive together each with its own columns, and none whose lease was lost', async () => {
+          const ids = [];
+          for (const subject of ['sent', 'partly', 'deferred', 'failed', 'lost']) ids.push((await p.queue.handOver(mail({ subject }), 'test')).id);
+          const [sent, partly, deferred, failed, lost] = ids as [number, number, number, number, number];
+          await claim(p, 'w1');
+          const at = Date.now();
+          const firstFailure = at - 5_000;
+          const recipients = [
+            { recipient: 'a@example.org', state: 'accepted' as const, code: 250, reply: '250 ok' },
+            { recipient: 'b@example.org', state: 'refused' as const, code: 550, reply: '550 no such user' },
+          ];
+          // Submitted in one turn of the event loop: written as one group (one statement on PostgreSQL).
+          const done = await Promise.all([
+            p.queue.lifecycle.markSent({ id: sent, owner: 'w1' }, { attempt: attempt('sent', at) }),
+            p.queue.lifecycle.markSent({ id: partly, owner: 'w1' }, { attempt: attempt('sent', at), recipients }),
+            p.queue.lifecycle.defer({ id: deferred, owner: 'w1' }, { attempt: attempt('transient', at) }, { retryAt: at + 60_000, firstFailureAt: firstFailure }),
+            p.queue.lifecycle.fail({ id: failed, owner: 'w1' }, { attempt: attempt('permanent', at) }),
+            p.queue.lifecycle.markSent({ id: lost, owner: 'w2' }, { attempt: attempt('sent', at) }),
+          ]);
+          assert.deepEqual(done, [true, true, true, true, false], 'each caller learns its own outcome');
+          const row = async (id: number) => {
+            const r = await p.queue.repo.get(id);
+            return [r?.status, r?.due_at, r?.finished_at, r?.first_failure_at, r?.attempt_count, r?.last_reply_code, r?.lease_owner];
+          };
+          assert.deepEqual(await row(sent), ['sent', null, at, null, 1, 250, null], 'sent');
+          assert.deepEqual(await row(deferred), ['error', at + 60_000, null, firstFailure, 1, 451, null], 'deferred, its retry window kept');
+          assert.deepEqual(await row(failed), ['failed', null, at, null, 1, 550, null], 'failed');
+          assert.deepEqual(await row(lost), ['sending', (await p.queue.repo.get(lost))?.due_at, null, null, 0, null, 'w1'], 'another owner changed nothing');
+          const partial = await p.queue.repo.get(partly);
+          assert.deepEqual(JSON.parse(partial?.recipients ?? 'null'), recipients, 'per-recipient states stored');
+          assert.deepEqual(JSON.parse(partial?.rejected_recipients ?? 'null'), [{ recipient: 'b@example.org', code: 550, reply: '550 no such user' }]);
+          assert.equal((await p.queue.repo.get(sent))?.recipients, null, 'an outcome without recipients leaves them alone');
+          assert.equal(await rows(p, 'attempts'), 4, 'one attempt per recorded outcome, none for the lost lease');
+        });
+
         it('release gives claimed e-mails back untouched', async () => {
           const fresh = await p.queue.handOver(mail({ subject: 'fresh' }), 'test');
           const failing = await p.queue.handOver(mail({ subject: 'failing' }), 'test');
