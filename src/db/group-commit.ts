@@ -25,7 +25,14 @@ export class GroupCommit<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private running: Promise<void> | null = null;
 
-  constructor(private readonly commit: CommitGroup<I, O>) {}
+  /**
+   * `gatherMs`: how long the first write of a group waits for others to join it. Zero: only
+   * those of the same turn of the event loop. Worth it where no caller is held up by the wait.
+   */
+  constructor(
+    private readonly commit: CommitGroup<I, O>,
+    private readonly gatherMs = 0,
+  ) {}
 
   /** Each item written by a Kysely statement (or several) in a shared write transaction. */
   static withKysely<I, O>(store: Store, write: (trx: Kysely<Database>, item: I) => Promise<O>): GroupCommit<I, O> {
@@ -39,10 +46,10 @@ export class GroupCommit<I, O> {
   }
 
   /** Each item written with prepared statements on SQLite's connection (see SqliteWriter). */
-  static withStatements<I, O>(store: Store, write: (prepare: (sql: string) => PreparedStatement, item: I) => O): GroupCommit<I, O> {
+  static withStatements<I, O>(store: Store, write: (prepare: (sql: string) => PreparedStatement, item: I) => O, gatherMs = 0): GroupCommit<I, O> {
     const sqlite = store.sqlite;
     if (!sqlite) throw new Error('prepared-statement group commits are for SQLite');
-    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))));
+    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))), gatherMs);
   }
 
   submit(item: I): Promise<O> {
@@ -53,8 +60,8 @@ export class GroupCommit<I, O> {
   }
 
   private async run(): Promise<void> {
-    // Let the writes of this turn of the event loop join the first group.
-    await new Promise<void>((r) => setImmediate(r));
+    // Let the writes of this turn of the event loop (or of the gathering time) join the first group.
+    await new Promise<void>((r) => (this.gatherMs > 0 ? setTimeout(r, this.gatherMs) : setImmediate(r)));
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
       try {

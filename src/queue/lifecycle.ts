@@ -37,6 +37,12 @@ const recipientColumns = (recipients: RecipientOutcome[] | null | undefined): Up
       }
     : {};
 
+/**
+ * How long an outcome waits for others to share its write. The sending slot is already free (see
+ * the pipeline), so the wait holds up no e-mail; larger groups make fewer commits and statements.
+ */
+const OUTCOME_GATHER_MS = 5;
+
 export class EmailLifecycle {
   /**
    * Outcomes that arrive together are written together (see GroupCommit): on SQLite in one commit
@@ -46,12 +52,12 @@ export class EmailLifecycle {
 
   constructor(private readonly store: Store) {
     this.outcomes = store.sqlite
-      ? GroupCommit.withStatements(store, recordOutcomeSqlite)
+      ? GroupCommit.withStatements(store, recordOutcomeSqlite, OUTCOME_GATHER_MS)
       : new GroupCommit(async (group) => {
           const recorded = await this.db.executeQuery(outcomesQueryPostgres(group));
           const held = new Set(recorded.rows.map((r) => Number(r.email_id)));
           return group.map((o) => held.has(o.lease.id));
-        });
+        }, OUTCOME_GATHER_MS);
   }
 
   private get db(): Kysely<Database> {
