@@ -2,6 +2,7 @@
 // ones. Every status change is a verb of the lifecycle (lifecycle.ts), not here.
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { FINISHED } from './states.js';
+import { insertEmailSqlite } from './hand-over-statements.js';
 import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
 
 export type EmailRow = Selectable<EmailTable>;
@@ -45,11 +46,14 @@ const statusSince =
     since === undefined ? eb('status', '=', status) : eb.and([eb('status', '=', status), eb('updated_at', '>=', since)]);
 
 export class EmailRepository {
-  /** SQLite: hand-overs that arrive together share a commit (see GroupCommit). */
-  private readonly handOvers: GroupCommit<NewEmail['row'], number>;
+  /**
+   * SQLite: hand-overs that arrive together share a commit (see GroupCommit), each written by
+   * prepared statements with its attachments; null on PostgreSQL.
+   */
+  private readonly handOvers: GroupCommit<NewEmail, number> | null;
 
   constructor(private readonly store: Store) {
-    this.handOvers = GroupCommit.withKysely(store, (trx, row: NewEmail['row']) => this.insertRow(trx, row));
+    this.handOvers = store.sqlite ? GroupCommit.withStatements(store, insertEmailSqlite) : null;
   }
 
   private get db(): Kysely<Database> {
@@ -57,11 +61,9 @@ export class EmailRepository {
   }
 
   async insert(email: NewEmail): Promise<number> {
-    if (email.attachments.length === 0) {
-      // One statement is atomic by itself: on PostgreSQL no transaction round trips for the
-      // common case; on SQLite, hand-overs arriving together share a commit.
-      return this.store.dialect === 'sqlite' ? this.handOvers.submit(email.row) : this.insertRow(this.db, email.row);
-    }
+    if (this.handOvers) return this.handOvers.submit(email);
+    // One statement is atomic by itself: no transaction round trips for the common case.
+    if (email.attachments.length === 0) return this.insertRow(this.db, email.row);
     return writeTransaction(this.store, async (trx) => {
       for (const a of email.attachments) {
         await trx
