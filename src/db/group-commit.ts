@@ -13,8 +13,13 @@ interface Waiting<I, O> {
 /** Writes a group of items in one transaction, one result per item, in order. */
 type CommitGroup<I, O> = (items: I[]) => Promise<O[]>;
 
+const codeOf = (err: unknown): string => String((err as { code?: unknown } | null)?.code ?? '');
+
 /** A constraint refused one row (a repeated unique key, say): the rest of the group is fine. */
-const refusesOneRow = (err: unknown): boolean => String((err as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
+export const refusesOneRow = (err: unknown): boolean => codeOf(err).startsWith('SQLITE_CONSTRAINT');
+
+/** PostgreSQL's refusals of one row: integrity constraint violations (class 23: unique, foreign key…). */
+export const refusesOneRowPg = (err: unknown): boolean => /^23\d{3}$/.test(codeOf(err));
 
 /**
  * Each caller still waits for its own commit: nothing is reported done before it is stored.
@@ -25,7 +30,11 @@ export class GroupCommit<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private running: Promise<void> | null = null;
 
-  constructor(private readonly commit: CommitGroup<I, O>) {}
+  constructor(
+    private readonly commit: CommitGroup<I, O>,
+    /** Which errors refuse one item only, so that the group is written again one by one. */
+    private readonly refusal: (err: unknown) => boolean = refusesOneRow,
+  ) {}
 
   /** Each item written by a Kysely statement (or several) in a shared write transaction. */
   static withKysely<I, O>(store: Store, write: (trx: Kysely<Database>, item: I) => Promise<O>): GroupCommit<I, O> {
@@ -63,7 +72,7 @@ export class GroupCommit<I, O> {
       } catch (err) {
         // Only a refusal of one row is worth writing the others again; a locked or broken
         // database would make each of them wait out the busy timeout once more.
-        if (group.length > 1 && refusesOneRow(err)) {
+        if (group.length > 1 && this.refusal(err)) {
           for (const w of group) await this.commit([w.item]).then((outs) => w.resolve(outs[0] as O), w.reject);
         } else {
           group.forEach((w) => w.reject(err));
