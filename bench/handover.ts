@@ -1,5 +1,6 @@
 // Hand-over: autocannon against POST /api/v1/emails of a real Postroom HTTP server (SQLite, then
-// PostgreSQL) and against a bare Fastify route answering 202, same payload and connections.
+// PostgreSQL) and against a bare Fastify route that validates the same body schema and answers
+// 202, same payload and connections.
 //
 // Run alone: node --import tsx bench/handover.ts [--quick]
 // BENCH_CPU_PROF=DIR profiles each server process (node --cpu-prof into DIR).
@@ -80,7 +81,7 @@ export async function handoverBenchmark(quick: boolean): Promise<void> {
     'Hand-over',
     `autocannon, ${CONNECTIONS} connections, ${seconds} s (+${WARMUP_SECONDS} s warm-up) each; the server in a child process; Postroom with sending disabled (hand-over path only)`,
   );
-  const bare = await load('bare', 'bare Fastify route (202, nothing done)', seconds);
+  const bare = await load('bare', 'bare Fastify route (same JSON Schema, 202)', seconds);
   const sqlite = await load('postroom-sqlite', 'Postroom POST /api/v1/emails (SQLite)', seconds);
   const postgres = await load('postroom-postgres', 'Postroom POST /api/v1/emails (PostgreSQL)', seconds);
   table([

@@ -31,7 +31,19 @@ export class TokenNameError extends PostroomError {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * How long a token verified against the database may be believed from memory (verifyRecent). A
+ * revoke in this process forgets it at once; one from another process (the CLI, another instance)
+ * takes effect within this time.
+ */
+export const TOKEN_MEMORY_MS = 5_000;
+
 export class ApiTokens {
+  /** Tokens verified lately, by hash (the token itself is not kept), with when they were read. */
+  private readonly recent = new Map<string, { caller: TokenCaller; readAt: number }>();
+  /** Revokes so far in this process: a read that a revoke overtook is not remembered. */
+  private revokes = 0;
+
   constructor(private readonly store: Store) {}
 
   async create(name: string, createdBy: string): Promise<TokenInfo & { token: string }> {
@@ -49,12 +61,39 @@ export class ApiTokens {
     return { id, name: clean, prefix: token.slice(0, 10), createdAt: iso(now) as string, createdBy, lastUsedAt: null, revokedAt: null, token };
   }
 
+  /** The token's caller as the database says now, or null when unknown or revoked. */
   async verify(token: string): Promise<TokenCaller | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
+    return this.read(tokenHash(token));
+  }
+
+  /**
+   * verify() for the hot path (every API request): a token found valid within TOKEN_MEMORY_MS is
+   * believed without reading the database. Unknown and revoked tokens are never remembered.
+   */
+  async verifyRecent(token: string): Promise<TokenCaller | null> {
+    if (!token.startsWith(TOKEN_PREFIX)) return null;
+    const hash = tokenHash(token);
+    const now = Date.now();
+    const known = this.recent.get(hash);
+    if (known && now - known.readAt < TOKEN_MEMORY_MS) return known.caller;
+    const revokes = this.revokes;
+    const caller = await this.read(hash);
+    if (caller && revokes === this.revokes) {
+      // A host application uses one token or a few: dropping the stale ones keeps this small.
+      if (this.recent.size >= 1000) for (const [h, r] of this.recent) if (now - r.readAt >= TOKEN_MEMORY_MS) this.recent.delete(h);
+      if (this.recent.size < 1000) this.recent.set(hash, { caller, readAt: now });
+    } else {
+      this.recent.delete(hash);
+    }
+    return caller;
+  }
+
+  private async read(hash: string): Promise<TokenCaller | null> {
     const row = await this.store.db
       .selectFrom('api_tokens')
       .select(['id', 'name', 'last_used_at'])
-      .where('token_hash', '=', tokenHash(token))
+      .where('token_hash', '=', hash)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (!row) return null;
@@ -80,8 +119,22 @@ export class ApiTokens {
   }
 
   async revoke(id: number): Promise<boolean> {
-    const r = await this.store.db.updateTable('api_tokens').set({ revoked_at: Date.now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    this.forget(id);
+    try {
+      const r = await this.store.db.updateTable('api_tokens').set({ revoked_at: Date.now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    } finally {
+      this.forget(id);
+    }
+  }
+
+  /**
+   * Before and after a revoke: no read that overlaps the write is remembered (revokes counts),
+   * so the token is refused from the moment the revoke is stored.
+   */
+  private forget(id: number): void {
+    this.revokes++;
+    for (const [hash, r] of this.recent) if (r.caller.id === id) this.recent.delete(hash);
   }
 }
 

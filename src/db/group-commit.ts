@@ -10,11 +10,26 @@ interface Waiting<I, O> {
   reject(err: unknown): void;
 }
 
+export interface GroupOptions {
+  /**
+   * How long the first write of a group waits for others to join it. Zero (the default): only
+   * those of the same turn of the event loop. Worth it where no caller is held up by the wait.
+   */
+  gatherMs?: number;
+  /** Which errors refuse one item only, so that the group is written again one by one (default: SQLite's constraints). */
+  refusesOne?: (err: unknown) => boolean;
+}
+
 /** Writes a group of items in one transaction, one result per item, in order. */
 type CommitGroup<I, O> = (items: I[]) => Promise<O[]>;
 
+const codeOf = (err: unknown): string => String((err as { code?: unknown } | null)?.code ?? '');
+
 /** A constraint refused one row (a repeated unique key, say): the rest of the group is fine. */
-const refusesOneRow = (err: unknown): boolean => String((err as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
+export const refusesOneRow = (err: unknown): boolean => codeOf(err).startsWith('SQLITE_CONSTRAINT');
+
+/** PostgreSQL's refusals of one row: integrity constraint violations (class 23: unique, foreign key…). */
+export const refusesOneRowPg = (err: unknown): boolean => /^23\d{3}$/.test(codeOf(err));
 
 /**
  * Each caller still waits for its own commit: nothing is reported done before it is stored.
@@ -25,13 +40,9 @@ export class GroupCommit<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private running: Promise<void> | null = null;
 
-  /**
-   * `gatherMs`: how long the first write of a group waits for others to join it. Zero: only
-   * those of the same turn of the event loop. Worth it where no caller is held up by the wait.
-   */
   constructor(
     private readonly commit: CommitGroup<I, O>,
-    private readonly gatherMs = 0,
+    private readonly options: GroupOptions = {},
   ) {}
 
   /** Each item written by a Kysely statement (or several) in a shared write transaction. */
@@ -46,10 +57,10 @@ export class GroupCommit<I, O> {
   }
 
   /** Each item written with prepared statements on SQLite's connection (see SqliteWriter). */
-  static withStatements<I, O>(store: Store, write: (prepare: (sql: string) => PreparedStatement, item: I) => O, gatherMs = 0): GroupCommit<I, O> {
+  static withStatements<I, O>(store: Store, write: (prepare: (sql: string) => PreparedStatement, item: I) => O, options: GroupOptions = {}): GroupCommit<I, O> {
     const sqlite = store.sqlite;
     if (!sqlite) throw new Error('prepared-statement group commits are for SQLite');
-    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))), gatherMs);
+    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))), options);
   }
 
   submit(item: I): Promise<O> {
@@ -61,7 +72,8 @@ export class GroupCommit<I, O> {
 
   private async run(): Promise<void> {
     // Let the writes of this turn of the event loop (or of the gathering time) join the first group.
-    await new Promise<void>((r) => (this.gatherMs > 0 ? setTimeout(r, this.gatherMs) : setImmediate(r)));
+    const gatherMs = this.options.gatherMs ?? 0;
+    await new Promise<void>((r) => (gatherMs > 0 ? setTimeout(r, gatherMs) : setImmediate(r)));
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
       try {
@@ -70,7 +82,7 @@ export class GroupCommit<I, O> {
       } catch (err) {
         // Only a refusal of one row is worth writing the others again; a locked or broken
         // database would make each of them wait out the busy timeout once more.
-        if (group.length > 1 && refusesOneRow(err)) {
+        if (group.length > 1 && (this.options.refusesOne ?? refusesOneRow)(err)) {
           for (const w of group) await this.commit([w.item]).then((outs) => w.resolve(outs[0] as O), w.reject);
         } else {
           group.forEach((w) => w.reject(err));

@@ -51,6 +51,9 @@ interface Documented {
 
 export const API_PREFIX = '/api/v1';
 
+/** A request's zod schema as JSON Schema: what the OpenAPI document says a body or query must be. */
+export const requestJsonSchema = (schema: z.ZodType): Record<string, unknown> => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
 /** Who called, found before the body is read (see route()). */
 const callers = new WeakMap<FastifyRequest, Caller | null>();
 
@@ -99,7 +102,7 @@ export class Api {
 
   openapi(): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
-    const json = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+    const json = requestJsonSchema;
     // Answers go into components/schemas: the named shapes under their names, a route's own
     // shape under a name made from the route (GetEmails200), so generated types have names.
     const replies = z.registry<{ id: string }>();

@@ -44,7 +44,7 @@ export async function identify(postroom: Postroom, req: FastifyRequest): Promise
   const auth = req.headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
-    const token = m?.[1] ? await postroom.tokens.verify(m[1]) : null;
+    const token = m?.[1] ? await postroom.tokens.verifyRecent(m[1]) : null;
     if (!token) throw unauthorized('the bearer token is unknown or revoked');
     return { kind: 'token', token };
   }

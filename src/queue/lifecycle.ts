@@ -52,12 +52,12 @@ export class EmailLifecycle {
 
   constructor(private readonly store: Store) {
     this.outcomes = store.sqlite
-      ? GroupCommit.withStatements(store, recordOutcomeSqlite, OUTCOME_GATHER_MS)
+      ? GroupCommit.withStatements(store, recordOutcomeSqlite, { gatherMs: OUTCOME_GATHER_MS })
       : new GroupCommit(async (group) => {
           const recorded = await this.db.executeQuery(outcomesQueryPostgres(group));
           const held = new Set(recorded.rows.map((r) => Number(r.email_id)));
           return group.map((o) => held.has(o.lease.id));
-        }, OUTCOME_GATHER_MS);
+        }, { gatherMs: OUTCOME_GATHER_MS });
   }
 
   private get db(): Kysely<Database> {

@@ -2,7 +2,8 @@
 // ones. Every status change is a verb of the lifecycle (lifecycle.ts), not here.
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { FINISHED } from './states.js';
-import { GroupCommit, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
+import { insertEmailSqlite } from './hand-over-statements.js';
+import { GroupCommit, refusesOneRowPg, writeTransaction, type Database, type EmailStatus, type EmailTable, type Store } from '../db/index.js';
 
 export type EmailRow = Selectable<EmailTable>;
 export type AttemptRow = Selectable<Database['attempts']>;
@@ -45,11 +46,20 @@ const statusSince =
     since === undefined ? eb('status', '=', status) : eb.and([eb('status', '=', status), eb('updated_at', '>=', since)]);
 
 export class EmailRepository {
-  /** SQLite: hand-overs that arrive together share a commit (see GroupCommit). */
-  private readonly handOvers: GroupCommit<NewEmail['row'], number>;
+  /**
+   * SQLite: hand-overs that arrive together share a commit (see GroupCommit), each written by
+   * prepared statements with its attachments; null on PostgreSQL.
+   */
+  private readonly handOvers: GroupCommit<NewEmail, number> | null;
+  /**
+   * PostgreSQL: hand-overs without attachments that arrive together are one multi-row insert,
+   * one round trip and one commit; a row a constraint refuses sends the group again one by one.
+   */
+  private readonly pgHandOvers: GroupCommit<NewEmail['row'], number> | null;
 
   constructor(private readonly store: Store) {
-    this.handOvers = GroupCommit.withKysely(store, (trx, row: NewEmail['row']) => this.insertRow(trx, row));
+    this.handOvers = store.sqlite ? GroupCommit.withStatements(store, insertEmailSqlite) : null;
+    this.pgHandOvers = store.sqlite ? null : new GroupCommit((rows) => this.insertRows(rows), { refusesOne: refusesOneRowPg });
   }
 
   private get db(): Kysely<Database> {
@@ -57,11 +67,9 @@ export class EmailRepository {
   }
 
   async insert(email: NewEmail): Promise<number> {
-    if (email.attachments.length === 0) {
-      // One statement is atomic by itself: on PostgreSQL no transaction round trips for the
-      // common case; on SQLite, hand-overs arriving together share a commit.
-      return this.store.dialect === 'sqlite' ? this.handOvers.submit(email.row) : this.insertRow(this.db, email.row);
-    }
+    if (this.handOvers) return this.handOvers.submit(email);
+    // One statement is atomic by itself: no transaction round trips for the common case.
+    if (email.attachments.length === 0 && this.pgHandOvers) return this.pgHandOvers.submit(email.row);
     return writeTransaction(this.store, async (trx) => {
       for (const a of email.attachments) {
         await trx
@@ -86,9 +94,19 @@ export class EmailRepository {
     });
   }
 
-  private async insertRow(db: Kysely<Database>, row: NewEmail['row']): Promise<number> {
-    const { id } = await db.insertInto('emails').values({ ...row, claim_count: 0, attempt_count: 0 }).returning('id').executeTakeFirstOrThrow();
-    return id;
+  /** One insert for all the rows; each row's id is found by its Message-ID (unique, made here). */
+  private async insertRows(rows: NewEmail['row'][]): Promise<number[]> {
+    const stored = await this.db
+      .insertInto('emails')
+      .values(rows.map((row) => ({ ...row, claim_count: 0, attempt_count: 0 })))
+      .returning(['id', 'message_id'])
+      .execute();
+    const ids = new Map(stored.map((r) => [r.message_id, r.id]));
+    return rows.map((r) => {
+      const id = ids.get(r.message_id);
+      if (id === undefined) throw new Error(`the insert returned no id for ${r.message_id}`);
+      return id;
+    });
   }
 
   /** Keys are the caller's own: another source's e-mail with the same key is never returned. */

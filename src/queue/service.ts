@@ -140,7 +140,8 @@ export class Queue {
       const existing = await this.repo.findByIdempotencyKey(source, email.idempotencyKey);
       if (existing) return { id: existing.id, status: existing.status, messageId: existing.message_id, duplicate: true };
     }
-    const postmaster = await this.settings.value('postmaster');
+    // Read only when it is needed: the sender's domain names the Message-ID otherwise.
+    const postmaster = email.sender ? '' : await this.settings.recentValue('postmaster');
     if (!email.sender && !postmaster) {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }

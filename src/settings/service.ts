@@ -74,7 +74,17 @@ export interface AuditEntry {
   secret: boolean;
 }
 
+/**
+ * How long a setting read by recentValue may be believed from memory: a change made in this
+ * process is seen at once, one made by another (the CLI, another instance) within this time.
+ */
+export const SETTING_MEMORY_MS = 2_000;
+
 export class SettingsService {
+  private readonly remembered = new Map<SettingKey, { value: unknown; readAt: number }>();
+  /** Changes begun or ended in this process: a read that a change overlapped is not remembered. */
+  private changes = 0;
+
   /**
    * `postmasterOwner` tells whose address an e-mail is (the user directory answers it): the
    * postmaster may not be an existing user's address.
@@ -90,6 +100,22 @@ export class SettingsService {
     if (isSecretKey(key)) throw new Error(`${key} is a secret: use load()`);
     const row = await this.store.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
     return (row ? JSON.parse(row.value) : FIELDS[key].default) as EmailSettings[K];
+  }
+
+  /** value() for a path run on every hand-over: believed from memory for SETTING_MEMORY_MS. */
+  async recentValue<K extends SettingKey>(key: K): Promise<EmailSettings[K]> {
+    const now = Date.now();
+    const known = this.remembered.get(key);
+    if (known && now - known.readAt < SETTING_MEMORY_MS) return known.value as EmailSettings[K];
+    const changes = this.changes;
+    const value = await this.value(key);
+    if (changes === this.changes) this.remembered.set(key, { value, readAt: now });
+    return value;
+  }
+
+  private forgetRemembered(): void {
+    this.changes++;
+    this.remembered.clear();
   }
 
   /** The effective settings with secrets opened; for the sending process only. */
@@ -168,6 +194,7 @@ export class SettingsService {
     }
     const now = Date.now();
     const cleared: ClearedSecret[] = [];
+    this.forgetRemembered();
     await writeTransaction(this.store, async (trx) => {
       const current = await trx.selectFrom('settings').select(['key', 'value']).execute();
       const stored = new Map(current.map((r) => [r.key, r.value]));
@@ -212,7 +239,7 @@ export class SettingsService {
           })
           .execute();
       }
-    });
+    }).finally(() => this.forgetRemembered());
     return { ...(await this.view()), cleared };
   }
 

@@ -18,8 +18,10 @@ const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number
 const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
 const idParams = z.object({ id: z.coerce.number().int().positive({ message: 'must be an e-mail ID' }) });
 
+/** The hand-over's body: what POST /emails validates, and what the OpenAPI document describes. */
+export const HAND_OVER_BODY = emailInputSchema;
 // Base64 grows the attachments by a third; the rest of the e-mail fits in the margin.
-const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) + 2 * LIMITS.bodyChars + 1024 * 1024;
+export const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) + 2 * LIMITS.bodyChars + 1024 * 1024;
 
 export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDrafts): void {
   const { postroom } = api;
@@ -38,7 +40,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     tag: 'emails',
     summary: 'Hand an e-mail over; it is stored as pending and sent by the next campaign',
     access: 'admin-or-token',
-    body: emailInputSchema,
+    body: HAND_OVER_BODY,
     bodyLimit: HAND_OVER_BODY_LIMIT,
     handOver: true,
     responses: {
