@@ -56,6 +56,8 @@ function proxyTrust(trust: HttpOptions['trustProxy']): false | string[] | ((addr
 }
 
 export async function buildHttpServer(postroom: Postroom, options: HttpOptions = {}): Promise<FastifyInstance> {
+  // A server takes hand-overs for as long as it runs: its commits must not wait for checkpoints.
+  postroom.store.sqlite?.checkpointInBackground();
   const app: FastifyInstance = Fastify({
     loggerInstance: postroom.logger.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new Fastify.LogController({ disableRequestLogging: true }),
