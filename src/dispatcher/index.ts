@@ -6,3 +6,4 @@ export { StatusBoard, type InstanceStatus } from './status.js';
 export type { RouteState } from './route-health.js';
 export type { SendingPolicy } from './policy.js';
 export { describeSending, type SendingState } from './sending-state.js';
+export { OUTCOMES_IN_WRITING_PER_SLOT } from './pipeline.js';

@@ -26,8 +26,12 @@ export interface PipelineHooks {
   attempt(route: Route, result: DeliveryResult): void;
 }
 
-/** Outcomes being written per slot before the pipeline waits for the database to catch up. */
-const MAX_RECORDING_PER_SLOT = 4;
+/**
+ * Outcomes being written per slot before the pipeline waits for the database to catch up. Should
+ * the database go away, the sends whose outcomes were being written (and the ones in flight) are
+ * sent again once their leases lapse: at most smtpMaxConnections × (1 + this) possible duplicates.
+ */
+export const OUTCOMES_IN_WRITING_PER_SLOT = 4;
 
 export const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
 
@@ -120,7 +124,7 @@ export class Pipeline {
     if (!policy || !this.route) return;
     const lapsed: number[] = [];
     // Outcomes still being written are bounded too, should the database fall behind the route.
-    const room = () => this.inFlight < policy.slots && this.recording < policy.slots * MAX_RECORDING_PER_SLOT;
+    const room = () => this.inFlight < policy.slots && this.recording < policy.slots * OUTCOMES_IN_WRITING_PER_SLOT;
     while (!this.halted && !this.paused && room() && this.buffer.length > 0) {
       const email = this.buffer.shift() as EmailRow;
       // Its lease lapsed while it waited (renewal could not reach the database): another process
