@@ -84,13 +84,7 @@ export class EmailLifecycle {
   /** The claim statement alone, inside the caller's transaction. */
   async claimWithin(trx: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number): Promise<EmailRow[]> {
     if (limit <= 0) return [];
-    const due = trx
-      .selectFrom('emails')
-      .select('id')
-      .where('due_at', '<=', now)
-      .where('status', 'in', TRANSITIONS.claim.from)
-      .orderBy('due_at')
-      .limit(limit);
+    const due = this.dueForClaim(trx, now, limit);
     const lockedDue = this.store.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
     return trx
       .updateTable('emails')
@@ -98,6 +92,21 @@ export class EmailLifecycle {
       .where('id', 'in', lockedDue)
       .returningAll()
       .execute();
+  }
+
+  /** The ids a claim takes: due, claimable, oldest due first (a test reads its query plan). */
+  dueForClaim(trx: Kysely<Database>, now: number, limit: number) {
+    // SQLite would search the (status, id) index for the statuses and sort every due e-mail by
+    // due_at (75 ms a claim at 100,000 pending, growing with the backlog); a unary + keeps it to
+    // the due_at index, read in order and stopped at the limit (sqlite.org/optoverview.html §19).
+    const status = this.store.dialect === 'sqlite' ? sql<string>`+${sql.ref('status')}` : sql.ref<string>('status');
+    return trx
+      .selectFrom('emails')
+      .select('id')
+      .where('due_at', '<=', now)
+      .where(status, 'in', TRANSITIONS.claim.from)
+      .orderBy('due_at')
+      .limit(limit);
   }
 
   /** Attempts started in the last minute plus sends in flight: what pacing has already spent. */
