@@ -146,12 +146,12 @@ export class EmailLifecycle {
   /** Every recipient has its answer. False when the lease was lost (another instance took it). */
   markSent(lease: Lease, outcome: Outcome): Promise<boolean> {
     const at = outcome.attempt.finishedAt;
-    return this.finish({ lease, attempt: outcome.attempt, set: { status: TRANSITIONS.markSent.to, due_at: null, finished_at: at, ...recipientColumns(outcome.recipients) } });
+    return this.outcomes.submit({ lease, attempt: outcome.attempt, set: { status: TRANSITIONS.markSent.to, due_at: null, finished_at: at, ...recipientColumns(outcome.recipients) } });
   }
 
   /** Tried again at `retryAt`; the retry window counts from `firstFailureAt`. */
   defer(lease: Lease, outcome: Outcome, retry: { retryAt: number; firstFailureAt: number }): Promise<boolean> {
-    return this.finish({
+    return this.outcomes.submit({
       lease,
       attempt: outcome.attempt,
       set: { status: TRANSITIONS.defer.to, due_at: retry.retryAt, first_failure_at: retry.firstFailureAt, ...recipientColumns(outcome.recipients) },
@@ -160,7 +160,7 @@ export class EmailLifecycle {
 
   fail(lease: Lease, outcome: Outcome, firstFailureAt?: number): Promise<boolean> {
     const at = outcome.attempt.finishedAt;
-    return this.finish({
+    return this.outcomes.submit({
       lease,
       attempt: outcome.attempt,
       set: {
@@ -171,10 +171,6 @@ export class EmailLifecycle {
         ...recipientColumns(outcome.recipients),
       },
     });
-  }
-
-  private finish(o: OutcomeWrite): Promise<boolean> {
-    return this.outcomes.submit(o);
   }
 
   /** Gives claimed e-mails back untouched (shutdown, or a route failure): due again now. */

@@ -88,7 +88,7 @@ const OUTCOMES_POSTGRES = `with v as (
     from v
     where e.id = v.id and e.status = 'sending' and e.lease_owner = v.owner
     returning ${EVENT_SOURCE_COLUMNS.map((c) => `e.${c}`).join(', ')}, v.event),
-  event as (${emailEventsFromPostgres('moved', 'moved.event')} and moved.event is not null),
+  event as (${emailEventsFromPostgres('moved')}),
   durability as (select set_config('synchronous_commit', 'off', true) as setting)
   insert into attempts (email_id, started_at, finished_at, route, outcome, reply_code, reply, instance)
     select v.id, v.started_at, v.finished_at, v.route, v.outcome, v.reply_code, v.reply, v.owner

@@ -117,27 +117,25 @@ export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEven
 }
 
 /**
- * The same for one e-mail as SQLite SQL to prepare once: bind the event type, then the e-mail's id.
- * (The sending process records outcomes with prepared statements; see SqliteWriter.)
+ * The same as SQL text, for statements written once and reused (the sending process's outcomes):
+ * the event of each row of `from` (aliased `row`) that meets `conditions`, typed by `type`.
  */
-export const EMAIL_EVENT_SQLITE = `insert into email_events (${EVENT_COLUMNS.join(', ')})
-  select e.id, ?, e.status, e.source, e.updated_at, e.attempt_count,
-    case when e.status = 'error' then e.due_at else null end, e.finished_at, e.last_reply_code,
-    e.last_reply, e.rejected_recipients, e.recipients
-  from emails e
-  where e.id = ?
-    and exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = e.source))`;
+function eventInsertSql(row: string, type: string, from: string, conditions: string[]): string {
+  const active = `exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${row}.source))`;
+  return `insert into email_events (${EVENT_COLUMNS.join(', ')})
+    select ${row}.id, ${type}, ${row}.status, ${row}.source, ${row}.updated_at, ${row}.attempt_count,
+      case when ${row}.status = 'error' then ${row}.due_at else null end, ${row}.finished_at, ${row}.last_reply_code,
+      ${row}.last_reply, ${row}.rejected_recipients, ${row}.recipients
+    from ${from}
+    where ${[...conditions, active].join(' and ')}`;
+}
+
+/** SQLite, for one e-mail, to prepare once: bind the event type, then the e-mail's id. */
+export const EMAIL_EVENT_SQLITE = eventInsertSql('e', '?', 'emails e', ['e.id = ?']);
 
 /**
- * The same as the body of a PostgreSQL WITH clause, reading the rows that an earlier
- * data-modifying CTE named `cte` RETURNed (EVENT_SOURCE_COLUMNS), the event type bound as `typeParam`
- * ("$3"): one round trip for the status change, its attempt and its event. `cte` is our own name.
+ * PostgreSQL, as the body of a WITH clause: the events of the rows an earlier data-modifying CTE
+ * named `cte` RETURNed (EVENT_SOURCE_COLUMNS and `event`, the type; rows without one make none).
+ * One round trip for the status change, its attempt and its event. `cte` is our own name.
  */
-export function emailEventsFromPostgres(cte: string, typeParam: string): string {
-  return `insert into email_events (${EVENT_COLUMNS.join(', ')})
-    select ${cte}.id, ${typeParam}::text, ${cte}.status, ${cte}.source, ${cte}.updated_at, ${cte}.attempt_count,
-      case when ${cte}.status = 'error' then ${cte}.due_at else null end, ${cte}.finished_at, ${cte}.last_reply_code,
-      ${cte}.last_reply, ${cte}.rejected_recipients, ${cte}.recipients
-    from ${cte}
-    where exists (select 1 from webhooks w where w.disabled_at is null and (w.owner_source is null or w.owner_source = ${cte}.source))`;
-}
+export const emailEventsFromPostgres = (cte: string): string => eventInsertSql(cte, `${cte}.event::text`, cte, [`${cte}.event is not null`]);
