@@ -1,6 +1,6 @@
 // API tokens for host applications: shown once when made, stored as a hash, revocable. A token
 // may hand over e-mails and drafts, keep the user directory, and read its own e-mails.
-import type { Store } from '../db/index.js';
+import { RecentReads, type Store } from '../db/index.js';
 import { randomToken, tokenHash } from './passwords.js';
 import { PostroomError } from '../errors.js';
 
@@ -39,10 +39,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export const TOKEN_MEMORY_MS = 5_000;
 
 export class ApiTokens {
-  /** Tokens verified lately, by hash (the token itself is not kept), with when they were read. */
-  private readonly recent = new Map<string, { caller: TokenCaller; readAt: number }>();
-  /** Revokes so far in this process: a read that a revoke overtook is not remembered. */
-  private revokes = 0;
+  /** Tokens verified lately, by hash (the token itself is not kept); only valid ones. */
+  private readonly recent = new RecentReads<string, TokenCaller | null>(TOKEN_MEMORY_MS);
 
   constructor(private readonly store: Store) {}
 
@@ -74,19 +72,7 @@ export class ApiTokens {
   async verifyRecent(token: string): Promise<TokenCaller | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const hash = tokenHash(token);
-    const now = Date.now();
-    const known = this.recent.get(hash);
-    if (known && now - known.readAt < TOKEN_MEMORY_MS) return known.caller;
-    const revokes = this.revokes;
-    const caller = await this.read(hash);
-    if (caller && revokes === this.revokes) {
-      // A host application uses one token or a few: dropping the stale ones keeps this small.
-      if (this.recent.size >= 1000) for (const [h, r] of this.recent) if (now - r.readAt >= TOKEN_MEMORY_MS) this.recent.delete(h);
-      if (this.recent.size < 1000) this.recent.set(hash, { caller, readAt: now });
-    } else {
-      this.recent.delete(hash);
-    }
-    return caller;
+    return this.recent.get(hash, () => this.read(hash), (caller) => caller !== null);
   }
 
   private async read(hash: string): Promise<TokenCaller | null> {
@@ -119,22 +105,15 @@ export class ApiTokens {
   }
 
   async revoke(id: number): Promise<boolean> {
-    this.forget(id);
+    // Before and after the write: the token is refused from the moment the revoke is stored.
+    const forget = () => this.recent.forget((caller) => caller?.id === id);
+    forget();
     try {
       const r = await this.store.db.updateTable('api_tokens').set({ revoked_at: Date.now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     } finally {
-      this.forget(id);
+      forget();
     }
-  }
-
-  /**
-   * Before and after a revoke: no read that overlaps the write is remembered (revokes counts),
-   * so the token is refused from the moment the revoke is stored.
-   */
-  private forget(id: number): void {
-    this.revokes++;
-    for (const [hash, r] of this.recent) if (r.caller.id === id) this.recent.delete(hash);
   }
 }
 

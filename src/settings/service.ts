@@ -1,6 +1,6 @@
 // Reads and changes the email settings: one row per key, validated field by field, secrets
 // sealed, every change audited in the same transaction as the change itself.
-import { writeTransaction, type Store } from '../db/index.js';
+import { RecentReads, writeTransaction, type Store } from '../db/index.js';
 import {
   FIELDS,
   SETTING_KEYS,
@@ -81,9 +81,7 @@ export interface AuditEntry {
 export const SETTING_MEMORY_MS = 2_000;
 
 export class SettingsService {
-  private readonly remembered = new Map<SettingKey, { value: unknown; readAt: number }>();
-  /** Changes begun or ended in this process: a read that a change overlapped is not remembered. */
-  private changes = 0;
+  private readonly remembered = new RecentReads<SettingKey, unknown>(SETTING_MEMORY_MS);
 
   /**
    * `postmasterOwner` tells whose address an e-mail is (the user directory answers it): the
@@ -104,18 +102,7 @@ export class SettingsService {
 
   /** value() for a path run on every hand-over: believed from memory for SETTING_MEMORY_MS. */
   async recentValue<K extends SettingKey>(key: K): Promise<EmailSettings[K]> {
-    const now = Date.now();
-    const known = this.remembered.get(key);
-    if (known && now - known.readAt < SETTING_MEMORY_MS) return known.value as EmailSettings[K];
-    const changes = this.changes;
-    const value = await this.value(key);
-    if (changes === this.changes) this.remembered.set(key, { value, readAt: now });
-    return value;
-  }
-
-  private forgetRemembered(): void {
-    this.changes++;
-    this.remembered.clear();
+    return (await this.remembered.get(key, () => this.value(key))) as EmailSettings[K];
   }
 
   /** The effective settings with secrets opened; for the sending process only. */
@@ -194,7 +181,7 @@ export class SettingsService {
     }
     const now = Date.now();
     const cleared: ClearedSecret[] = [];
-    this.forgetRemembered();
+    this.remembered.forget();
     await writeTransaction(this.store, async (trx) => {
       const current = await trx.selectFrom('settings').select(['key', 'value']).execute();
       const stored = new Map(current.map((r) => [r.key, r.value]));
@@ -239,7 +226,7 @@ export class SettingsService {
           })
           .execute();
       }
-    }).finally(() => this.forgetRemembered());
+    }).finally(() => this.remembered.forget());
     return { ...(await this.view()), cleared };
   }
 
