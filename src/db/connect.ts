@@ -87,7 +87,6 @@ function openSqlite(dataDir: string): Store {
   // Checkpoints are the background thread's job once a long-running writer asks for it; until
   // then SQLite's own (every 1,000 pages) applies.
   const mainCheckpointPages = Number(database.pragma('wal_autocheckpoint', { simple: true }));
-  if (process.env.XCKPT) database.pragma('wal_autocheckpoint = ' + process.env.XCKPT);
   // The CLI and `serve` share the file: wait for the other's write instead of failing.
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');

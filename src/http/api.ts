@@ -102,7 +102,6 @@ export class Api {
 
   openapi(): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
-    const json = requestJsonSchema;
     // Answers go into components/schemas: the named shapes under their names, a route's own
     // shape under a name made from the route (GetEmails200), so generated types have names.
     const replies = z.registry<{ id: string }>();
@@ -135,7 +134,7 @@ export class Api {
       const parameters: unknown[] = [];
       for (const [where, schema] of [['path', r.params], ['query', r.query]] as const) {
         if (!schema) continue;
-        const js = json(schema) as { properties?: Record<string, unknown>; required?: string[] };
+        const js = requestJsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
         for (const [name, s] of Object.entries(js.properties ?? {})) {
           parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
         }
@@ -145,7 +144,7 @@ export class Api {
         summary: r.summary,
         security: r.access === 'public' ? [] : r.access === 'admin' ? [{ session: [] }] : [{ session: [] }, { bearer: [] }],
         ...(parameters.length ? { parameters } : {}),
-        ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(r.body) } } } } : {}),
+        ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: requestJsonSchema(r.body) } } } } : {}),
         responses: responsesOf(r),
       };
     }
