@@ -3,7 +3,10 @@
 //
 // Usage: node --import tsx bench/handover-server.ts bare|postroom-sqlite|postroom-postgres
 // Prints one JSON line {port, token}; stops (and removes its data) when stdin closes or on SIGTERM.
+// A line "cpu" on stdin is answered with one JSON line {cpuMs}: the process's CPU time (user +
+// system, every thread) since the previous "cpu", so the parent can divide a run's CPU by its requests.
 import type { AddressInfo } from 'node:net';
+import readline from 'node:readline';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildHttpServer, DEFAULT_HAND_OVER_LIMITS } from '../src/http/index.js';
 import { requestJsonSchema } from '../src/http/api.js';
@@ -52,4 +55,10 @@ const stop = async () => {
 process.once('SIGTERM', () => void stop());
 // The parent holds our stdin: when it goes away (even killed), we clean up and go too.
 process.stdin.on('end', () => void stop());
-process.stdin.resume();
+let cpuMark = process.cpuUsage();
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'cpu') return;
+  const used = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ cpuMs: (used.user + used.system) / 1000 })}\n`);
+});

@@ -71,10 +71,11 @@ export class GroupCommit<I, O> {
   }
 
   private async run(): Promise<void> {
-    // Let the writes of this turn of the event loop (or of the gathering time) join the first group.
     const gatherMs = this.options.gatherMs ?? 0;
-    await new Promise<void>((r) => (gatherMs > 0 ? setTimeout(r, gatherMs) : setImmediate(r)));
     while (this.waiting.length > 0) {
+      // Let the writes of this turn of the event loop (or of the gathering time) join the group;
+      // every group, not only the first: those that arrived during a commit would go in ones and twos.
+      await new Promise<void>((r) => (gatherMs > 0 ? setTimeout(r, gatherMs) : setImmediate(r)));
       const group = this.waiting.splice(0);
       try {
         const outs = await this.commit(group.map((w) => w.item));
