@@ -464,15 +464,23 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     assert.deepEqual(wrong, [], 'each usage error exits 2 with one "postroom: …" line');
   });
 
-  it('npx postroom help runs the project bin from the project directory', async (t) => {
+  it('npx postroom help runs the project bin from the project directory, leaving dist/ as it was', async (t) => {
     const sb = new Sandbox(t);
+    // An npm cache of its own, empty as on a machine where npx never ran: npx then links the
+    // project and runs its `prepare`, which once rebuilt dist/ under every process running from
+    // it (another CLI suite met a half-written module).
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-npx-cache-'));
+    t.after(() => fs.rmSync(cache, { recursive: true, force: true }));
+    const compiled = path.join(ROOT, 'dist', 'cli', 'index.js');
+    const before = fs.statSync(compiled).mtimeMs;
     // --no: never fetch a package from the registry; the project's own bin must be found.
-    const npx = startProcess('npx', ['--no', 'postroom', 'help'], sb.env, undefined, ROOT);
+    const npx = startProcess('npx', ['--no', 'postroom', 'help'], { ...sb.env, npm_config_cache: cache }, undefined, ROOT);
     // npx reads the whole installed tree first (tens of seconds on a loaded 2-core machine).
     const timer = setTimeout(() => npx.child.kill('SIGKILL'), 120_000);
     const r = await npx.exited.finally(() => clearTimeout(timer));
     assert.equal(r.code, 0, `npx postroom help: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: postroom <command>/m);
     assert.match(r.stdout, /settings set KEY=VALUE/);
+    assert.equal(fs.statSync(compiled).mtimeMs, before, 'npx did not build the project again');
   });
 });
