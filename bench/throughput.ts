@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
-import { CONNECTIONS, heading, int, isEntry, median, ms, perSecond, quickMode, table, verdict } from './common.js';
+import { CONNECTIONS, heading, int, isEntry, median, ms, perSecond, pgQuery, quickMode, table, verdict } from './common.js';
 import { HANDOVER_CONCURRENCY, bullMq, pgBoss, postroom, rawNodemailer, type Contender } from './peers.js';
 import { startCountingSink, type CountingSink } from './sink.js';
 
@@ -28,7 +28,11 @@ async function measure(make: () => Promise<Contender>, n: number, sink: Counting
     const t0 = performance.now();
     await c.handOver(n);
     const t1 = performance.now();
+    // PostgreSQL flushes what the hand-overs wrote now rather than in the middle of a drain (its
+    // own or the next contender's): every contender's drain starts from the same quiet server.
+    await pgQuery('checkpoint').catch(() => undefined);
     await sink.reset();
+    const t1Drain = performance.now();
     // --cpu-profile: the drain alone, through the inspector (node --cpu-prof would also take in
     // start-up and the hand-over).
     const session = profileDrainTo ? new Session() : null;
@@ -49,7 +53,7 @@ async function measure(make: () => Promise<Contender>, n: number, sink: Counting
     const sinkBusy = await sink.busy();
     const received = await sink.received();
     if (received !== n) throw new Error(`${c.name}: the sink got ${received} messages for ${n} e-mails`);
-    return { name: c.name, setup: c.setup, handOverMs: t1 - t0, drainMs: t2 - t1, busy, sinkBusy };
+    return { name: c.name, setup: c.setup, handOverMs: t1 - t0, drainMs: t2 - t1Drain, busy, sinkBusy };
   } finally {
     await c.close();
   }
@@ -135,6 +139,21 @@ export async function throughputBenchmark(quick: boolean, n = quick ? 2_000 : 20
       [`Postroom SQLite / best queue library (${best === boss ? 'pg-boss' : 'BullMQ'})`, verdict(rate(sqlite) / rate(best), 1.1)],
       [`Postroom PostgreSQL / best queue library (${best === boss ? 'pg-boss' : 'BullMQ'})`, verdict(rate(postgres) / rate(best), 1.1)],
     ]);
+    // The same ratios round by round: on a shared two-core machine one contender's run can meet a
+    // spell of load the next one does not, and the spread says how far to trust one run.
+    if (rounds > 1) {
+      const spread = (a: number, b: number) => {
+        const each = (runs[a] ?? []).map((r, i) => (runs[b]?.[i]?.drainMs ?? NaN) / r.drainMs).sort((x, y) => x - y);
+        return `${each.map((x) => x.toFixed(2)).join(', ')}`;
+      };
+      const bestAt = best === boss ? 3 : 4;
+      console.log('   each round (the ratio of that round\'s two runs):');
+      table([
+        ['Postroom SQLite / raw nodemailer', spread(1, 0)],
+        ['Postroom SQLite / best queue library', spread(1, bestAt)],
+        ['Postroom PostgreSQL / best queue library', spread(2, bestAt)],
+      ]);
+    }
   } finally {
     await sink.close();
   }
