@@ -142,16 +142,20 @@ export async function throughputBenchmark(quick: boolean, n = quick ? 2_000 : 20
     // The same ratios round by round: on a shared two-core machine one contender's run can meet a
     // spell of load the next one does not, and the spread says how far to trust one run.
     if (rounds > 1) {
-      const spread = (a: number, b: number) => {
-        const each = (runs[a] ?? []).map((r, i) => (runs[b]?.[i]?.drainMs ?? NaN) / r.drainMs).sort((x, y) => x - y);
-        return `${each.map((x) => x.toFixed(2)).join(', ')}`;
-      };
-      const bestAt = best === boss ? 3 : 4;
+      const [rawRuns, sqliteRuns, postgresRuns, bossRuns, bullRuns] = runs as [Result[], Result[], Result[], Result[], Result[]];
+      const bestRuns = best === boss ? bossRuns : bullRuns;
+      // A's rate over B's in each round, lowest first.
+      const eachRound = (a: Result[], b: Result[]) =>
+        a
+          .map((r, i) => (b[i]?.drainMs ?? NaN) / r.drainMs)
+          .sort((x, y) => x - y)
+          .map((x) => x.toFixed(2))
+          .join(', ');
       console.log('   each round (the ratio of that round\'s two runs):');
       table([
-        ['Postroom SQLite / raw nodemailer', spread(1, 0)],
-        ['Postroom SQLite / best queue library', spread(1, bestAt)],
-        ['Postroom PostgreSQL / best queue library', spread(2, bestAt)],
+        ['Postroom SQLite / raw nodemailer', eachRound(sqliteRuns, rawRuns)],
+        ['Postroom SQLite / best queue library', eachRound(sqliteRuns, bestRuns)],
+        ['Postroom PostgreSQL / best queue library', eachRound(postgresRuns, bestRuns)],
       ]);
     }
   } finally {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 
 const built = existsSync(new URL('../dist/cli/index.js', import.meta.url));
 if (process.env.npm_command === 'exec' && built) process.exit(0);
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const result = spawnSync(npm, ['run', 'build'], { stdio: 'inherit' });
+// The npm that runs this script (npm_execpath) builds too; `npm` from the PATH otherwise.
+const npm = process.env.npm_execpath;
+const result = npm ? spawnSync(process.execPath, [npm, 'run', 'build'], { stdio: 'inherit' }) : spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
