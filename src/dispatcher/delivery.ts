@@ -1,7 +1,7 @@
 // One e-mail through the route, and what its outcome does to it: sent, deferred (all or some
 // recipients), failed, or — when the route itself failed — given back untouched to wait.
 import { errorMessage } from '../db/index.js';
-import { NoSenderError } from '../mail/index.js';
+import { NoSenderError, type OutgoingMessage } from '../mail/index.js';
 import {
   composeMessage,
   deferredSummary,
@@ -30,7 +30,19 @@ export interface DeliveryContext {
   backoff: BackoffPolicy;
 }
 
+/** The message as the route will send it: the stored e-mail, its files, the sender policy. */
+export async function compose(repo: EmailRepository, email: EmailRow, policy: SendingPolicy): Promise<OutgoingMessage> {
+  const files = email.attachment_count > 0 ? await repo.attachments(email.id) : [];
+  return composeMessage(
+    email,
+    files.map((f) => ({ filename: f.filename, contentType: f.content_type, contentId: f.content_id, content: f.content })),
+    policy.sender,
+    settledRecipients(parseRecipients(email.recipients)),
+  );
+}
+
 /**
+ * `prepared`: the message composed ahead (see Pipeline), else it is composed here.
  * `routeDone` is called once the route has finished with this e-mail and another may use it,
  * before the outcome is recorded; not after a route failure, when nothing else should be tried.
  */
@@ -40,6 +52,7 @@ export async function deliver(
   route: Route,
   policy: SendingPolicy,
   routeDone: () => void = () => undefined,
+  prepared?: Promise<OutgoingMessage>,
 ): Promise<DeliveryResult> {
   const { lifecycle, repo, owner } = ctx;
   const startedAt = Date.now();
@@ -51,14 +64,7 @@ export async function deliver(
   const before = parseRecipients(email.recipients);
   let report: DeliveryReport;
   try {
-    const files = email.attachment_count > 0 ? await repo.attachments(email.id) : [];
-    const message = composeMessage(
-      email,
-      files.map((f) => ({ filename: f.filename, contentType: f.content_type, contentId: f.content_id, content: f.content })),
-      policy.sender,
-      settledRecipients(before),
-    );
-    report = await route.send(message);
+    report = await route.send(await (prepared ?? compose(repo, email, policy)));
   } catch (raw) {
     const failure =
       raw instanceof DeliveryError

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../db/index.js';
 import type { EmailRow } from '../queue/index.js';
 import type { Route } from '../transports/index.js';
-import { deliver, type DeliveryContext, type DeliveryResult } from './delivery.js';
+import type { OutgoingMessage } from '../mail/index.js';
+import { compose, deliver, type DeliveryContext, type DeliveryResult } from './delivery.js';
 import type { SendingPolicy } from './policy.js';
 
 export interface Tally {
@@ -33,11 +34,20 @@ export interface PipelineHooks {
  */
 export const OUTCOMES_IN_WRITING_PER_SLOT = 4;
 
+/**
+ * Buffered e-mails per slot whose messages are composed and built ahead (on the MIME thread) while
+ * the slots send, so that a freed connection starts its next transaction at once. Only e-mails
+ * without files: their messages are small, and a file is read from the database when it is sent.
+ */
+export const PREPARED_AHEAD_PER_SLOT = 2;
+
 export const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
 
 export class Pipeline {
   /** Claimed, not started, oldest due first. */
   private buffer: EmailRow[] = [];
+  /** Messages composed ahead for the first buffered e-mails, by e-mail id (see PREPARED_AHEAD_PER_SLOT). */
+  private readonly ahead = new Map<number, Promise<OutgoingMessage>>();
   /** Sends holding a slot (a connection). */
   private inFlight = 0;
   /** Sends done whose outcome is being written: they hold no slot, but the pipeline is busy. */
@@ -70,6 +80,8 @@ export class Pipeline {
 
   /** Sends what is due with this policy and route, refilling until nothing more is due. */
   kick(policy: SendingPolicy, route: Route): void {
+    // Composed with the sender policy and built for the route they were prepared with.
+    if (policy !== this.policy || route !== this.route) this.ahead.clear();
     this.policy = policy;
     this.route = route;
     this.halted = false;
@@ -83,6 +95,7 @@ export class Pipeline {
     this.halted = true;
     await this.refilling;
     const untouched = this.buffer.splice(0).map((e) => e.id);
+    this.ahead.clear();
     for (const id of untouched) this.leases.delete(id);
     this.keepLeases();
     try {
@@ -131,11 +144,13 @@ export class Pipeline {
       // may hold it now, so this one must not send it; given back if it is still ours.
       if ((this.leases.get(email.id) ?? 0) <= Date.now()) {
         this.leases.delete(email.id);
+        this.ahead.delete(email.id);
         lapsed.push(email.id);
         continue;
       }
       this.start(email, this.route, policy);
     }
+    if (!this.halted && !this.paused) this.prepareAhead(this.route, policy);
     if (lapsed.length) void this.ctx.lifecycle.release(lapsed, this.ctx.owner, Date.now()).catch(() => undefined);
     this.keepLeases();
     if (!this.halted && !this.paused && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {
@@ -168,7 +183,23 @@ export class Pipeline {
     }
   }
 
+  private prepareAhead(route: Route, policy: SendingPolicy): void {
+    if (!route.prepare) return;
+    for (const email of this.buffer.slice(0, policy.slots * PREPARED_AHEAD_PER_SLOT)) {
+      if (email.attachment_count > 0 || this.ahead.has(email.id)) continue;
+      const message = compose(this.ctx.repo, email, policy).then((m) => {
+        route.prepare?.(m);
+        return m;
+      });
+      // Awaited when the e-mail is sent, where a failure (no sender, say) is its outcome.
+      message.catch(() => undefined);
+      this.ahead.set(email.id, message);
+    }
+  }
+
   private start(email: EmailRow, route: Route, policy: SendingPolicy): void {
+    const prepared = this.ahead.get(email.id);
+    this.ahead.delete(email.id);
     this.inFlight++;
     // The slot is free for the next e-mail as soon as the route is done with this one: writing
     // its outcome (a database round trip, a shared commit) need not keep a connection idle.
@@ -180,7 +211,7 @@ export class Pipeline {
       this.recording++;
       this.pump();
     };
-    void deliver(this.ctx, email, route, policy, routeDone)
+    void deliver(this.ctx, email, route, policy, routeDone, prepared)
       .then(async (result) => {
         this.hooks.attempt(route, result);
         if (result.outcome !== 'released') {

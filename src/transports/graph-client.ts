@@ -47,7 +47,7 @@ export interface AttachmentPlan {
 export const needsDraft = (plan: AttachmentPlan) => plan.posted.length > 0 || plan.sessions.length > 0;
 
 /** Base64 of the MIME, as Graph receives it. */
-const requestSize = async (message: OutgoingMessage, files: OutgoingAttachment[]) => Math.ceil((await buildMime(message, files)).length / 3) * 4;
+const requestSize = async (message: OutgoingMessage, files: OutgoingAttachment[]) => Math.ceil((await buildMime(message, { keepBcc: true, attachments: files })).length / 3) * 4;
 
 /** Files of 3 MB and more to upload sessions; of the rest, the smallest stay in the MIME while it fits. */
 export async function planAttachments(message: OutgoingMessage): Promise<AttachmentPlan> {
@@ -108,7 +108,7 @@ export class GraphClient {
     }
     const tooBig = plan.sessions.find((f) => f.content.length > UPLOAD_SESSION_MAX_BYTES);
     if (tooBig) throw new DeliveryError(`${tooBig.filename} is over Graph's 150 MB limit per file`, 'permanent', 'message');
-    const mime = (await buildMime(message, plan.inMime)).toString('base64');
+    const mime = (await buildMime(message, { keepBcc: true, attachments: plan.inMime })).toString('base64');
     const user = `/users/${encodeURIComponent(mailbox)}`;
     const created = await this.call('POST', `${user}/messages`, mime, 'text/plain');
     if (created.status !== 201) throw graphFailure(created, 'creating the draft', context);

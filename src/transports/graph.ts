@@ -42,7 +42,7 @@ export function createGraphRoute(config: GraphRouteConfig): Route {
     const context = { mailbox, routeMailbox: config.postmaster };
     const plan = await planAttachments(message);
     if (!needsDraft(plan)) {
-      const mime = (await buildMime(message, plan.inMime)).toString('base64');
+      const mime = (await buildMime(message, { keepBcc: true, attachments: plan.inMime })).toString('base64');
       const answer = await graph.call('POST', `/users/${encodeURIComponent(mailbox)}/sendMail`, mime, 'text/plain');
       if (answer.status !== 202) throw graphFailure(answer, 'sendMail', context);
       return;

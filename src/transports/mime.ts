@@ -4,6 +4,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import type { OutgoingAttachment, OutgoingMessage } from '../mail/index.js';
+import { MimeThread } from './mime-thread.js';
 
 export function toMailOptions(m: OutgoingMessage, attachments: OutgoingAttachment[] = m.attachments): SendMailOptions {
   const addr = (a: { email: string; name?: string | undefined }) => ({ name: a.name ?? '', address: a.email });
@@ -32,9 +33,19 @@ export function toMailOptions(m: OutgoingMessage, attachments: OutgoingAttachmen
   };
 }
 
-/** Bcc stays in the headers: Graph reads the recipients from the MIME and strips Bcc itself. */
-export async function buildMime(m: OutgoingMessage, attachments: OutgoingAttachment[] = m.attachments): Promise<Buffer> {
-  const node = new MailComposer(toMailOptions(m, attachments)).compile();
-  node.keepBcc = true;
+/** MailComposer on the calling thread: the thread's fallback, and its reference. */
+export function buildMimeHere(options: SendMailOptions, keepBcc: boolean): Promise<Buffer> {
+  const node = new MailComposer(options).compile();
+  node.keepBcc = keepBcc;
   return node.build();
+}
+
+const thread = new MimeThread(buildMimeHere);
+
+/**
+ * The message as sent. `keepBcc`: Graph reads the recipients from the MIME and strips Bcc itself;
+ * over SMTP the envelope carries them and the header would show them to everyone.
+ */
+export function buildMime(m: OutgoingMessage, { keepBcc, attachments = m.attachments }: { keepBcc: boolean; attachments?: OutgoingAttachment[] }): Promise<Buffer> {
+  return thread.build(toMailOptions(m, attachments), keepBcc);
 }

@@ -31,6 +31,12 @@ export interface Route {
   /** Describes where it sends, for logs and errors: never holds a secret. */
   readonly description: string;
   send(message: OutgoingMessage): Promise<DeliveryReport>;
+  /**
+   * Starts the part of a send that needs no connection (building the MIME) for a message that
+   * will be sent soon, so that send(message) finds it done. Optional; never throws (a failure
+   * shows in send).
+   */
+  prepare?(message: OutgoingMessage): void;
   /** Connects, secures and authenticates without sending: proves the route works. */
   verify(): Promise<void>;
   /** Lets in-flight sends finish, then closes pooled connections. */

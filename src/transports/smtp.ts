@@ -3,12 +3,11 @@
 // or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutgoingMessage } from '../mail/index.js';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from './route.js';
 import type { TokenProvider } from './oauth.js';
-import { toMailOptions } from './mime.js';
+import { buildMime } from './mime.js';
 import { checkSmtpRoute } from './smtp-diagnose.js';
 import { classifyStaged, isTooManyRecipients, toRejected, type FailureContext } from './smtp-outcome.js';
 import { SmtpPool, SmtpStageError, type SignIn, type TransactionResult } from './smtp-session.js';
@@ -137,10 +136,14 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     }
   };
 
+  // Built ahead by prepare(), else when sent; it goes with the message object.
+  const prepared = new WeakMap<OutgoingMessage, Promise<Buffer>>();
+  const mimeOf = (message: OutgoingMessage): Promise<Buffer> => prepared.get(message) ?? buildMime(message, { keepBcc: false });
+
   /** The recipients' outcomes over one or more transactions (a new one for those refused as "too many"). */
   const deliver = async (message: OutgoingMessage, user: string): Promise<DeliveryReport> => {
     const ctx = context(message.envelope.from, user);
-    const raw = await new MailComposer(toMailOptions(message)).compile().build();
+    const raw = await mimeOf(message);
     const accepted: string[] = [];
     const rejected: RejectedRecipient[] = [];
     const deferred: RejectedRecipient[] = [];
@@ -209,6 +212,12 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
         }
         throw failure;
       }
+    },
+    prepare(message: OutgoingMessage): void {
+      const mime = buildMime(message, { keepBcc: false });
+      // Awaited by send(); until then a refusal must not count as unhandled.
+      mime.catch(() => undefined);
+      prepared.set(message, mime);
     },
     async verify() {
       // The sender every e-mail without a user has; a user name that is no address is not tried.

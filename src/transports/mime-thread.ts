@@ -1,0 +1,114 @@
+// Builds MIME messages on a thread of its own. Composing (headers, quoted-printable, base64 of
+// files) is most of a send's CPU, and the main thread's time is what every SMTP exchange waits on.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { SendMailOptions } from 'nodemailer/lib/mailer';
+
+/** What the thread is asked: nodemailer's mail options, and whether Bcc stays in the headers. */
+interface Job {
+  seq: number;
+  options: SendMailOptions;
+  keepBcc: boolean;
+}
+type Answer = { seq: number; mime: Uint8Array } | { seq: number; error: string };
+
+// Plain JavaScript, so that it runs alike from src/ (under tsx) and from dist/. Structured
+// cloning turns Buffers into Uint8Arrays: nodemailer wants Buffers back. The result's memory is
+// transferred, not copied, when the Buffer owns all of it (large messages; small ones share
+// Node's pool and are copied).
+const THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const MailComposer = require(workerData.composer);
+const asBuffer = (u) => (u instanceof Uint8Array && !Buffer.isBuffer(u) ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : u);
+parentPort.on('message', ({ seq, options, keepBcc }) => {
+  try {
+    for (const a of options.attachments || []) a.content = asBuffer(a.content);
+    const node = new MailComposer(options).compile();
+    node.keepBcc = keepBcc;
+    node.build((err, mime) => {
+      if (err) return parentPort.postMessage({ seq, error: err.message });
+      const whole = mime.byteOffset === 0 && mime.byteLength === mime.buffer.byteLength;
+      parentPort.postMessage({ seq, mime }, whole ? [mime.buffer] : []);
+    });
+  } catch (err) {
+    parentPort.postMessage({ seq, error: String(err && err.message || err) });
+  }
+});
+`;
+
+interface Waiting {
+  resolve(mime: Buffer): void;
+  reject(err: Error): void;
+}
+
+/** Thrown when MailComposer itself refuses the options (the same as it would on the main thread). */
+export class MimeBuildError extends Error {
+  override name = 'MimeBuildError';
+}
+
+/**
+ * One thread per process, started at the first message. Should it fail or exit, the messages it
+ * held are built on the main thread instead (slower, never lost) and the next message starts a
+ * new thread.
+ */
+export class MimeThread {
+  private worker: Worker | null = null;
+  private readonly waiting = new Map<number, Waiting & { job: Job }>();
+  private seq = 0;
+
+  constructor(private readonly buildHere: (options: SendMailOptions, keepBcc: boolean) => Promise<Buffer>) {}
+
+  build(options: SendMailOptions, keepBcc: boolean): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const job: Job = { seq: ++this.seq, options, keepBcc };
+      const worker = this.started();
+      this.waiting.set(job.seq, { job, resolve, reject });
+      // Referenced only while it holds work: an idle thread must not keep a process alive.
+      if (this.waiting.size === 1) worker.ref();
+      try {
+        worker.postMessage(job);
+      } catch {
+        // Something in the options cannot cross to the thread (it never should): build it here.
+        this.waiting.delete(job.seq);
+        if (this.waiting.size === 0) worker.unref();
+        this.buildHere(options, keepBcc).then(resolve, reject);
+      }
+    });
+  }
+
+  /** Ends the thread; messages it still held are built on the main thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.abandon(worker);
+    await worker.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const require = createRequire(import.meta.url);
+    const worker = new Worker(THREAD, { eval: true, workerData: { composer: require.resolve('nodemailer/lib/mail-composer') } });
+    worker.unref();
+    worker.on('message', (answer: Answer) => {
+      const w = this.waiting.get(answer.seq);
+      if (!w) return;
+      this.waiting.delete(answer.seq);
+      if (this.waiting.size === 0) worker.unref();
+      if ('error' in answer) w.reject(new MimeBuildError(answer.error));
+      else w.resolve(Buffer.from(answer.mime.buffer, answer.mime.byteOffset, answer.mime.byteLength));
+    });
+    worker.on('error', () => this.abandon(worker));
+    worker.on('exit', () => this.abandon(worker));
+    this.worker = worker;
+    return worker;
+  }
+
+  /** The thread is gone (or going): what it held is built here, and the next message starts a new one. */
+  private abandon(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    const held = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const { job, resolve, reject } of held) this.buildHere(job.options, job.keepBcc).then(resolve, reject);
+  }
+}

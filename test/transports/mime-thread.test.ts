@@ -1,0 +1,87 @@
+// The MIME thread: it builds byte for byte what the main thread would, a message refused by
+// MailComposer is refused the same way, and a thread that goes away loses no message.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { SendMailOptions } from 'nodemailer/lib/mailer';
+import type { OutgoingMessage } from '../../src/mail/index.js';
+import { buildMimeHere, toMailOptions } from '../../src/transports/mime.js';
+import { MimeBuildError, MimeThread } from '../../src/transports/mime-thread.js';
+
+const pdf = crypto.randomBytes(300_000);
+
+function message(i: number): OutgoingMessage {
+  return {
+    id: i,
+    messageId: `<m-${i}@example.com>`,
+    date: new Date('2026-12-02T08:00:00Z'),
+    from: { email: 'facturation@example.com', name: 'Service Facturation' },
+    replyTo: [],
+    to: [{ email: 'client@example.org', name: 'Zoë Müller' }],
+    cc: [],
+    bcc: [{ email: 'archive@example.com' }],
+    envelope: { from: 'facturation@example.com', to: ['client@example.org', 'archive@example.com'] },
+    subject: `Facture n° ${i} — échéance`,
+    text: `Bonjour,\n\nvoici la facture ${i}.\n${'ligne longue '.repeat(40)}`,
+    html: `<p>Bonjour,</p><p>voici la facture <b>${i}</b>.</p>`,
+    headers: { 'X-Invoice': String(i) },
+    attachments: [{ filename: `facture-${i}.pdf`, contentType: 'application/pdf', contentId: null, content: pdf }],
+  };
+}
+
+// Multipart boundaries are random: fixed here so that two builds can be compared byte for byte.
+const fixed = (m: OutgoingMessage): SendMailOptions => ({ ...toMailOptions(m), baseBoundary: 'fixedboundary' }) as SendMailOptions;
+
+describe('MIME thread', () => {
+  it('builds the same bytes as the main thread, Bcc kept only when asked', async () => {
+    const thread = new MimeThread(buildMimeHere);
+    try {
+      for (const keepBcc of [false, true]) {
+        const here = await buildMimeHere(fixed(message(7)), keepBcc);
+        const there = await thread.build(fixed(message(7)), keepBcc);
+        assert.equal(there.toString('latin1'), here.toString('latin1'), `the thread's message differs (keepBcc ${keepBcc})`);
+        assert.equal(/^Bcc: archive@example\.com/m.test(there.toString()), keepBcc, `Bcc header ${keepBcc ? 'missing' : 'shown to every recipient'}`);
+      }
+      // The file arrives whole: its base64 part decodes to the same bytes.
+      const mime = (await thread.build(toMailOptions(message(8)), false)).toString();
+      const part = /filename=facture-8\.pdf\r\n(?:[^\r\n]+\r\n)*\r\n([A-Za-z0-9+/=\r\n]+)/.exec(mime);
+      assert.ok(part?.[1], 'the PDF part is missing from the message');
+      assert.ok(Buffer.from(part[1].replace(/\r\n/g, ''), 'base64').equals(pdf), 'the PDF was altered on its way through the thread');
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('refuses what MailComposer refuses, with its reason', async () => {
+    const thread = new MimeThread(buildMimeHere);
+    try {
+      const options = { ...toMailOptions(message(1)), attachments: [{ filename: 'passwd', path: '/etc/passwd' }] } as SendMailOptions;
+      const here = await buildMimeHere(options, false).then(
+        () => null,
+        (err: Error) => err.message,
+      );
+      assert.ok(here, 'the main thread should refuse a file path when file access is disabled');
+      await assert.rejects(thread.build(options, false), (err: unknown) => err instanceof MimeBuildError && err.message === here);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('loses no message when the thread goes away while building, and starts a new one after', async () => {
+    let builtHere = 0;
+    const thread = new MimeThread((options, keepBcc) => {
+      builtHere++;
+      return buildMimeHere(options, keepBcc);
+    });
+    const held = Array.from({ length: 40 }, (_, i) => thread.build(toMailOptions(message(i)), false));
+    await thread.close();
+    const built = await Promise.all(held);
+    built.forEach((mime, i) => assert.match(mime.toString(), new RegExp(`^Message-ID: <m-${i}@example\\.com>`, 'm'), `message ${i} was not built`));
+    assert.ok(builtHere > 0, 'some messages should have been left to the main thread by the closed thread');
+    const before = builtHere;
+    const again = await thread.build(toMailOptions(message(99)), false);
+    assert.match(again.toString(), /^Message-ID: <m-99@example\.com>/m);
+    assert.equal(builtHere, before, 'the next message should be built by a new thread, not on the main thread');
+    await thread.close();
+  });
+});
