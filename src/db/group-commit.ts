@@ -39,6 +39,8 @@ export const refusesOneRowPg = (err: unknown): boolean => /^23\d{3}$/.test(codeO
 export class GroupCommit<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private running: Promise<void> | null = null;
+  /** Ends the current gathering at once (see flush()). */
+  private endGathering: (() => void) | null = null;
 
   constructor(
     private readonly commit: CommitGroup<I, O>,
@@ -63,6 +65,11 @@ export class GroupCommit<I, O> {
     return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))), options);
   }
 
+  /** Someone waits for this group: write what has gathered without waiting out gatherMs. */
+  flush(): void {
+    this.endGathering?.();
+  }
+
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
@@ -75,7 +82,15 @@ export class GroupCommit<I, O> {
     while (this.waiting.length > 0) {
       // Let the writes of this turn of the event loop (or of the gathering time) join the group;
       // every group, not only the first: those that arrived during a commit would go in ones and twos.
-      await new Promise<void>((r) => (gatherMs > 0 ? setTimeout(r, gatherMs) : setImmediate(r)));
+      await new Promise<void>((r) => {
+        if (gatherMs <= 0) return void setImmediate(r);
+        const timer = setTimeout(r, gatherMs);
+        this.endGathering = () => {
+          clearTimeout(timer);
+          setImmediate(r);
+        };
+      });
+      this.endGathering = null;
       const group = this.waiting.splice(0);
       try {
         const outs = await this.commit(group.map((w) => w.item));

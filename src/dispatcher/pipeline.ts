@@ -151,6 +151,9 @@ export class Pipeline {
       this.start(email, this.route, policy);
     }
     if (!this.halted && !this.paused) this.prepareAhead(this.route, policy);
+    // A slot is free, an e-mail is waiting, and only outcomes being gathered hold it back: the
+    // gathering (worth it while nobody waits) is cut short.
+    if (!this.halted && !this.paused && this.buffer.length > 0 && this.inFlight < policy.slots) this.ctx.lifecycle.flushOutcomes();
     if (lapsed.length) void this.ctx.lifecycle.release(lapsed, this.ctx.owner, Date.now()).catch(() => undefined);
     this.keepLeases();
     if (!this.halted && !this.paused && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {

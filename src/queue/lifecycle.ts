@@ -60,6 +60,11 @@ export class EmailLifecycle {
         }, { gatherMs: OUTCOME_GATHER_MS });
   }
 
+  /** The sending process waits for the outcomes being gathered: write them now. */
+  flushOutcomes(): void {
+    this.outcomes.flush();
+  }
+
   private get db(): Kysely<Database> {
     return this.store.db;
   }

@@ -57,4 +57,24 @@ describe('GroupCommit', () => {
     );
     assert.deepEqual(commits, [[1, 2, 3], [1], [2], [3]], 'one try as a group, then one commit per item');
   });
+
+  it('writes at once what has gathered when someone waits for it (flush), not after the gathering time', async () => {
+    const groups: number[][] = [];
+    const writer = new GroupCommit<number, number>(
+      async (items) => {
+        groups.push(items);
+        return items;
+      },
+      { gatherMs: 60_000 },
+    );
+    const written = Promise.all([writer.submit(1), writer.submit(2)]);
+    await tick();
+    assert.deepEqual(groups, [], 'nothing written yet: the group is gathering');
+    const started = Date.now();
+    writer.flush();
+    assert.deepEqual(await written, [1, 2]);
+    assert.ok(Date.now() - started < 5_000, 'the flushed group did not wait out the gathering time');
+    assert.deepEqual(groups, [[1, 2]], 'what had gathered went as one group');
+    writer.flush(); // nothing gathering: no effect, no error
+  });
 });
