@@ -13,9 +13,7 @@ interface Job {
 type Answer = { seq: number; mime: Uint8Array } | { seq: number; error: string };
 
 // Plain JavaScript, so that it runs alike from src/ (under tsx) and from dist/. Structured
-// cloning turns Buffers into Uint8Arrays: nodemailer wants Buffers back. The result's memory is
-// transferred, not copied, when the Buffer owns all of it (large messages; small ones share
-// Node's pool and are copied).
+// cloning turns Buffers into Uint8Arrays: nodemailer wants Buffers back.
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const MailComposer = require(workerData.composer);
@@ -27,8 +25,10 @@ parentPort.on('message', ({ seq, options, keepBcc }) => {
     node.keepBcc = keepBcc;
     node.build((err, mime) => {
       if (err) return parentPort.postMessage({ seq, error: err.message });
-      const whole = mime.byteOffset === 0 && mime.byteLength === mime.buffer.byteLength;
-      parentPort.postMessage({ seq, mime }, whole ? [mime.buffer] : []);
+      // Its own memory, moved rather than copied: a small Buffer is a view of Node's shared 8 KiB
+      // pool, and sending the view would copy the whole pool across for every message.
+      const whole = mime.byteOffset === 0 && mime.byteLength === mime.buffer.byteLength ? mime : Uint8Array.prototype.slice.call(mime);
+      parentPort.postMessage({ seq, mime: whole }, [whole.buffer]);
     });
   } catch (err) {
     parentPort.postMessage({ seq, error: String(err && err.message || err) });

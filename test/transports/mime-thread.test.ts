@@ -42,6 +42,11 @@ describe('MIME thread', () => {
         assert.equal(there.toString('latin1'), here.toString('latin1'), `the thread's message differs (keepBcc ${keepBcc})`);
         assert.equal(/^Bcc: archive@example\.com/m.test(there.toString()), keepBcc, `Bcc header ${keepBcc ? 'missing' : 'shown to every recipient'}`);
       }
+      // A small message (under Node's 8 KiB pool) comes back in memory of its own size: sent as
+      // a view of the pool, the whole pool was copied across, and kept, for every message.
+      const small = await thread.build({ ...toMailOptions(message(9)), attachments: [], text: 'short', html: undefined }, false);
+      assert.ok(small.length < 4096, `the small message is ${small.length} bytes`);
+      assert.equal(small.buffer.byteLength, small.length, 'the small message holds more memory than its bytes');
       // The file arrives whole: its base64 part decodes to the same bytes.
       const mime = (await thread.build(toMailOptions(message(8)), false)).toString();
       const part = /filename=facture-8\.pdf\r\n(?:[^\r\n]+\r\n)*\r\n([A-Za-z0-9+/=\r\n]+)/.exec(mime);
