@@ -10,13 +10,17 @@ interface Job {
   options: SendMailOptions;
   keepBcc: boolean;
 }
-type Answer = { seq: number; mime: Uint8Array } | { seq: number; error: string };
+
+/** Longer than any honest message takes to build (150 MB of files take about a second). */
+export const MIME_BUILD_TIMEOUT_MS = 60_000;
+type Answer = { seq: number; mime: Uint8Array } | { seq: number; error: string } | { ready: true };
 
 // Plain JavaScript, so that it runs alike from src/ (under tsx) and from dist/. Structured
 // cloning turns Buffers into Uint8Arrays: nodemailer wants Buffers back.
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const MailComposer = require(workerData.composer);
+parentPort.postMessage({ ready: true });
 const asBuffer = (u) => (u instanceof Uint8Array && !Buffer.isBuffer(u) ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : u);
 parentPort.on('message', ({ seq, options, keepBcc }) => {
   try {
@@ -49,22 +53,33 @@ export class MimeBuildError extends Error {
 /**
  * One thread per process, started at the first message. Should it fail or exit, the messages it
  * held are built on the main thread instead (slower, never lost) and the next message starts a
- * new thread.
+ * new thread. A message still not built after `timeoutMs` is refused (its e-mail is retried
+ * later) and the thread replaced, so that one message cannot hold every send waiting.
  */
 export class MimeThread {
   private worker: Worker | null = null;
-  private readonly waiting = new Map<number, Waiting & { job: Job }>();
+  /** In the order they were asked: the first is the oldest. */
+  private readonly waiting = new Map<number, Waiting & { job: Job; askedAt: number }>();
   private seq = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  /** When the current thread was ready to build: its start-up is not counted against a message. */
+  private readyAt: number | null = null;
 
-  constructor(private readonly buildHere: (options: SendMailOptions, keepBcc: boolean) => Promise<Buffer>) {}
+  constructor(
+    private readonly buildHere: (options: SendMailOptions, keepBcc: boolean) => Promise<Buffer>,
+    private readonly timeoutMs = MIME_BUILD_TIMEOUT_MS,
+  ) {}
 
   build(options: SendMailOptions, keepBcc: boolean): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const job: Job = { seq: ++this.seq, options, keepBcc };
       const worker = this.started();
-      this.waiting.set(job.seq, { job, resolve, reject });
+      this.waiting.set(job.seq, { job, resolve, reject, askedAt: Date.now() });
       // Referenced only while it holds work: an idle thread must not keep a process alive.
-      if (this.waiting.size === 1) worker.ref();
+      if (this.waiting.size === 1) {
+        worker.ref();
+        this.watch();
+      }
       try {
         worker.postMessage(job);
       } catch {
@@ -84,12 +99,40 @@ export class MimeThread {
     await worker.terminate();
   }
 
+  /** While messages are out, looks at the oldest now and then. */
+  private watch(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(() => {
+      const oldest = this.waiting.entries().next().value;
+      if (!oldest) {
+        clearInterval(this.watchdog ?? undefined);
+        this.watchdog = null;
+        return;
+      }
+      const [seq, w] = oldest;
+      if (this.readyAt === null || Date.now() - Math.max(w.askedAt, this.readyAt) <= this.timeoutMs) return;
+      this.waiting.delete(seq);
+      w.reject(new MimeBuildError(`building the message took longer than ${Math.round(this.timeoutMs / 1000)} s; it will be tried again later`));
+      // The thread may be stuck on it: a new one takes the next messages, these are built here.
+      const stuck = this.worker;
+      if (stuck) {
+        this.abandon(stuck);
+        void stuck.terminate();
+      }
+    }, Math.min(1_000, Math.max(10, this.timeoutMs / 4)));
+    this.watchdog.unref();
+  }
+
   private started(): Worker {
     if (this.worker) return this.worker;
     const require = createRequire(import.meta.url);
     const worker = new Worker(THREAD, { eval: true, workerData: { composer: require.resolve('nodemailer/lib/mail-composer') } });
     worker.unref();
     worker.on('message', (answer: Answer) => {
+      if ('ready' in answer) {
+        if (this.worker === worker) this.readyAt = Date.now();
+        return;
+      }
       const w = this.waiting.get(answer.seq);
       if (!w) return;
       this.waiting.delete(answer.seq);
@@ -107,6 +150,7 @@ export class MimeThread {
   private abandon(worker: Worker): void {
     if (this.worker !== worker) return;
     this.worker = null;
+    this.readyAt = null;
     const held = [...this.waiting.values()];
     this.waiting.clear();
     for (const { job, resolve, reject } of held) this.buildHere(job.options, job.keepBcc).then(resolve, reject);

@@ -89,4 +89,23 @@ describe('MIME thread', () => {
     assert.equal(builtHere, before, 'the next message should be built by a new thread, not on the main thread');
     await thread.close();
   });
+
+  it('refuses a message that takes longer than the limit to build, and the next one goes through a new thread', async () => {
+    let builtHere = 0;
+    const thread = new MimeThread((options, keepBcc) => {
+      builtHere++;
+      return buildMimeHere(options, keepBcc);
+    }, 50);
+    try {
+      // 60 MB of file to encode take far more than 50 ms (about 250 ms on the main thread here): the
+      // stand-in for a message that never ends. The thread's own start-up does not count.
+      const huge = { ...message(1), attachments: [{ filename: 'huge.bin', contentType: 'application/octet-stream', contentId: null, content: crypto.randomBytes(60_000_000) }] };
+      await assert.rejects(thread.build(toMailOptions(huge), false), (err: unknown) => err instanceof MimeBuildError && /took longer than/.test(err.message));
+      const next = await thread.build(toMailOptions({ ...message(2), attachments: [] }), false);
+      assert.match(next.toString(), /^Message-ID: <m-2@example\.com>/m, 'the next message was not built');
+      assert.equal(builtHere, 0, 'neither message should have been built on the main thread');
+    } finally {
+      await thread.close();
+    }
+  });
 });
