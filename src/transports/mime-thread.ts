@@ -13,6 +13,9 @@ interface Job {
 
 /** Longer than any honest message takes to build (150 MB of files take about a second). */
 export const MIME_BUILD_TIMEOUT_MS = 60_000;
+const MAX_FAILED_STARTS = 3;
+/** A thread not ready this long after it was started counts as a failed start. */
+const START_TIMEOUT_MS = 30_000;
 type Answer = { seq: number; mime: Uint8Array } | { seq: number; error: string } | { ready: true };
 
 // Plain JavaScript, so that it runs alike from src/ (under tsx) and from dist/. Structured
@@ -64,13 +67,25 @@ export class MimeThread {
   private watchdog: NodeJS.Timeout | null = null;
   /** When the current thread was ready to build: its start-up is not counted against a message. */
   private readyAt: number | null = null;
+  private startedAt = 0;
+
+  /** Threads in a row that failed before they were ready: past a few, building stays here. */
+  private failedStarts = 0;
 
   constructor(
     private readonly buildHere: (options: SendMailOptions, keepBcc: boolean) => Promise<Buffer>,
     private readonly timeoutMs = MIME_BUILD_TIMEOUT_MS,
+    /** The MailComposer module the thread loads (nodemailer's). */
+    private readonly composer = createRequire(import.meta.url).resolve('nodemailer/lib/mail-composer'),
   ) {}
 
+  /** False once threads keep failing to start (a runtime without worker threads, say). */
+  get threaded(): boolean {
+    return this.failedStarts < MAX_FAILED_STARTS;
+  }
+
   build(options: SendMailOptions, keepBcc: boolean): Promise<Buffer> {
+    if (!this.threaded) return this.buildHere(options, keepBcc);
     return new Promise<Buffer>((resolve, reject) => {
       const job: Job = { seq: ++this.seq, options, keepBcc };
       const worker = this.started();
@@ -95,7 +110,7 @@ export class MimeThread {
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    this.abandon(worker);
+    this.abandon(worker, false);
     await worker.terminate();
   }
 
@@ -110,13 +125,21 @@ export class MimeThread {
         return;
       }
       const [seq, w] = oldest;
+      const stuck = this.worker;
+      if (stuck && this.readyAt === null) {
+        // A thread that never became ready: a failed start, its messages built here.
+        if (Date.now() - this.startedAt > START_TIMEOUT_MS) {
+          this.abandon(stuck, true);
+          void stuck.terminate();
+        }
+        return;
+      }
       if (this.readyAt === null || Date.now() - Math.max(w.askedAt, this.readyAt) <= this.timeoutMs) return;
       this.waiting.delete(seq);
       w.reject(new MimeBuildError(`building the message took longer than ${Math.round(this.timeoutMs / 1000)} s; it will be tried again later`));
       // The thread may be stuck on it: a new one takes the next messages, these are built here.
-      const stuck = this.worker;
       if (stuck) {
-        this.abandon(stuck);
+        this.abandon(stuck, false);
         void stuck.terminate();
       }
     }, Math.min(1_000, Math.max(10, this.timeoutMs / 4)));
@@ -125,12 +148,14 @@ export class MimeThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const require = createRequire(import.meta.url);
-    const worker = new Worker(THREAD, { eval: true, workerData: { composer: require.resolve('nodemailer/lib/mail-composer') } });
+    const worker = new Worker(THREAD, { eval: true, workerData: { composer: this.composer } });
     worker.unref();
     worker.on('message', (answer: Answer) => {
       if ('ready' in answer) {
-        if (this.worker === worker) this.readyAt = Date.now();
+        if (this.worker === worker) {
+          this.readyAt = Date.now();
+          this.failedStarts = 0;
+        }
         return;
       }
       const w = this.waiting.get(answer.seq);
@@ -140,15 +165,20 @@ export class MimeThread {
       if ('error' in answer) w.reject(new MimeBuildError(answer.error));
       else w.resolve(Buffer.from(answer.mime.buffer, answer.mime.byteOffset, answer.mime.byteLength));
     });
-    worker.on('error', () => this.abandon(worker));
-    worker.on('exit', () => this.abandon(worker));
+    worker.on('error', () => this.abandon(worker, true));
+    worker.on('exit', () => this.abandon(worker, true));
     this.worker = worker;
+    this.startedAt = Date.now();
     return worker;
   }
 
-  /** The thread is gone (or going): what it held is built here, and the next message starts a new one. */
-  private abandon(worker: Worker): void {
+  /**
+   * The thread is gone (or going): what it held is built here, and the next message starts a new
+   * one. `failed`: it died or never started, rather than being ended on purpose.
+   */
+  private abandon(worker: Worker, failed: boolean): void {
     if (this.worker !== worker) return;
+    if (failed && this.readyAt === null) this.failedStarts++;
     this.worker = null;
     this.readyAt = null;
     const held = [...this.waiting.values()];

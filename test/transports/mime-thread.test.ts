@@ -108,4 +108,28 @@ describe('MIME thread', () => {
       await thread.close();
     }
   });
+
+  it('builds on the main thread for good once threads keep failing to start', async () => {
+    let builtHere = 0;
+    // A thread that cannot load MailComposer dies before it is ready, as one would where worker
+    // threads are not allowed.
+    const thread = new MimeThread(
+      (options, keepBcc) => {
+        builtHere++;
+        return buildMimeHere(options, keepBcc);
+      },
+      60_000,
+      '/nonexistent/mail-composer.js',
+    );
+    try {
+      for (let i = 0; i < 5; i++) {
+        const mime = await thread.build(toMailOptions({ ...message(i), attachments: [] }), false);
+        assert.match(mime.toString(), new RegExp(`^Message-ID: <m-${i}@example\\.com>`, 'm'), `message ${i} was lost`);
+      }
+      assert.equal(builtHere, 5, 'every message should have been built on the main thread');
+      assert.equal(thread.threaded, false, 'after three failed starts no further thread should be tried');
+    } finally {
+      await thread.close();
+    }
+  });
 });
