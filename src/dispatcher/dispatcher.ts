@@ -246,9 +246,11 @@ export class Dispatcher {
     const check = await this.health.ready(policy);
     if (!check.ok) {
       await this.pipeline.pause();
+      this.health.retire();
       return { state: 'route-failing', route: check.route.description, message: check.message, since: this.health.state().since };
     }
     this.pipeline.kick(policy, check.route);
+    this.health.retire();
     return { state: 'ran', ...emptyTally() };
   }
 

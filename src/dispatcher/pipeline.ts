@@ -80,8 +80,12 @@ export class Pipeline {
 
   /** Sends what is due with this policy and route, refilling until nothing more is due. */
   kick(policy: SendingPolicy, route: Route): void {
-    // Composed with the sender policy and built for the route they were prepared with.
-    if (policy !== this.policy || route !== this.route) this.ahead.clear();
+    // Composed with the sender policy and built for the route they were prepared with: kept
+    // only while both are the same (each cycle reads a new, usually equal, policy).
+    const sender = this.policy?.sender;
+    if (route !== this.route || sender?.postmaster !== policy.sender.postmaster || sender.forcePostmaster !== policy.sender.forcePostmaster) {
+      this.ahead.clear();
+    }
     this.policy = policy;
     this.route = route;
     this.halted = false;

@@ -22,6 +22,8 @@ export class RouteHealth {
   private verified = false;
   private fault: { message: string; since: number } | null = null;
   private checking: Promise<RouteCheck> | null = null;
+  /** Routes the settings replaced, still the pipeline's until it is moved on (see retire()). */
+  private replaced: Route[] = [];
 
   constructor(
     private readonly log: Logger,
@@ -53,10 +55,18 @@ export class RouteHealth {
     };
   }
 
+  /**
+   * Closes the routes the settings replaced, once the pipeline has moved to the new one or
+   * stopped. In-flight sends on them finish first: close() waits for them.
+   */
+  retire(): void {
+    for (const route of this.replaced.splice(0)) void route.close();
+  }
+
   async close(): Promise<void> {
-    const route = this.current?.route;
+    const routes = [...this.replaced.splice(0), ...(this.current ? [this.current.route] : [])];
     this.current = null;
-    await route?.close();
+    await Promise.all(routes.map((r) => r.close()));
   }
 
   private check(route: Route): Promise<RouteCheck> {
@@ -90,8 +100,9 @@ export class RouteHealth {
     this.current = { key: policy.routeKey, route };
     this.verified = false;
     this.fault = null;
-    // In-flight sends on the old route finish first: close() waits for them.
-    void old?.close();
+    // Not closed yet: until the pipeline moves to the new route it keeps sending on the old one,
+    // which would otherwise open fresh connections nobody closes.
+    if (old) this.replaced.push(old);
     this.log.debug({ route: route.description }, 'route built');
     return route;
   }

@@ -70,4 +70,46 @@ describe('sending pipeline', () => {
     assert.match(e.lastReply ?? '', /^retry window expired: .*451/, 'says why, with the last reply');
     assert.equal(e.attempts, 1, 'no attempt was made meanwhile');
   });
+
+  it('sends the messages it prepared ahead exactly as stored, and none prepared for the old postmaster after a change', async () => {
+    // 100 ms per message and 3 connections: about 2 s for 60, time enough to change the settings midway.
+    const sink = track(await startSmtpSink({ dataDelayMs: 100 }));
+    const db = track(await createTestDatabase('sqlite'));
+    const postroom = track(await openTestPostroom(db, { dispatcher: { route: route() } }));
+    await postroom.settings.update(sinkSettings(sink.port, { smtpMaxConnections: 3, campaignIntervalSeconds: 1 }), 'test');
+    const file = Buffer.from('%PDF-1.4 invoice');
+    const handed = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const withFile = i % 10 === 0 ? { attachments: [{ filename: `invoice-${i}.pdf`, contentBase64: file.toString('base64') }] } : {};
+      const { messageId } = await postroom.queue.handOver({ to: [`customer${i}@example.org`], bcc: ['archive@example.com'], subject: `Invoice ${i}`, text: `Amount due on invoice ${i}.`, ...withFile }, 'test');
+      handed.set(messageId, i);
+    }
+    await postroom.dispatcher.start();
+    await sink.waitFor(10, 15_000);
+    await postroom.settings.update({ postmaster: 'billing@example.com' }, 'test');
+    await sink.waitFor(60, 30_000);
+
+    const seen = new Set<number>();
+    for (const m of sink.messages) {
+      const i = handed.get(m.parsed.messageId ?? '');
+      assert.ok(i !== undefined, `a message nobody handed over arrived: ${m.parsed.messageId}`);
+      assert.ok(!seen.has(i), `invoice ${i} arrived twice`);
+      seen.add(i);
+      assert.equal(m.parsed.subject, `Invoice ${i}`, `invoice ${i} arrived with another e-mail's subject`);
+      assert.equal(m.parsed.text?.trim(), `Amount due on invoice ${i}.`, `invoice ${i} arrived with another e-mail's text`);
+      assert.deepEqual(m.to.sort(), ['archive@example.com', `customer${i}@example.org`], `invoice ${i}: the envelope names its recipients`);
+      assert.doesNotMatch(m.raw.split('\r\n\r\n')[0] ?? '', /^Bcc:/im, `invoice ${i} shows its Bcc to every recipient`);
+      assert.equal(m.parsed.attachments.length, i % 10 === 0 ? 1 : 0, `invoice ${i}: its file`);
+    }
+    assert.equal(seen.size, 60, 'every e-mail arrived');
+    // The new settings make a new route, with connections of its own: every message sent over
+    // those is composed for the new postmaster, including any that had been prepared ahead.
+    const oldConnections = new Set(sink.messages.slice(0, 3).map((m) => m.connection));
+    const overNewRoute = sink.messages.filter((m) => !oldConnections.has(m.connection));
+    assert.ok(overNewRoute.length > 0, 'the rest went through the new route');
+    const stale = overNewRoute.filter((m) => m.from !== 'billing@example.com').map((m) => m.parsed.subject);
+    assert.deepEqual(stale, [], 'sent through the new route with the old postmaster');
+    // The old route's connections are closed once its sends are done; only the new route's stay.
+    await until(() => sink.openConnections <= 3, 5_000, `the replaced route's connections to close (${sink.openConnections} open)`);
+  });
 });

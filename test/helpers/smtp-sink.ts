@@ -18,6 +18,8 @@ export interface ReceivedMessage {
   /** TLS was in force when the message was sent. */
   secure: boolean;
   user: string | undefined;
+  /** The connection it came over (smtp-server's session id). */
+  connection: string;
 }
 
 export interface SinkOptions {
@@ -62,6 +64,8 @@ export interface SmtpSink {
   messages: ReceivedMessage[];
   /** Connections open at once, at the most. */
   maxConcurrentConnections: number;
+  /** Connections open now. */
+  readonly openConnections: number;
   /** Messages whose DATA was received and never answered (hangOn). */
   hung: number;
   /** Every plain-text DATA attempt (should stay 0 when STARTTLS is required). */
@@ -87,6 +91,9 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     port: 0,
     messages: [],
     maxConcurrentConnections: 0,
+    get openConnections() {
+      return open;
+    },
     hung: 0,
     plaintextData: 0,
     authFailures: 0,
@@ -176,6 +183,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
             parsed: await simpleParser(raw),
             secure: session.secure,
             user: typeof session.user === 'string' ? session.user : undefined,
+            connection: session.id,
           });
           cb(null, 'OK queued');
         })();
