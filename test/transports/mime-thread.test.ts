@@ -29,6 +29,16 @@ function message(i: number): OutgoingMessage {
   };
 }
 
+/** A thread whose main-thread fallback counts the messages it had to build. */
+function countedThread(timeoutMs?: number, composer?: string): { thread: MimeThread; builtHere: () => number } {
+  let builtHere = 0;
+  const buildHere = (options: SendMailOptions, keepBcc: boolean) => {
+    builtHere++;
+    return buildMimeHere(options, keepBcc);
+  };
+  return { thread: new MimeThread(buildHere, timeoutMs, composer), builtHere: () => builtHere };
+}
+
 // Multipart boundaries are random: fixed here so that two builds can be compared byte for byte.
 const fixed = (m: OutgoingMessage): SendMailOptions => ({ ...toMailOptions(m), baseBoundary: 'fixedboundary' }) as SendMailOptions;
 
@@ -73,29 +83,21 @@ describe('MIME thread', () => {
   });
 
   it('loses no message when the thread goes away while building, and starts a new one after', async () => {
-    let builtHere = 0;
-    const thread = new MimeThread((options, keepBcc) => {
-      builtHere++;
-      return buildMimeHere(options, keepBcc);
-    });
+    const { thread, builtHere } = countedThread();
     const held = Array.from({ length: 40 }, (_, i) => thread.build(toMailOptions(message(i)), false));
     await thread.close();
     const built = await Promise.all(held);
     built.forEach((mime, i) => assert.match(mime.toString(), new RegExp(`^Message-ID: <m-${i}@example\\.com>`, 'm'), `message ${i} was not built`));
-    assert.ok(builtHere > 0, 'some messages should have been left to the main thread by the closed thread');
-    const before = builtHere;
+    assert.ok(builtHere() > 0, 'some messages should have been left to the main thread by the closed thread');
+    const before = builtHere();
     const again = await thread.build(toMailOptions(message(99)), false);
     assert.match(again.toString(), /^Message-ID: <m-99@example\.com>/m);
-    assert.equal(builtHere, before, 'the next message should be built by a new thread, not on the main thread');
+    assert.equal(builtHere(), before, 'the next message should be built by a new thread, not on the main thread');
     await thread.close();
   });
 
   it('refuses a message that takes longer than the limit to build, and the next one goes through a new thread', async () => {
-    let builtHere = 0;
-    const thread = new MimeThread((options, keepBcc) => {
-      builtHere++;
-      return buildMimeHere(options, keepBcc);
-    }, 50);
+    const { thread, builtHere } = countedThread(50);
     try {
       // 60 MB of file to encode take far more than 50 ms (about 250 ms on the main thread here): the
       // stand-in for a message that never ends. The thread's own start-up does not count.
@@ -103,30 +105,22 @@ describe('MIME thread', () => {
       await assert.rejects(thread.build(toMailOptions(huge), false), (err: unknown) => err instanceof MimeBuildError && /took longer than/.test(err.message));
       const next = await thread.build(toMailOptions({ ...message(2), attachments: [] }), false);
       assert.match(next.toString(), /^Message-ID: <m-2@example\.com>/m, 'the next message was not built');
-      assert.equal(builtHere, 0, 'neither message should have been built on the main thread');
+      assert.equal(builtHere(), 0, 'neither message should have been built on the main thread');
     } finally {
       await thread.close();
     }
   });
 
   it('builds on the main thread for good once threads keep failing to start', async () => {
-    let builtHere = 0;
     // A thread that cannot load MailComposer dies before it is ready, as one would where worker
     // threads are not allowed.
-    const thread = new MimeThread(
-      (options, keepBcc) => {
-        builtHere++;
-        return buildMimeHere(options, keepBcc);
-      },
-      60_000,
-      '/nonexistent/mail-composer.js',
-    );
+    const { thread, builtHere } = countedThread(undefined, '/nonexistent/mail-composer.js');
     try {
       for (let i = 0; i < 5; i++) {
         const mime = await thread.build(toMailOptions({ ...message(i), attachments: [] }), false);
         assert.match(mime.toString(), new RegExp(`^Message-ID: <m-${i}@example\\.com>`, 'm'), `message ${i} was lost`);
       }
-      assert.equal(builtHere, 5, 'every message should have been built on the main thread');
+      assert.equal(builtHere(), 5, 'every message should have been built on the main thread');
       assert.equal(thread.threaded, false, 'after three failed starts no further thread should be tried');
     } finally {
       await thread.close();
