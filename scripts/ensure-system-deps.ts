@@ -20,6 +20,7 @@ export const REQUIREMENTS: Requirement[] = [
   { pkg: 'postfix', why: 'a real relay for the SMTP tests' },
   { pkg: 'sasl2-bin', why: "the relay's SMTP AUTH (saslauthd, saslpasswd2)" },
   { pkg: 'libsasl2-modules', why: 'the PLAIN and LOGIN mechanisms of SMTP AUTH' },
+  { pkg: 'dovecot-imapd', why: "a real IMAP server for the bounce tests (the postmaster's mailbox)" },
 ];
 
 export interface Facts {
@@ -63,6 +64,7 @@ export function installed(pkg: string): boolean {
     chromium: ['/usr/bin/chromium'],
     postfix: ['/usr/sbin/postfix'],
     'sasl2-bin': ['/usr/sbin/saslauthd', '/usr/sbin/saslpasswd2'],
+    'dovecot-imapd': ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap'],
   };
   return (provides[pkg] ?? []).every((p) => (p.startsWith('/') ? fs.existsSync(p) : onPath(p)));
 }

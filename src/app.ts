@@ -9,6 +9,8 @@ import { UserDirectory } from './users/index.js';
 import { AdminAccounts, ApiTokens, Sessions, type SessionTimes } from './access/index.js';
 import { WebhookDeliverer, Webhooks, type DelivererOptions } from './webhooks/index.js';
 import { mailboxSlotsFor, type MailboxSlots } from './transports/index.js';
+import { ReportTags } from './mail/index.js';
+import { BounceChecker, type CheckerOptions } from './bounces/index.js';
 
 export interface PostroomOptions {
   dataDir: string;
@@ -22,6 +24,7 @@ export interface PostroomOptions {
   /** Console session idle timeout and lifetime (defaults: 30 minutes, 12 hours). */
   sessions?: Partial<SessionTimes>;
   webhooks?: Omit<DelivererOptions, 'store' | 'sealer' | 'settings' | 'logger'>;
+  bounces?: Pick<CheckerOptions, 'endpoints' | 'ca' | 'pollMs'>;
 }
 
 export interface Postroom {
@@ -38,6 +41,10 @@ export interface Postroom {
   deliverer: WebhookDeliverer;
   /** Graph's four requests per mailbox, shared by the sending process and drafts (and instances on PostgreSQL). */
   graphSlots: MailboxSlots;
+  /** The X-Postroom-Id of each e-mail sent, keyed from the master key: what matches its reports. */
+  tags: ReportTags;
+  /** Reads the postmaster's mailbox for delivery reports on its own timer; `serve` starts it. */
+  bounces: BounceChecker;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -59,7 +66,19 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
   });
   const queue = new Queue(store, settings);
   const graphSlots = mailboxSlotsFor(store);
-  const dispatcher = new Dispatcher({ ...options.dispatcher, route: { ...options.dispatcher?.route, graphSlots }, store, settings, queue, logger });
+  const tags = new ReportTags(key);
+  const dispatcher = new Dispatcher({ ...options.dispatcher, route: { ...options.dispatcher?.route, graphSlots }, store, settings, queue, logger, tags });
+  const bounces = new BounceChecker({
+    ...options.bounces,
+    endpoints: options.bounces?.endpoints ?? options.dispatcher?.endpoints,
+    ca: options.bounces?.ca ?? options.dispatcher?.route?.ca,
+    store,
+    settings,
+    queue,
+    tags,
+    logger,
+    graphSlots,
+  });
   const deliverer = new WebhookDeliverer({ ...options.webhooks, store, sealer, settings, logger });
   return {
     store,
@@ -73,8 +92,11 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     webhooks: new Webhooks(store, sealer, settings),
     deliverer,
     graphSlots,
+    tags,
+    bounces,
     logger,
     async close() {
+      await bounces.stop();
       await dispatcher.stop();
       await deliverer.stop();
       await store.close();

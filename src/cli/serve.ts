@@ -42,6 +42,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
   }
   await postroom.dispatcher.start();
   postroom.deliverer.start();
+  postroom.bounces.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');

@@ -14,6 +14,7 @@ import { recipients } from './migrations/005_recipients.js';
 import { graphSlots } from './migrations/007_graph_slots.js';
 import { makePrivate, preparePrivateDir } from './private-dir.js';
 import { webhooks } from './migrations/008_webhooks.js';
+import { bounces } from './migrations/009_bounces.js';
 import { MAIN_THREAD_CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -174,6 +175,7 @@ class StaticProvider implements MigrationProvider {
       '005_recipients': recipients(),
       '007_graph_slots': graphSlots(this.dialect),
       '008_webhooks': webhooks(this.dialect),
+      '009_bounces': bounces(this.dialect),
     };
   }
 }

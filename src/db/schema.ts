@@ -2,7 +2,7 @@
 // (integer in SQLite, bigint in PostgreSQL) so both backends compare them the same way.
 import type { ColumnType, Generated } from 'kysely';
 
-export type EmailStatus = 'pending' | 'sending' | 'sent' | 'error' | 'failed' | 'held' | 'cancelled';
+export type EmailStatus = 'pending' | 'sending' | 'sent' | 'error' | 'failed' | 'held' | 'cancelled' | 'bounced';
 
 export interface SettingsTable {
   key: string;
@@ -68,6 +68,13 @@ export interface EmailTable {
   source: string;
   /** The sendAt the host application asked for (ms), or null: send at once. */
   send_at: number | null;
+  /**
+   * JSON array of each recipient's latest delivery report ({ recipient, action, type, status, … }),
+   * written by bounce processing only; null until a report names this e-mail.
+   */
+  reports: string | null;
+  /** The Message-ID the service used when it is not message_id (Graph may assign its own). */
+  sent_message_id: string | null;
 }
 
 export interface AttemptTable {
@@ -192,6 +199,10 @@ export interface EmailEventTable {
   last_reply: string | null;
   rejected_recipients: string | null;
   recipients: string | null;
+  /** email.bounced and email.delayed: the recipient's report (JSON); null for the other events. */
+  detail: string | null;
+  /** emails.reports as the change left it. */
+  reports: string | null;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -211,6 +222,40 @@ export interface WebhookDeliveryTable {
   last_body_excerpt: string | null;
   created_at: number;
   delivered_at: number | null;
+}
+
+/** A delivery report matched to an e-mail (bounce processing). */
+export interface DeliveryReportTable {
+  id: Generated<number>;
+  email_id: number;
+  fingerprint: string;
+  received_at: number;
+  reported_at: number;
+  matched_by: string;
+  reporter: string;
+  subject: string;
+  /** JSON array of the recipients' facts as this report gave them. */
+  recipients: string;
+  raw: string;
+  raw_truncated: ColumnType<boolean, boolean | number, boolean | number>;
+}
+
+/** Where the reading of the postmaster's mailbox stands: one row, 'bounces'. */
+export interface MailboxCheckTable {
+  id: string;
+  identity: string;
+  /** "<UIDVALIDITY>:<last UID>" over IMAP, the delta or next link over Graph. */
+  cursor: string | null;
+  holder: string | null;
+  lease_until: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  succeeded_at: number | null;
+  error: string | null;
+  error_at: number | null;
+  last_counts: string | null;
+  matched_total: number;
+  unmatched_total: number;
 }
 
 export interface GraphSlotTable {
@@ -237,4 +282,6 @@ export interface Database {
   email_events: EmailEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   graph_slots: GraphSlotTable;
+  delivery_reports: DeliveryReportTable;
+  mailbox_checks: MailboxCheckTable;
 }

@@ -1,7 +1,7 @@
 // One e-mail through the route, and what its outcome does to it: sent, deferred (all or some
 // recipients), failed, or — when the route itself failed — given back untouched to wait.
 import { errorMessage } from '../db/index.js';
-import { NoSenderError, type OutgoingMessage } from '../mail/index.js';
+import { NoSenderError, type OutgoingMessage, type ReportTags } from '../mail/index.js';
 import {
   composeMessage,
   deferredSummary,
@@ -28,16 +28,19 @@ export interface DeliveryContext {
   repo: EmailRepository;
   owner: string;
   backoff: BackoffPolicy;
+  /** Tags each message so that its delivery reports can be matched (bounce processing). */
+  tags: ReportTags | null;
 }
 
-/** The message as the route will send it: the stored e-mail, its files, the sender policy. */
-export async function compose(repo: EmailRepository, email: EmailRow, policy: SendingPolicy): Promise<OutgoingMessage> {
-  const files = email.attachment_count > 0 ? await repo.attachments(email.id) : [];
+/** The message as the route will send it: the stored e-mail, its files, the sender policy, its tag. */
+export async function compose(ctx: Pick<DeliveryContext, 'repo' | 'tags'>, email: EmailRow, policy: SendingPolicy): Promise<OutgoingMessage> {
+  const files = email.attachment_count > 0 ? await ctx.repo.attachments(email.id) : [];
   return composeMessage(
     email,
     files.map((f) => ({ filename: f.filename, contentType: f.content_type, contentId: f.content_id, content: f.content })),
     policy.sender,
     settledRecipients(parseRecipients(email.recipients)),
+    ctx.tags?.tag(email.id, email.message_id),
   );
 }
 
@@ -54,7 +57,7 @@ export async function deliver(
   routeDone: () => void = () => undefined,
   prepared?: Promise<OutgoingMessage>,
 ): Promise<DeliveryResult> {
-  const { lifecycle, repo, owner } = ctx;
+  const { lifecycle, owner } = ctx;
   const startedAt = Date.now();
   // Claimed before without an outcome recorded: the process that held it died mid-send.
   if (email.claim_count > email.attempt_count + 1) {
@@ -64,7 +67,7 @@ export async function deliver(
   const before = parseRecipients(email.recipients);
   let report: DeliveryReport;
   try {
-    report = await route.send(await (prepared ?? compose(repo, email, policy)));
+    report = await route.send(await (prepared ?? compose(ctx, email, policy)));
   } catch (raw) {
     const failure =
       raw instanceof DeliveryError
@@ -102,7 +105,9 @@ async function delivered(
     const outcome: Outcome = { attempt: { ...attempt, outcome: 'transient', reply: waiting }, recipients };
     return retryOrExpire(ctx, email, policy, lease, outcome, now, null, report.replyCode);
   }
-  await ctx.lifecycle.markSent(lease, { attempt, recipients });
+  // A service that changed the Message-ID: bounce reports will return its one.
+  const sentMessageId = report.messageId && report.messageId !== email.message_id ? report.messageId : undefined;
+  await ctx.lifecycle.markSent(lease, { attempt, recipients, ...(sentMessageId ? { sentMessageId } : {}) });
   return { outcome: 'sent', kind: 'sent', replyCode: report.replyCode };
 }
 

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { errorMessage, type Store } from '../db/index.js';
 import type { Queue } from '../queue/index.js';
+import type { ReportTags } from '../mail/index.js';
 import type { Problem, SettingsService } from '../settings/index.js';
 import type { MicrosoftEndpoints, RouteOptions } from '../transports/index.js';
 import { Maintenance } from './maintenance.js';
@@ -33,6 +34,8 @@ export interface DispatcherOptions {
   endpoints?: MicrosoftEndpoints;
   /** On stop, how long in-flight sends may take before their e-mails are released. */
   shutdownGraceMs?: number;
+  /** Tags each message (X-Postroom-Id, envelope id) so that its delivery reports can be matched. */
+  tags?: ReportTags;
 }
 
 export type CampaignOutcome =
@@ -90,6 +93,7 @@ export class Dispatcher {
         repo: opts.queue.repo,
         owner: this.instanceId,
         backoff: opts.backoff ?? DEFAULT_BACKOFF,
+        tags: opts.tags ?? null,
         leaseMs: this.leaseMs,
         batchSize: opts.batchSize ?? 100,
         log: this.log,

@@ -194,7 +194,7 @@ export class Pipeline {
     if (!route.prepare) return;
     for (const email of this.buffer.slice(0, policy.slots * PREPARED_AHEAD_PER_SLOT)) {
       if (email.attachment_count > 0 || this.ahead.has(email.id)) continue;
-      const message = compose(this.ctx.repo, email, policy).then((m) => {
+      const message = compose(this.ctx, email, policy).then((m) => {
         route.prepare?.(m);
         return m;
       });

@@ -96,6 +96,35 @@ export function createMetrics(postroom: Postroom): Registry {
     labelNames: ['route', 'outcome', 'reply_class'],
     registers: [registry],
   });
+  const bounces = new Counter({
+    name: 'postroom_bounces_total',
+    help: "Recipients' delivery reports recorded by this process: bounces by type (hard, soft, policy) and delay notices (delayed)",
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const reports = new Counter({
+    name: 'postroom_delivery_reports_total',
+    help: "Delivery reports read from the postmaster's mailbox by this process, by result (matched, unmatched, duplicate, unreadable)",
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const checks = new Counter({
+    name: 'postroom_mailbox_checks_total',
+    help: "Checks of the postmaster's mailbox by this process, by outcome (done, error; busy: another instance was checking)",
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const type of ['hard', 'soft', 'policy', 'delayed']) bounces.inc({ type }, 0);
+  postroom.bounces.observe({
+    report(r) {
+      reports.inc({ result: r.result });
+      for (const recipient of r.recipients) {
+        if (recipient.action === 'delayed') bounces.inc({ type: 'delayed' });
+        else if (recipient.action === 'failed' && recipient.type) bounces.inc({ type: recipient.type });
+      }
+    },
+    check: (o) => checks.inc({ outcome: o.state }),
+  });
   postroom.dispatcher.observe({
     campaign: (r) => campaigns.observe({ state: r.outcome.state }, r.durationMs / 1000),
     attempt: (a) => deliveries.inc({ route: a.route, outcome: a.outcome, reply_class: a.replyCode ? `${String(a.replyCode)[0]}xx` : 'none' }),

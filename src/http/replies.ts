@@ -59,6 +59,57 @@ export const emailStatusReply = named('EmailStatus', z.enum(STATUSES as [string,
 
 export const addressReply = named('Address', z.object({ email: z.string(), name: z.string().optional() }));
 
+export const bounceTypeReply = named('BounceType', z.enum(['hard', 'soft', 'policy']).describe('hard: the address is wrong or gone; soft: the recipient\'s side, for now (mailbox full, domain not found); policy: a problem of ours (DMARC, a block, our provider\'s quota)'));
+
+export const bounceReply = named('Bounce', z.object({
+  type: bounceTypeReply,
+  status: z.string().nullable().describe('the enhanced status code (RFC 3463), e.g. 5.1.1'),
+  diagnostic: z.string().nullable().describe("the reporting server's words, e.g. the remote server's 550 reply"),
+  reportingMta: z.string().nullable(),
+  remoteMta: z.string().nullable(),
+  reportedAt: z.string(),
+}));
+
+export const delayReply = named('Delay', z.object({
+  status: z.string().nullable(),
+  diagnostic: z.string().nullable(),
+  reportingMta: z.string().nullable(),
+  reportedAt: z.string(),
+}));
+
+export const recipientReply = named('Recipient', z.object({
+  recipient: z.string(),
+  state: z
+    .enum(['pending', 'accepted', 'refused', 'deferred', 'failed', 'cancelled', 'bounced'])
+    .describe('accepted/refused/deferred: the relay\'s answer; pending/failed/cancelled: the e-mail\'s, while the recipient has none of its own; bounced: a delivery report said it was not delivered'),
+  code: z.number().int().nullable(),
+  reply: z.string(),
+  bounce: bounceReply.optional().describe('state bounced: what the delivery report said'),
+  delayed: delayReply.optional().describe('a delay notice arrived: the state is unchanged, delivery is still being tried'),
+}));
+
+export const reportActionReply = named('ReportAction', z.enum(['failed', 'delayed', 'delivered', 'relayed', 'expanded']));
+
+export const deliveryReportReply = named('DeliveryReport', z.object({
+  id: z.number().int(),
+  receivedAt: z.string().describe('when Postroom read it from the postmaster\'s mailbox'),
+  reportedAt: z.string(),
+  matchedBy: z.enum(['postroom-id', 'message-id', 'in-reply-to', 'envelope-id']).describe('the evidence that named this e-mail'),
+  reporter: z.string(),
+  subject: z.string(),
+  recipients: z.array(z.object({
+    recipient: z.string(),
+    action: reportActionReply,
+    type: bounceTypeReply.nullable(),
+    status: z.string().nullable(),
+    diagnostic: z.string().nullable(),
+    reportingMta: z.string().nullable(),
+    remoteMta: z.string().nullable(),
+    reportedAt: z.number().int().describe('ms since the epoch'),
+  })),
+  rawTruncated: z.boolean().describe('the raw text kept is the report\'s first 64 KiB'),
+}));
+
 export const handOverReply = named('HandOverResult', z
   .object({ id: z.number().int(), status: emailStatusReply, messageId: z.string(), duplicate: z.boolean() }));
 
@@ -82,16 +133,10 @@ export const emailSummaryReply = named('EmailSummary', z
     lastReply: z.string().nullable(),
     rejectedRecipients: z.array(z.object({ recipient: z.string(), code: z.number().int().nullable(), reply: z.string() })),
     recipients: z
-      .array(
-        named('RecipientOutcome', z.object({
-          recipient: z.string(),
-          state: z.enum(['accepted', 'refused', 'deferred']),
-          code: z.number().int().nullable(),
-          reply: z.string(),
-        })),
-      )
-      .describe("each recipient's answer so far; empty until an attempt reports them one by one"),
+      .array(recipientReply)
+      .describe('every recipient (To, Cc, Bcc) once, with its state: the relay\'s answer or the e-mail\'s status, then what delivery reports said'),
     deferred: z.string().nullable().describe('while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>"'),
+    bounced: z.string().nullable().describe('when some recipients bounced after the relay accepted the e-mail: "1 of 2 bounced: <diagnostic>"'),
     source: z.string(),
     /** The sendAt asked at hand-over, or null. */
     scheduledAt: z.string().nullable(),
@@ -114,6 +159,7 @@ export const emailDetailReply = named('EmailDetail', emailSummaryReply
     html: z.string().nullable(),
     headers: z.record(z.string(), z.string()),
     attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), contentId: z.string().nullable(), size: z.number().int() })),
+    reports: z.array(deliveryReportReply).describe('delivery reports read from the postmaster\'s mailbox and matched to this e-mail, oldest first'),
     attemptLog: z.array(attemptReply),
   }));
 

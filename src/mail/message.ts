@@ -21,6 +21,11 @@ export interface OutgoingMessage {
   to: Address[];
   cc: Address[];
   bcc: Address[];
+  /**
+   * X-Postroom-Id and the SMTP envelope id ("<id>.<mac>"): what lets a delivery report name this
+   * e-mail. Null for messages that are not in the queue (test e-mail, draft).
+   */
+  reportTag?: string | null;
   /** MAIL FROM and RCPT TO: the sender mailbox and the recipients still owed a copy. */
   envelope: { from: string; to: string[] };
   subject: string;
@@ -49,6 +54,7 @@ export interface MessageParts {
    * the envelope, so a retry reaches only those still owed one. Compared without case.
    */
   settled?: readonly string[];
+  reportTag?: string | undefined;
 }
 
 export function buildMessage(parts: MessageParts, policy: SenderPolicy): OutgoingMessage {
@@ -67,6 +73,7 @@ export function buildMessage(parts: MessageParts, policy: SenderPolicy): Outgoin
     to: parts.to,
     cc: parts.cc,
     bcc: parts.bcc,
+    reportTag: parts.reportTag ?? null,
     envelope: { from: from.email, to: owed },
     subject: parts.subject,
     // HTML alone gets a generated text/plain alternative: queued e-mails, drafts and test e-mails alike.

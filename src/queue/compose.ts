@@ -3,7 +3,13 @@
 import { address, buildMessage, type Address, type OutgoingAttachment, type OutgoingMessage, type SenderPolicy } from '../mail/index.js';
 import type { EmailRow } from './repository.js';
 
-export function composeMessage(row: EmailRow, attachments: OutgoingAttachment[], policy: SenderPolicy, settled: readonly string[] = []): OutgoingMessage {
+export function composeMessage(
+  row: EmailRow,
+  attachments: OutgoingAttachment[],
+  policy: SenderPolicy,
+  settled: readonly string[] = [],
+  reportTag?: string,
+): OutgoingMessage {
   return buildMessage(
     {
       id: row.id,
@@ -19,6 +25,7 @@ export function composeMessage(row: EmailRow, attachments: OutgoingAttachment[],
       headers: JSON.parse(row.headers) as Record<string, string>,
       attachments,
       settled,
+      reportTag,
     },
     policy,
   );

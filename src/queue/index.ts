@@ -5,5 +5,21 @@ export { EmailInputError, LIMITS, emailInputSchema, type EmailInput, type ValidE
 export { EmailRepository, type EmailRow, type AttemptRecord } from './repository.js';
 export { EmailLifecycle, type Lease, type Outcome } from './lifecycle.js';
 export { TRANSITIONS, FINISHED, type Verb } from './states.js';
-export { mergeRecipients, settledRecipients, parseRecipients, deferredSummary, type RecipientOutcome, type RecipientState } from './recipients.js';
+export {
+  mergeRecipients,
+  settledRecipients,
+  parseRecipients,
+  deferredSummary,
+  recipientViews,
+  bouncedSummary,
+  parseReports,
+  REPORT_ACTIONS,
+  type RecipientOutcome,
+  type RecipientState,
+  type RecipientView,
+  type RecipientReport,
+  type ReportAction,
+  type BounceType,
+} from './recipients.js';
+export { DeliveryReports, RAW_REPORT_CHARS, type ReportTarget, type MatchedBy, type NewReport, type RecordedReport, type StoredReport } from './reports.js';
 export { composeMessage, composeTestMessage } from './compose.js';

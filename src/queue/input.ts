@@ -34,6 +34,8 @@ const RESERVED_HEADERS = new Set([
   'content-type', 'content-transfer-encoding', 'content-disposition', 'received', 'dkim-signature',
   // Errors-To sends bounces elsewhere; Resent-* (RFC 5322 3.6.6) makes a message claim a resender.
   'errors-to',
+  // The tag delivery reports are matched by (mail/report-tag.ts).
+  'x-postroom-id',
 ]);
 const isReserved = (name: string) => RESERVED_HEADERS.has(name.toLowerCase()) || name.toLowerCase().startsWith('resent-');
 

@@ -3,7 +3,7 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { GroupCommit, writeTransaction, type Database, type EmailTable, type Store } from '../db/index.js';
 import { TRANSITIONS } from './states.js';
-import { parseRecipients, type RecipientOutcome } from './recipients.js';
+import { parseRecipients, parseReports, type RecipientOutcome } from './recipients.js';
 import type { AttemptRecord, EmailRow } from './repository.js';
 import { recordEmailEvents } from '../webhooks/index.js';
 import { outcomesQueryPostgres, recordOutcomeSqlite } from './outcome-statements.js';
@@ -25,6 +25,8 @@ export interface Outcome {
   attempt: AttemptRecord;
   /** Per-recipient states after this attempt; null when the route reports none. */
   recipients?: RecipientOutcome[] | null;
+  /** The Message-ID the service used, when it is not the e-mail's own. */
+  sentMessageId?: string;
 }
 
 const recipientColumns = (recipients: RecipientOutcome[] | null | undefined): Updateable<EmailTable> =>
@@ -151,7 +153,17 @@ export class EmailLifecycle {
   /** Every recipient has its answer. False when the lease was lost (another instance took it). */
   markSent(lease: Lease, outcome: Outcome): Promise<boolean> {
     const at = outcome.attempt.finishedAt;
-    return this.outcomes.submit({ lease, attempt: outcome.attempt, set: { status: TRANSITIONS.markSent.to, due_at: null, finished_at: at, ...recipientColumns(outcome.recipients) } });
+    return this.outcomes.submit({
+      lease,
+      attempt: outcome.attempt,
+      set: {
+        status: TRANSITIONS.markSent.to,
+        due_at: null,
+        finished_at: at,
+        ...recipientColumns(outcome.recipients),
+        ...(outcome.sentMessageId ? { sent_message_id: outcome.sentMessageId } : {}),
+      },
+    });
   }
 
   /** Tried again at `retryAt`; the retry window counts from `firstFailureAt`. */
@@ -290,15 +302,27 @@ export class EmailLifecycle {
         .set({ status: TRANSITIONS.retry.to, due_at: now, first_failure_at: null, finished_at: null, updated_at: now })
         .where('id', 'in', ids)
         .where('status', 'in', TRANSITIONS.retry.from)
-        .returning(['id', 'recipients'])
+        .returning(['id', 'recipients', 'reports', 'to_addrs', 'cc_addrs', 'bcc_addrs'])
         .execute();
       // A refused recipient is tried again (the administrator may have fixed why); an accepted
-      // one never gets a second copy.
+      // one never gets a second copy — unless a delivery report said it bounced: then it is owed
+      // one again, and its report goes to the e-mail's history (delivery_reports) only.
       for (const row of r) {
-        const states = parseRecipients(row.recipients);
-        if (!states.some((s) => s.state !== 'accepted')) continue;
-        const kept = states.filter((s) => s.state === 'accepted');
-        await trx.updateTable('emails').set({ recipients: kept.length ? JSON.stringify(kept) : null }).where('id', '=', row.id).execute();
+        const bounced = new Set(parseReports(row.reports).filter((x) => x.action === 'failed').map((x) => x.recipient.toLowerCase()));
+        let states = parseRecipients(row.recipients);
+        if (bounced.size > 0 && states.length === 0) {
+          // Every recipient was accepted in one transaction, so none was stored one by one.
+          const all = [...JSON.parse(row.to_addrs), ...JSON.parse(row.cc_addrs), ...JSON.parse(row.bcc_addrs)] as { email: string }[];
+          states = all.map((a) => ({ recipient: a.email, state: 'accepted' as const, code: null, reply: '' }));
+        }
+        if (!states.some((s) => s.state !== 'accepted' || bounced.has(s.recipient.toLowerCase()))) continue;
+        const kept = states.filter((s) => s.state === 'accepted' && !bounced.has(s.recipient.toLowerCase()));
+        const reports = parseReports(row.reports).filter((x) => !bounced.has(x.recipient.toLowerCase()));
+        await trx
+          .updateTable('emails')
+          .set({ recipients: kept.length ? JSON.stringify(kept) : null, reports: reports.length ? JSON.stringify(reports) : null })
+          .where('id', '=', row.id)
+          .execute();
       }
       return r.length;
     });

@@ -51,6 +51,7 @@ const OUTCOME_COLUMNS = {
   first_failure_at: 'bigint',
   recipients: 'text',
   rejected_recipients: 'text',
+  sent_message_id: 'text',
 } as const;
 
 /** One outcome as the statement reads it (a JSON array of these is its only parameter). */

@@ -9,7 +9,8 @@ export type EmailRow = Selectable<EmailTable>;
 export type AttemptRow = Selectable<Database['attempts']>;
 
 export interface NewEmail {
-  row: Omit<EmailTable, 'id' | 'claim_count' | 'attempt_count'>;
+  /** What a hand-over sets: the report columns are bounce processing's, written later. */
+  row: Omit<EmailTable, 'id' | 'claim_count' | 'attempt_count' | 'reports' | 'sent_message_id'>;
   attachments: { filename: string; contentType: string; contentId: string | null; sha256: string; content: Buffer }[];
 }
 
@@ -194,7 +195,7 @@ export class EmailRepository {
       .selectFrom('emails')
       .select([hour.as('hour'), 'status', (eb) => eb.fn.countAll<number>().as('n')])
       .where('finished_at', '>=', since)
-      .where('status', 'in', ['sent', 'failed'])
+      .where('status', 'in', ['sent', 'failed', 'bounced'])
       .groupBy([hour, 'status'])
       .execute();
     return rows.map((r) => ({ hour: Math.floor(Number(r.hour)), status: r.status, n: Number(r.n) }));
@@ -249,6 +250,7 @@ export class EmailRepository {
         ).map((r) => r.id);
         if (ids.length === 0) return 0;
         await trx.deleteFrom('attempts').where('email_id', 'in', ids).execute();
+        await trx.deleteFrom('delivery_reports').where('email_id', 'in', ids).execute();
         await trx.deleteFrom('email_attachments').where('email_id', 'in', ids).execute();
         await trx.deleteFrom('emails').where('id', 'in', ids).execute();
         return ids.length;

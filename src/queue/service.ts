@@ -8,16 +8,21 @@ import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEm
 import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
 import { EmailLifecycle } from './lifecycle.js';
 import { FINISHED, refusal, TRANSITIONS, type Verb } from './states.js';
-import { deferredSummary, parseRecipients, type RecipientOutcome } from './recipients.js';
+import { bouncedSummary, deferredSummary, parseRecipients, recipientViews, type RecipientView } from './recipients.js';
+import { DeliveryReports, type StoredReport } from './reports.js';
+import { uniqueMailboxes } from '../mail/index.js';
 import { PostroomError } from '../errors.js';
 
-export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
+export const STATUSES: EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled', 'bounced'];
 
 export class EmailNotFoundError extends PostroomError {
   override name = 'EmailNotFoundError';
   readonly code = 'not_found';
-  constructor(readonly id: number) {
-    super(`e-mail ${id} does not exist`);
+  constructor(
+    readonly id: number,
+    message = `e-mail ${id} does not exist`,
+  ) {
+    super(message);
   }
 }
 
@@ -53,10 +58,12 @@ export interface EmailSummary {
   lastReplyCode: number | null;
   lastReply: string | null;
   rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
-  /** Each recipient's answer so far (empty until an attempt reports them one by one). */
-  recipients: RecipientOutcome[];
+  /** Every recipient with its state: the relay's answer, or the status's, then what reports said. */
+  recipients: RecipientView[];
   /** Why it waits, when some recipients are deferred: "2 of 3 delivered, 1 deferred: …". */
   deferred: string | null;
+  /** When some recipients bounced after the relay accepted them: "1 of 2 bounced: 550 5.1.1 …". */
+  bounced: string | null;
   source: string;
   /** The sendAt asked at hand-over: not sent before then. */
   scheduledAt: string | null;
@@ -67,6 +74,7 @@ export interface HourTally {
   hour: string;
   sent: number;
   failed: number;
+  bounced: number;
 }
 
 export interface EmailDetail extends EmailSummary {
@@ -74,6 +82,8 @@ export interface EmailDetail extends EmailSummary {
   html: string | null;
   headers: Record<string, string>;
   attachments: { filename: string; contentType: string; contentId: string | null; size: number }[];
+  /** The delivery reports matched to it (bounce processing), oldest first. */
+  reports: StoredReport[];
   attemptLog: {
     startedAt: string;
     finishedAt: string;
@@ -97,6 +107,8 @@ export class Queue {
   readonly repo: EmailRepository;
   /** Every status change, guarded by the transition table. */
   readonly lifecycle: EmailLifecycle;
+  /** Delivery reports: finding the e-mail one names, recording what it says. */
+  readonly reports: DeliveryReports;
 
   constructor(
     private readonly store: Store,
@@ -104,6 +116,7 @@ export class Queue {
   ) {
     this.repo = new EmailRepository(store);
     this.lifecycle = new EmailLifecycle(store);
+    this.reports = new DeliveryReports(store);
   }
 
   /**
@@ -159,7 +172,7 @@ export class Queue {
       };
     });
     const domain = (email.sender?.email ?? postmaster).split('@')[1] ?? os.hostname();
-    const messageId = `<${crypto.randomUUID()}@${domain}>`;
+    const messageId = newMessageId(now, domain);
     const size =
       email.subject.length + (email.text?.length ?? 0) + (email.html?.length ?? 0) + attachments.reduce((n, a) => n + a.content.length, 0);
     const row = {
@@ -220,10 +233,10 @@ export class Queue {
     const first = current - hours + 1;
     const rows = await this.repo.finishedPerHour(first * HOUR);
     const tally = new Map<number, HourTally>();
-    for (let h = first; h <= current; h++) tally.set(h, { hour: new Date(h * HOUR).toISOString(), sent: 0, failed: 0 });
+    for (let h = first; h <= current; h++) tally.set(h, { hour: new Date(h * HOUR).toISOString(), sent: 0, failed: 0, bounced: 0 });
     for (const r of rows) {
       const t = tally.get(r.hour);
-      if (t && (r.status === 'sent' || r.status === 'failed')) t[r.status] += r.n;
+      if (t && (r.status === 'sent' || r.status === 'failed' || r.status === 'bounced')) t[r.status] += r.n;
     }
     return [...tally.values()];
   }
@@ -235,13 +248,14 @@ export class Queue {
   async show(id: number): Promise<EmailDetail> {
     const row = await this.repo.get(id);
     if (!row) throw new EmailNotFoundError(id);
-    const [attempts, files] = await Promise.all([this.repo.attempts(id), this.repo.attachmentList(id)]);
+    const [attempts, files, reports] = await Promise.all([this.repo.attempts(id), this.repo.attachmentList(id), this.reports.list(id)]);
     return {
       ...summary(row),
       text: row.text_body,
       html: row.html_body,
       headers: JSON.parse(row.headers) as Record<string, string>,
       attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, contentId: f.content_id, size: f.size })),
+      reports,
       attemptLog: attempts.map((a) => ({
         startedAt: iso(a.started_at) as string,
         finishedAt: iso(a.finished_at) as string,
@@ -306,7 +320,27 @@ export class Queue {
   }
 }
 
+/**
+ * `<time.random@domain>`: unique and unguessable (80 random bits), and in the order of creation,
+ * so the Message-ID index (bounces are matched by it) grows at its end instead of touching a
+ * random page of it at every hand-over.
+ */
+export function newMessageId(now: number, domain: string): string {
+  return `<${now.toString(36).padStart(9, '0')}.${crypto.randomBytes(10).toString('hex')}@${domain}>`;
+}
+
 function summary(row: EmailRow): EmailSummary {
+  const to = JSON.parse(row.to_addrs) as Address[];
+  const cc = JSON.parse(row.cc_addrs) as Address[];
+  const bcc = JSON.parse(row.bcc_addrs) as Address[];
+  const recipients = recipientViews({
+    status: row.status,
+    addresses: uniqueMailboxes([...to, ...cc, ...bcc]),
+    recipients: row.recipients,
+    reports: row.reports,
+    lastReplyCode: row.last_reply_code,
+    lastReply: row.last_reply,
+  });
   return {
     id: row.id,
     status: row.status,
@@ -314,9 +348,9 @@ function summary(row: EmailRow): EmailSummary {
     createdAt: iso(row.created_at) as string,
     updatedAt: iso(row.updated_at) as string,
     sender: row.sender_email ? { email: row.sender_email, ...(row.sender_name ? { name: row.sender_name } : {}) } : null,
-    to: JSON.parse(row.to_addrs) as Address[],
-    cc: JSON.parse(row.cc_addrs) as Address[],
-    bcc: JSON.parse(row.bcc_addrs) as Address[],
+    to,
+    cc,
+    bcc,
     subject: row.subject,
     attempts: row.attempt_count,
     nextAttemptAt: row.status === 'pending' || row.status === 'error' ? iso(row.due_at) : null,
@@ -325,8 +359,9 @@ function summary(row: EmailRow): EmailSummary {
     lastReplyCode: row.last_reply_code,
     lastReply: row.last_reply,
     rejectedRecipients: row.rejected_recipients ? (JSON.parse(row.rejected_recipients) as EmailSummary['rejectedRecipients']) : [],
-    recipients: parseRecipients(row.recipients),
+    recipients,
     deferred: row.status === 'error' ? deferredSummary(parseRecipients(row.recipients)) : null,
+    bounced: bouncedSummary(recipients),
     source: row.source,
     scheduledAt: iso(row.send_at),
   };

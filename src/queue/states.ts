@@ -20,14 +20,16 @@ export const TRANSITIONS = {
   hold: { from: ['pending'], to: 'held', meaning: 'pending at start-up with skipPendingAtStartup' },
   releaseHeld: { from: ['held'], to: 'pending', meaning: 'released by an administrator' },
   cancel: { from: ['pending', 'error', 'held'], to: 'cancelled', meaning: 'cancelled by an administrator' },
-  retry: { from: ['failed', 'error', 'cancelled'], to: 'pending', meaning: 'sent again with a fresh retry window' },
+  retry: { from: ['failed', 'error', 'cancelled', 'bounced'], to: 'pending', meaning: 'sent again with a fresh retry window' },
   expire: { from: ['error'], to: 'failed', meaning: 'the retry window closed while it waited' },
+  // A delivery report read from the postmaster's mailbox: no recipient got it after all.
+  bounce: { from: ['sent'], to: 'bounced', meaning: 'every recipient the relay accepted bounced later (or was refused)' },
 } as const satisfies Record<string, Transition>;
 
 export type Verb = keyof typeof TRANSITIONS;
 
 /** Statuses an e-mail no longer leaves by itself; the purge deletes only these. */
-export const FINISHED: readonly EmailStatus[] = ['sent', 'failed', 'cancelled'];
+export const FINISHED: readonly EmailStatus[] = ['sent', 'failed', 'cancelled', 'bounced'];
 
 export function refusal(verb: Verb, id: number, status: EmailStatus): string {
   const allowed = TRANSITIONS[verb].from;
@@ -45,4 +47,5 @@ const PAST: Record<Verb, string> = {
   cancel: 'cancelled',
   retry: 'retried',
   expire: 'expired',
+  bounce: 'marked bounced',
 };

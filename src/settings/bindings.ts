@@ -2,12 +2,13 @@
 // clears it, so a session cannot point the route at its own server and receive the secret.
 import type { SettingKey } from './fields.js';
 
-export type BoundSecret = 'smtpPassword' | 'clientSecret';
+export type BoundSecret = 'smtpPassword' | 'clientSecret' | 'imapPassword';
 
 /** Each secret and the settings that say where it is sent. */
 export const SECRET_BINDINGS: Record<BoundSecret, readonly SettingKey[]> = {
   smtpPassword: ['smtpHost', 'smtpPort', 'smtpUser'],
   clientSecret: ['tenantId', 'clientId'],
+  imapPassword: ['imapHost', 'imapPort', 'imapUser'],
 };
 
 /** The secret a change of this setting clears, if any. */

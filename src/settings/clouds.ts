@@ -11,6 +11,8 @@
 //   "Microsoft 365 GCC High and DoD endpoints", "Office 365 operated by 21Vianet endpoints"):
 //   smtp.office365.com with https://outlook.office365.com/.default; smtp.office365.us with
 //   https://outlook.office365.us/.default; smtp.partner.outlook.cn with https://partner.outlook.cn/.default.
+//   IMAP (the same pages): outlook.office365.com, outlook.office365.us, partner.outlook.cn, with the
+//   same scope as SMTP and the IMAP.AccessAsApp application permission.
 // - "attachment: createUploadSession", national cloud table: available in the global service and
 //   China (21Vianet), not in US Government L4 (GCC High) nor L5 (DoD). POST …/attachments (files
 //   under 3 MB) is available in all four ("message: add attachment").
@@ -24,6 +26,8 @@ export interface MicrosoftCloud {
   graphUrl: string;
   smtpHost: string;
   smtpScope: string;
+  /** Exchange Online IMAP (bounce processing); the token is the SMTP scope's, with IMAP.AccessAsApp. */
+  imapHost: string;
   /** Graph's createUploadSession for Outlook attachments (files of 3 MB and more). */
   uploadSessions: boolean;
 }
@@ -35,6 +39,7 @@ export const CLOUDS: Record<CloudName, MicrosoftCloud> = {
     graphUrl: 'https://graph.microsoft.com',
     smtpHost: 'smtp.office365.com',
     smtpScope: 'https://outlook.office365.com/.default',
+    imapHost: 'outlook.office365.com',
     uploadSessions: true,
   },
   'gcc-high': {
@@ -43,6 +48,7 @@ export const CLOUDS: Record<CloudName, MicrosoftCloud> = {
     graphUrl: 'https://graph.microsoft.us',
     smtpHost: 'smtp.office365.us',
     smtpScope: 'https://outlook.office365.us/.default',
+    imapHost: 'outlook.office365.us',
     uploadSessions: false,
   },
   dod: {
@@ -51,6 +57,7 @@ export const CLOUDS: Record<CloudName, MicrosoftCloud> = {
     graphUrl: 'https://dod-graph.microsoft.us',
     smtpHost: 'smtp.office365.us',
     smtpScope: 'https://outlook.office365.us/.default',
+    imapHost: 'outlook.office365.us',
     uploadSessions: false,
   },
   china: {
@@ -59,6 +66,7 @@ export const CLOUDS: Record<CloudName, MicrosoftCloud> = {
     graphUrl: 'https://microsoftgraph.chinacloudapi.cn',
     smtpHost: 'smtp.partner.outlook.cn',
     smtpScope: 'https://partner.outlook.cn/.default',
+    imapHost: 'partner.outlook.cn',
     uploadSessions: true,
   },
 };

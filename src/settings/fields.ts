@@ -305,6 +305,56 @@ export const FIELDS = {
     default: '',
     schema: pemSchema(),
   }),
+  // Bounce processing (issue 20): the postmaster's mailbox, where delivery reports arrive.
+  bounceProcessing: field({
+    label: "Read bounces from the postmaster's mailbox",
+    help: "Checked: delivery reports that arrive in the postmaster's mailbox (bounces, delay notices) are matched to their e-mails and recipients. Postroom only moves the reports it reads to Postroom/Processed or Postroom/Unmatched; it never deletes anything, and a mailbox it cannot read never stops sending.",
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
+  imapHost: field({
+    label: 'IMAP host',
+    help: 'The server of the postmaster\'s mailbox. Empty: from the route (outlook.office365.com with OAuth, imap.gmail.com for Google, else the SMTP host). Not used with Microsoft Graph, which reads the mailbox itself.',
+    routes: ['smtp', 'oauth'],
+    kind: 'string',
+    default: '',
+    schema: z
+      .string()
+      .trim()
+      .refine((h) => h === '' || hostname.test(h) || net.isIP(h) !== 0, { message: 'is not a host name or IP address' }),
+  }),
+  imapPort: field({
+    label: 'IMAP port',
+    help: '993 for implicit TLS (the usual); any other port must offer STARTTLS, or the mailbox is not read.',
+    routes: ['smtp', 'oauth'],
+    kind: 'int',
+    default: 993,
+    schema: int(1, 65535),
+  }),
+  imapUser: field({
+    label: 'IMAP user',
+    help: 'Empty: the SMTP user (with OAuth, the postmaster mailbox).',
+    routes: ['smtp', 'oauth'],
+    kind: 'string',
+    default: '',
+    schema: plainText(256),
+  }),
+  imapPassword: field({
+    label: 'IMAP password',
+    help: "Empty: the SMTP password, on the SMTP server's own IMAP host only. Stored encrypted; never shown again.",
+    routes: ['smtp'],
+    kind: 'secret',
+    default: '',
+    schema: plainText(1024),
+  }),
+  bounceCheckIntervalSeconds: field({
+    label: 'Check the mailbox every (seconds)',
+    help: "How often the postmaster's mailbox is read for new delivery reports. Each check reads only what arrived since the last one.",
+    kind: 'int',
+    default: 300,
+    schema: int(5, 86_400),
+  }),
 } as const;
 
 export type SettingKey = keyof typeof FIELDS;

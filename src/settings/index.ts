@@ -17,6 +17,7 @@ export { readClientCertificate, certificateProblem, type ClientCertificate } fro
 export { routeKind, activeRoutes, needsMicrosoftApp, missingMicrosoftApp, draftsMailbox, MICROSOFT_APP_KEYS, type SendingRoute } from './routes.js';
 export { SECRET_BINDINGS, type ClearedSecret } from './bindings.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
+export { bounceMailbox, defaultImapHost, type BounceMailbox, type MailboxPlan } from './mailbox.js';
 export { describePem, expiryWarnings, readPemBundle, type CertificateInfo } from './certificates.js';
 export { translateMessage, translateProblems, refusedPreamble, messageId, FRENCH_LABELS, MESSAGES, type Language } from './messages.js';
 export { Sealer, loadMasterKey, parseMasterKey, MasterKeyError } from './secrets.js';

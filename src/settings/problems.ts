@@ -2,6 +2,7 @@
 // and an incomplete configuration sends nothing (e-mails wait, none is lost).
 import { FIELDS, type EmailSettings, type SettingKey } from './fields.js';
 import { needsMicrosoftApp, routeKind } from './routes.js';
+import { bounceMailbox } from './mailbox.js';
 
 export interface Problem {
   key: SettingKey;
@@ -43,11 +44,13 @@ export function findProblems(s: EmailSettings): Problem[] {
 }
 
 /**
- * Warnings that do not stop sending: today, a client secret that expires within 30 days (or has
- * expired) by the date the administrator recorded when making it.
+ * Warnings that do not stop sending: a client secret or certificate that expires within 30 days
+ * (or has expired), and a postmaster's mailbox bounce processing cannot read.
  */
 export function findWarnings(s: EmailSettings, now = Date.now()): Problem[] {
   const warnings: Problem[] = [];
+  // A mailbox that cannot be read never stops sending: a warning, not a problem.
+  if (s.bounceProcessing) warnings.push(...bounceMailbox(s).problems);
   const days = secretDaysLeft(s, now);
   if (days !== null && days <= 30) {
     const message =

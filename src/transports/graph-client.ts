@@ -30,6 +30,8 @@ export interface GraphConfig {
 export interface Draft {
   id: string;
   webLink: string | null;
+  /** The Message-ID Exchange gave the draft (it keeps the one in the MIME, else makes its own). */
+  internetMessageId: string | null;
   /** Path of the draft below /v1.0, for further calls. */
   path: string;
 }
@@ -81,14 +83,29 @@ export interface FailureContext {
 export class GraphClient {
   constructor(private readonly config: GraphConfig) {}
 
-  async call(method: string, path: string, body: string | undefined, contentType = 'application/json'): Promise<HttpsAnswer> {
+  /**
+   * One Graph request with the app token (a fresh one after a 401). `path` is below /v1.0, or a
+   * whole URL Graph gave (a delta or next link), which must be on the Graph host: the token goes nowhere else.
+   */
+  async call(
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType = 'application/json',
+    extra: { headers?: Record<string, string>; maxBodyBytes?: number } = {},
+  ): Promise<HttpsAnswer> {
+    const url = /^https:\/\//i.test(path) ? path : `${this.config.graphUrl}/v1.0${path}`;
+    if (new URL(url).origin !== new URL(this.config.graphUrl).origin) {
+      throw new DeliveryError(`Microsoft Graph gave a link to another host (${new URL(url).host}): not followed`, 'transient', 'message');
+    }
     for (let attempt = 0; ; attempt++) {
       const token = await this.config.provider.getToken(this.config.scope, { forceRefresh: attempt > 0 });
-      const answer = await httpsRequest(`${this.config.graphUrl}/v1.0${path}`, {
+      const answer = await httpsRequest(url, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': Buffer.byteLength(body ?? '') },
+        headers: { ...extra.headers, authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': Buffer.byteLength(body ?? '') },
         ...(body !== undefined ? { body } : {}),
         ca: this.config.ca,
+        ...(extra.maxBodyBytes !== undefined ? { maxBodyBytes: extra.maxBodyBytes } : {}),
       }).catch((err: Error) => {
         throw new DeliveryError(`cannot reach Microsoft Graph: ${err.message}${UNTRUSTED.test(err.message) ? ` (${UNTRUSTED_MICROSOFT_HINT})` : ''}`, 'transient', 'route');
       });
@@ -112,9 +129,14 @@ export class GraphClient {
     const user = `/users/${encodeURIComponent(mailbox)}`;
     const created = await this.call('POST', `${user}/messages`, mime, 'text/plain');
     if (created.status !== 201) throw graphFailure(created, 'creating the draft', context);
-    const resource = parseJson(created.body) as { id?: string; webLink?: string } | null;
+    const resource = parseJson(created.body) as { id?: string; webLink?: string; internetMessageId?: string } | null;
     if (!resource?.id) throw new DeliveryError('Microsoft Graph created the draft without an id', 'transient', 'message');
-    const draft: Draft = { id: resource.id, webLink: resource.webLink ?? null, path: `${user}/messages/${encodeURIComponent(resource.id)}` };
+    const draft: Draft = {
+      id: resource.id,
+      webLink: resource.webLink ?? null,
+      internetMessageId: resource.internetMessageId ?? null,
+      path: `${user}/messages/${encodeURIComponent(resource.id)}`,
+    };
     try {
       for (const file of plan.posted) await this.attachSmall(draft, file, context);
       for (const file of plan.sessions) await this.attachLarge(draft, file, context);

@@ -38,14 +38,20 @@ export function createGraphRoute(config: GraphRouteConfig): Route {
   const throttledUntil = new Map<string, number>();
   let mailboxFault: { error: DeliveryError; until: number; count: number } | null = null;
 
-  const deliver = async (mailbox: string, message: OutgoingMessage): Promise<void> => {
+  /**
+   * Sends; returns the Message-ID the service used when it is known. sendMail answers 202 with no
+   * body: Exchange keeps the MIME's Message-ID ("Things to know about sending mail", MS-OXCMAIL
+   * 2.1.3.2.11), and so does a draft, whose creation says so.
+   */
+  const deliver = async (mailbox: string, message: OutgoingMessage): Promise<string | null> => {
     const context = { mailbox, routeMailbox: config.postmaster };
     const plan = await planAttachments(message);
     if (!needsDraft(plan)) {
+      // The tag (X-Postroom-Id) travels in the MIME's headers, where Graph's internetMessageHeaders would put it.
       const mime = (await buildMime(message, { keepBcc: true, attachments: plan.inMime })).toString('base64');
       const answer = await graph.call('POST', `/users/${encodeURIComponent(mailbox)}/sendMail`, mime, 'text/plain');
       if (answer.status !== 202) throw graphFailure(answer, 'sendMail', context);
-      return;
+      return message.messageId;
     }
     const draft = await graph.createDraft(mailbox, message, plan, context).catch(async (err: unknown) => {
       // Drafts need Mail.ReadWrite: without it only the large e-mails fail, not the route.
@@ -61,6 +67,7 @@ export function createGraphRoute(config: GraphRouteConfig): Route {
       await graph.call('DELETE', draft.path, undefined).catch(() => undefined);
       throw graphFailure(sent, 'sending the draft', context);
     }
+    return draft.internetMessageId;
   };
 
   return {
@@ -73,7 +80,7 @@ export function createGraphRoute(config: GraphRouteConfig): Route {
       if (wait > 0) {
         throw new DeliveryError(`Microsoft Graph asked to wait before sending more from ${mailbox}`, 'transient', 'message', 429, [], wait);
       }
-      await withSlot(slots, key, () =>
+      const messageId = await withSlot(slots, key, () =>
         deliver(mailbox, message).catch((err: unknown) => {
           if (err instanceof DeliveryError && err.retryAfterMs) throttledUntil.set(key, Date.now() + err.retryAfterMs);
           if (err instanceof DeliveryError && err.scope === 'route' && err.replyCode !== null && err.replyCode < 500 && err.replyCode !== 401) {
@@ -85,7 +92,14 @@ export function createGraphRoute(config: GraphRouteConfig): Route {
       );
       mailboxFault = null;
       // Graph's 202 means accepted for delivery, not delivered: the outbox says so.
-      return { reply: '202 Accepted by Microsoft Graph (accepted for delivery, not yet delivered)', replyCode: 202, accepted: message.envelope.to, rejected: [], deferred: [] };
+      return {
+        reply: '202 Accepted by Microsoft Graph (accepted for delivery, not yet delivered)',
+        replyCode: 202,
+        accepted: message.envelope.to,
+        rejected: [],
+        deferred: [],
+        ...(messageId && messageId !== message.messageId ? { messageId } : {}),
+      };
     },
     /**
      * The token and its roles. A mailbox problem of the postmaster cannot be probed with Mail.Send

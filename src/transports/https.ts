@@ -7,6 +7,8 @@ export interface HttpsAnswer {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** The body was longer than maxBodyBytes: `body` is its beginning, the rest was not read. */
+  truncated?: boolean;
 }
 
 export interface HttpsOptions {
@@ -15,6 +17,8 @@ export interface HttpsOptions {
   body?: string | Buffer;
   ca?: string | string[] | undefined;
   timeoutMs?: number;
+  /** Read at most this much of the body (a message from a mailbox anyone can write to). */
+  maxBodyBytes?: number;
 }
 
 export function httpsRequest(url: string, options: HttpsOptions = {}): Promise<HttpsAnswer> {
@@ -29,12 +33,21 @@ export function httpsRequest(url: string, options: HttpsOptions = {}): Promise<H
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+        let size = 0;
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+        const limit = options.maxBodyBytes ?? Infinity;
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          size += c.length;
+          if (size <= limit) return;
+          // Enough: the rest is not read, the connection is dropped.
+          res.removeAllListeners('data');
+          res.removeAllListeners('end');
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).subarray(0, limit), truncated: true });
         });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       },
     );

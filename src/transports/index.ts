@@ -19,6 +19,7 @@ export { EXCHANGE_SMTP_HOST } from './smtp.js';
 export { microsoftEndpoints, tokenProviderFor, tokenRoles, credentialsOf, TokenProvider, type MicrosoftEndpoints, type OAuthCredentials } from './oauth.js';
 export { readAadsts } from './aadsts.js';
 export { smtpTrust, microsoftTrust } from './trust.js';
+export { parseJson, type HttpsAnswer } from './https.js';
 export { GraphClient, graphFailure, planAttachments, needsDraft, type AttachmentPlan, type Draft, type GraphConfig } from './graph-client.js';
 export { missingGraphPermissions } from './graph.js';
 export { mailboxSlotsFor, withSlot, ProcessSlots, DatabaseSlots, GRAPH_SLOTS_PER_MAILBOX, type MailboxSlots } from './graph-slots.js';

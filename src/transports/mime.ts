@@ -3,7 +3,7 @@
 // arrive exactly as Postroom stored them.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
-import type { OutgoingAttachment, OutgoingMessage } from '../mail/index.js';
+import { REPORT_TAG_HEADER, type OutgoingAttachment, type OutgoingMessage } from '../mail/index.js';
 import { MimeThread } from './mime-thread.js';
 
 export function toMailOptions(m: OutgoingMessage, attachments: OutgoingAttachment[] = m.attachments): SendMailOptions {
@@ -20,7 +20,8 @@ export function toMailOptions(m: OutgoingMessage, attachments: OutgoingAttachmen
     subject: m.subject,
     text: m.text,
     html: m.html,
-    headers: m.headers,
+    // The tag comes last: a host's own header of that name was refused at hand-over.
+    headers: m.reportTag ? { ...m.headers, [REPORT_TAG_HEADER]: m.reportTag } : m.headers,
     attachments: attachments.map((a) => ({
       filename: a.filename,
       contentType: a.contentType,

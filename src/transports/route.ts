@@ -24,6 +24,8 @@ export interface DeliveryReport {
   rejected: RejectedRecipient[];
   /** Refused for now (4xx, or the transaction that carried them failed): to retry later. */
   deferred: RejectedRecipient[];
+  /** The Message-ID the service gave the message, when it is not the one Postroom set. */
+  messageId?: string;
 }
 
 export interface Route {

@@ -156,9 +156,11 @@ export class SmtpSession {
 
   /**
    * One transaction: MAIL FROM, RCPT TO for each recipient, DATA, the message, and its reply,
-   * waited for at most dataReplyMs after the last byte went out.
+   * waited for at most dataReplyMs after the last byte went out. `envelopeId`: asks a server that
+   * offers DSN (RFC 3461) for reports of failures and delays only, with the original's headers
+   * only (not its files), naming this id, so that bounce processing can match them.
    */
-  transaction(from: string, to: string[], raw: Buffer, dataReplyMs: number): Promise<TransactionResult> {
+  transaction(from: string, to: string[], raw: Buffer, dataReplyMs: number, envelopeId?: string | null): Promise<TransactionResult> {
     const reused = this.messages > 0;
     this.messages++;
     return new Promise<TransactionResult>((resolve, reject) => {
@@ -193,7 +195,9 @@ export class SmtpSession {
         }, dataReplyMs);
       });
       body.end(raw);
-      this.conn.send({ from, to, size: raw.length } as Parameters<SMTPConnection['send']>[0], body, (err, info) => {
+      // nodemailer adds these only when the server advertises DSN.
+      const dsn = envelopeId ? { dsn: { ret: 'HDRS', envid: envelopeId, notify: ['FAILURE', 'DELAY'] } } : {};
+      this.conn.send({ from, to, size: raw.length, ...dsn } as Parameters<SMTPConnection['send']>[0], body, (err, info) => {
         if (err) return fail(err);
         settle(() => resolve({ accepted: info.accepted.map(String), rejectedErrors: info.rejectedErrors ?? [], response: info.response }));
       });

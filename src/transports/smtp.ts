@@ -125,8 +125,8 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
   };
 
   /** One transaction; a connection that died while idle is replaced once, since nothing was sent on it. */
-  const transaction = async (user: string, from: string, to: string[], raw: Buffer): Promise<TransactionResult> => {
-    const run = (fresh: boolean) => pool(user).with((s) => s.transaction(from, to, raw, timeouts.dataReplyMs), fresh);
+  const transaction = async (user: string, from: string, to: string[], raw: Buffer, envelopeId: string | null): Promise<TransactionResult> => {
+    const run = (fresh: boolean) => pool(user).with((s) => s.transaction(from, to, raw, timeouts.dataReplyMs, envelopeId), fresh);
     try {
       return await run(false);
     } catch (err) {
@@ -153,7 +153,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     while (pending.length) {
       let refusals: RejectedRecipient[];
       try {
-        const info = await transaction(user, message.envelope.from, pending, raw);
+        const info = await transaction(user, message.envelope.from, pending, raw, message.reportTag ?? null);
         accepted.push(...info.accepted);
         refusals = info.rejectedErrors.map(toRejected);
         reply = info.response.trim();

@@ -10,10 +10,14 @@ export const EMAIL_EVENT_TYPES = [
   'email.recipient_refused',
   'email.cancelled',
   'email.held',
+  'email.bounced',
+  'email.delayed',
 ] as const;
 export type EmailEventType = (typeof EMAIL_EVENT_TYPES)[number];
 /** The events a status change writes; email.recipient_refused comes with an email.sent. */
-export type StatusEventType = Exclude<EmailEventType, 'email.recipient_refused'>;
+export type StatusEventType = Exclude<EmailEventType, 'email.recipient_refused' | ReportEventType>;
+/** The events of a delivery report, one per recipient it speaks of. */
+export type ReportEventType = 'email.bounced' | 'email.delayed';
 
 const BY_STATUS: Partial<Record<EmailStatus, StatusEventType>> = {
   sent: 'email.sent',
@@ -28,10 +32,10 @@ export function eventForStatus(status: EmailStatus | undefined): StatusEventType
   return status ? (BY_STATUS[status] ?? null) : null;
 }
 
-export interface EmailEvent {
-  emailId: number;
-  type: StatusEventType;
-}
+export type EmailEvent =
+  | { emailId: number; type: StatusEventType }
+  /** `detail`: the recipient's report, kept with the event. */
+  | { emailId: number; type: ReportEventType; detail: unknown };
 
 /**
  * The e-mail columns an event keeps. A single-statement update that wants its events written by
@@ -49,6 +53,7 @@ export const EVENT_SOURCE_COLUMNS = [
   'last_reply',
   'rejected_recipients',
   'recipients',
+  'reports',
 ] as const;
 
 const EVENT_COLUMNS = [
@@ -64,6 +69,8 @@ const EVENT_COLUMNS = [
   'last_reply',
   'rejected_recipients',
   'recipients',
+  'reports',
+  'detail',
 ] as const;
 
 const CHUNK = 500;
@@ -75,9 +82,16 @@ const CHUNK = 500;
  * look at an empty table.
  */
 export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEvent[]): Promise<void> {
-  const byType = new Map<StatusEventType, number[]>();
-  for (const e of events) byType.set(e.type, [...(byType.get(e.type) ?? []), e.emailId]);
-  for (const [type, ids] of byType) {
+  // Events with a detail of their own (a recipient's report) are rare: one statement each.
+  const groups = new Map<string, { type: EmailEventType; detail: string | null; ids: number[] }>();
+  for (const e of events) {
+    const detail = 'detail' in e ? JSON.stringify(e.detail) : null;
+    const key = detail === null ? e.type : `${e.type}\u0000${e.emailId}\u0000${detail}`;
+    const group = groups.get(key) ?? { type: e.type, detail, ids: [] };
+    group.ids.push(e.emailId);
+    groups.set(key, group);
+  }
+  for (const { type, detail, ids } of groups.values()) {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       await trx
@@ -99,6 +113,8 @@ export async function recordEmailEvents(trx: Kysely<Database>, events: EmailEven
               'e.last_reply',
               'e.rejected_recipients',
               'e.recipients',
+              'e.reports',
+              sql<string | null>`${detail}`.as('detail'),
             ])
             .where('e.id', 'in', chunk)
             // Active webhooks for this e-mail's source, or for every e-mail.
@@ -125,7 +141,7 @@ function eventInsertSql(row: string, type: string, from: string, conditions: str
   return `insert into email_events (${EVENT_COLUMNS.join(', ')})
     select ${row}.id, ${type}, ${row}.status, ${row}.source, ${row}.updated_at, ${row}.attempt_count,
       case when ${row}.status = 'error' then ${row}.due_at else null end, ${row}.finished_at, ${row}.last_reply_code,
-      ${row}.last_reply, ${row}.rejected_recipients, ${row}.recipients
+      ${row}.last_reply, ${row}.rejected_recipients, ${row}.recipients, ${row}.reports, null
     from ${from}
     where ${[...conditions, active].join(' and ')}`;
 }

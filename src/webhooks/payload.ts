@@ -3,6 +3,9 @@
 import type { Selectable } from 'kysely';
 import type { Database } from '../db/index.js';
 import type { EmailEventType } from './events.js';
+// The recipients module alone (it imports nothing): the queue's index imports webhooks, so not through it.
+import { recipientViews, type BounceType, type RecipientReport, type RecipientView } from '../queue/recipients.js';
+import { uniqueMailboxes, type Address } from '../mail/index.js';
 
 export interface EventAddress {
   email: string;
@@ -35,10 +38,23 @@ export interface WebhookEventBody {
       lastReply: string | null;
       /** Recipients refused while the others were accepted (email.recipient_refused). */
       rejectedRecipients: { recipient: string; code: number | null; reply: string }[];
-      /** Each recipient's state so far: accepted, refused (for good) or deferred (tried again). */
-      recipients: { recipient: string; state: 'accepted' | 'refused' | 'deferred'; code: number | null; reply: string }[];
+      /** Every recipient with its state: the relay's answer (or the status's), then what delivery reports said. */
+      recipients: RecipientView[];
     };
+    /** email.bounced and email.delayed: the recipient the delivery report speaks of, and what it said. */
+    recipient?: ReportedRecipient;
   };
+}
+
+export interface ReportedRecipient {
+  recipient: string;
+  /** email.bounced: hard (the address), soft (the recipient's side, for now), policy (a problem of ours). */
+  type: BounceType | null;
+  status: string | null;
+  diagnostic: string | null;
+  reportingMta: string | null;
+  remoteMta: string | null;
+  reportedAt: string;
 }
 
 type EventRow = Selectable<Database['email_events']>;
@@ -59,6 +75,19 @@ export function deliveredTypes(ev: EventRow): EmailEventType[] {
 
 /** `email` is undefined when the e-mail was purged before its event went out: the event still goes. */
 export function eventBody(ev: EventRow, type: EmailEventType, email: EmailFacts | undefined): WebhookEventBody {
+  const detail = ev.detail ? (JSON.parse(ev.detail) as RecipientReport) : null;
+  const addresses = email
+    ? uniqueMailboxes([...list<Address>(email.to_addrs), ...list<Address>(email.cc_addrs), ...list<Address>(email.bcc_addrs)])
+    : // Purged before the event went out: the recipients it had answers for.
+      list<{ recipient: string }>(ev.recipients).map((r) => r.recipient);
+  const recipients = recipientViews({
+    status: ev.status,
+    addresses,
+    recipients: ev.recipients,
+    reports: ev.reports,
+    lastReplyCode: ev.last_reply_code,
+    lastReply: ev.last_reply,
+  });
   return {
     id: publicEventId(ev.id, type),
     type,
@@ -81,8 +110,21 @@ export function eventBody(ev: EventRow, type: EmailEventType, email: EmailFacts 
         lastReplyCode: ev.last_reply_code,
         lastReply: ev.last_reply,
         rejectedRecipients: list(ev.rejected_recipients),
-        recipients: list(ev.recipients),
+        recipients,
       },
+      ...(detail
+        ? {
+            recipient: {
+              recipient: detail.recipient,
+              type: detail.type,
+              status: detail.status,
+              diagnostic: detail.diagnostic,
+              reportingMta: detail.reportingMta,
+              remoteMta: detail.remoteMta,
+              reportedAt: new Date(detail.reportedAt).toISOString(),
+            },
+          }
+        : {}),
     },
   };
 }

@@ -35,6 +35,20 @@
 //   a client_assertion JWT (RS256 or PS256, header x5t or x5t#S256 = the certificate's thumbprint,
 //   aud = the token endpoint, iss = sub = client ID, exp/nbf) signed by the key of a certificate
 //   uploaded to the app registration; otherwise AADSTS700027 / AADSTS700024.
+// - The Message-ID of MIME sent or drafted through Graph: the pages ("user: sendMail", "Create
+//   message", "Send messages with MIME content") do not say. "Send mail by using the Microsoft Graph
+//   API" (/graph/outlook-things-to-know-about-send-mail) says Exchange copies provided MIME "to a
+//   single property in the new draft message" and transport "copies the MIME content more or less
+//   intact"; MS-OXCMAIL 2.1.3.2.11 (/openspecs/exchange_server_protocols/ms-oxcmail/1ce0f861-39ef-
+//   476f-9548-4b5e49ed4f68): "Once set, the value of the Message-ID header and the corresponding
+//   value of the PidTagInternetMessageId property SHOULD remain constant". So the stand-in keeps the
+//   Message-ID as internetMessageId; MIME without one gets an Exchange-made id, shaped like those in
+//   the "Create message" examples (<…@….prod.outlook.com>).
+// - The postmaster's mailbox (mail folders, message delta, get a message or its MIME, move): see
+//   microsoft-mailbox.ts, which cites its pages.
+// - Exchange Online IMAP with an app-only token ("Authenticate an IMAP, POP or SMTP connection using
+//   OAuth", /exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-
+//   application-by-using-oauth): checkImapAccess.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -46,6 +60,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { microsoftEndpoints, type MicrosoftEndpoints } from '../../src/transports/index.js';
 import { testPki } from './pki.js';
+import { GraphProblem, MailboxStore, type MailAnswer, type MailboxFolderView, type MailboxMessageView } from './microsoft-mailbox.js';
 
 /** The scope of Exchange Online SMTP (what Postroom asks for on the SMTP OAuth route). */
 export const EXCHANGE_SMTP_SCOPE = 'https://outlook.office365.com/.default';
@@ -71,12 +86,21 @@ export interface StandInApp {
   consented: boolean;
   /** Application permissions granted on Microsoft Graph (the Graph token's roles claim). */
   graphRoles: string[];
-  /** Application permissions granted on Office 365 Exchange Online (the SMTP token's roles). */
+  /**
+   * Application permissions granted on Office 365 Exchange Online: the roles of a token for
+   * https://outlook.office365.com/.default (SMTP.SendAsApp for SMTP, IMAP.AccessAsApp for IMAP).
+   */
   smtpRoles: string[];
+  /** The same list as smtpRoles, by the name that fits IMAP too. */
+  exchangeRoles: string[];
   /** PEM certificates uploaded under Certificates & secrets: a client assertion must be signed by one. */
   certificates: string[];
   /** RBAC for Applications: the mailboxes the app may use; null: every mailbox of the tenant. */
   mailboxScope: string[] | null;
+  /** New-ServicePrincipal was run for the app in Exchange Online (IMAP and POP with app-only tokens need it). */
+  servicePrincipalRegistered: boolean;
+  /** Mailboxes the Exchange service principal has FullAccess on (Add-MailboxPermission); null: all. */
+  mailboxAccess: string[] | null;
 }
 
 export interface TokenRequestRecord {
@@ -127,6 +151,8 @@ export interface StandInDraft {
   webLink: string;
   mime: Buffer;
   parsed: ParsedMail;
+  /** The draft's internetMessageId: the MIME's Message-ID, or one Exchange made. */
+  internetMessageId: string;
   /** Files added through upload sessions, in the order they completed. */
   uploaded: UploadedAttachment[];
   /** Files added with POST …/attachments. */
@@ -139,6 +165,8 @@ export interface SentMessage {
   via: 'sendMail' | 'draft';
   mime: Buffer;
   parsed: ParsedMail;
+  /** The message's internetMessageId: the Message-ID the service gave, or one Exchange made. */
+  internetMessageId: string;
   uploaded: UploadedAttachment[];
   posted: UploadedAttachment[];
 }
@@ -220,9 +248,13 @@ export class MicrosoftStandIn {
   private readonly tokenScripts: number[] = [];
   private server: https.Server | null = null;
   private port = 0;
+  private readonly mail = new MailboxStore(() => this.origin);
+  /** Mailboxes whose IMAP is turned off (Set-CASMailbox -ImapEnabled $false). */
+  readonly imapDisabled = new Set<string>();
 
   constructor(app: Partial<StandInApp> = {}) {
-    this.app = {
+    const { exchangeRoles, ...rest } = app;
+    const fields = {
       tenantId: '8f1c3a52-6d0e-4b7a-9c21-5e4d3b2a1f00',
       clientId: '2b7d9e14-3c5a-4f68-8a1b-0c9d8e7f6a55',
       clientSecret: 'Xy8Q~standin.secret-value_0123456789abcdefgh',
@@ -232,8 +264,19 @@ export class MicrosoftStandIn {
       smtpRoles: ['SMTP.SendAsApp'],
       certificates: [],
       mailboxScope: null,
-      ...app,
+      servicePrincipalRegistered: true,
+      mailboxAccess: null,
+      ...rest,
     };
+    if (exchangeRoles) fields.smtpRoles = exchangeRoles;
+    // exchangeRoles is smtpRoles under another name: one list, whichever a test sets.
+    this.app = Object.defineProperty(fields, 'exchangeRoles', {
+      get: () => fields.smtpRoles,
+      set: (roles: string[]) => {
+        fields.smtpRoles = roles;
+      },
+      enumerable: false,
+    }) as StandInApp;
   }
 
   /** https://localhost:PORT: the login URL and the Graph URL both point here. */
@@ -297,6 +340,121 @@ export class MicrosoftStandIn {
   /** The next token requests are refused with these AADSTS codes, one each, whatever they carry. */
   failToken(...codes: number[]): void {
     this.tokenScripts.push(...codes);
+  }
+
+  // --- the mailboxes (microsoft-mailbox.ts) ---------------------------------------------------
+
+  /** Delivers a message to the mailbox's Inbox (headers parsed for Graph's properties); returns its id. */
+  deliverToMailbox(mailbox: string, mime: Buffer | string, opts?: { receivedAt?: Date; isRead?: boolean }): string {
+    return this.mail.deliver(mailbox, mime, opts);
+  }
+
+  /** The mailbox's folders under the top of the information store, depth first, by path ('Postroom/Processed'). */
+  mailboxFolders(mailbox: string): MailboxFolderView[] {
+    return this.mail.folders(mailbox);
+  }
+
+  /** The messages now in a folder, by path ('Inbox', 'Postroom/Processed'). */
+  messagesIn(mailbox: string, folderPath: string): MailboxMessageView[] {
+    return this.mail.messagesIn(mailbox, folderPath);
+  }
+
+  /** Someone marks the message read or unread in Outlook (a change delta reports). */
+  setRead(mailbox: string, id: string, isRead: boolean): void {
+    this.mail.setRead(mailbox, id, isRead);
+  }
+
+  /** The message is deleted for good (delta reports it @removed). */
+  deleteFromMailbox(mailbox: string, id: string): void {
+    this.mail.delete(mailbox, id);
+  }
+
+  /** Every delta state token issued so far drops out of Outlook's cache: 410 SyncStateNotFound. */
+  expireDeltaTokens(): void {
+    this.mail.expireDeltaTokens();
+  }
+
+  /** Graph resets synchronization: tokens issued so far get 410 ResyncRequired with a Location to start over. */
+  resetDeltaSync(): void {
+    this.mail.resetDeltaSync();
+  }
+
+  /** $value GETs answered with the MIME. */
+  get mimeDownloads(): number {
+    return this.mail.mimeDownloads;
+  }
+
+  /** Message delta GETs that reached a mailbox, refused ones (410, 403) included. */
+  get deltaRequests(): number {
+    return this.mail.deltaRequests;
+  }
+
+  /** Messages moved (201 answers to POST …/move). */
+  get moves(): number {
+    return this.mail.moves;
+  }
+
+  /** State-token generations a folder keeps before older nextLinks and deltaLinks expire (default 3). */
+  get syncStateGenerations(): number {
+    return this.mail.syncStateGenerations;
+  }
+
+  set syncStateGenerations(n: number) {
+    this.mail.syncStateGenerations = n;
+  }
+
+  // --- Exchange Online IMAP ------------------------------------------------------------------
+
+  /**
+   * Whether Exchange Online's IMAP would take this XOAUTH2 login ("user=" + mailbox, "auth=Bearer " +
+   * token) from an app, per "Authenticate an IMAP, POP or SMTP connection using OAuth": an
+   * unexpired token issued here for https://outlook.office365.com/.default, carrying the Office 365
+   * Exchange Online application permission IMAP.AccessAsApp (admin-consented), the app's service
+   * principal registered in Exchange (New-ServicePrincipal), FullAccess on the mailbox
+   * (Add-MailboxPermission), and the mailbox a licensed user's. Exchange itself only answers
+   * "NO AUTHENTICATE failed."; the reason says what an administrator has to fix.
+   */
+  checkImapAccess(token: string, mailbox: string): { ok: true } | { ok: false; reason: string } {
+    const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+    const t = this.tokens.get(token);
+    const a = this.app;
+    const box = mailbox.trim().toLowerCase();
+    if (!t) return fail('The access token was not issued by the Microsoft identity platform for this tenant (or is malformed).');
+    if (t.revoked) return fail('The access token has been revoked: the app must request a new one.');
+    if (t.expiresAt <= Date.now()) return fail('The access token has expired: the app must request a new one with the client credentials flow.');
+    // "You must use https://outlook.office365.com/.default in the scope property in the body
+    // payload for the access token request."
+    if (t.scope !== EXCHANGE_SMTP_SCOPE) {
+      return fail(`The access token is for ${t.scope.replace(/\/\.default$/, '')}, not Office 365 Exchange Online: request it with the scope ${EXCHANGE_SMTP_SCOPE}.`);
+    }
+    // "For IMAP access, choose the IMAP.AccessAsApp permission" under "APIs my organization uses" →
+    // "Office 365 Exchange Online" → Application permissions, then "get tenant admin consent". The
+    // roles are those the token was issued with: a grant added later needs a new token.
+    if (!t.roles.includes('IMAP.AccessAsApp')) {
+      return fail(
+        `The access token has no IMAP.AccessAsApp role: add the application permission IMAP.AccessAsApp of Office 365 Exchange Online to the app registration ${a.clientId}, grant admin consent, then request a new token.`,
+      );
+    }
+    // "the tenant admin must register your AAD application's service principal in Exchange via
+    // Exchange Online PowerShell": New-ServicePrincipal -AppId <APPLICATION_ID> -ObjectId
+    // <OBJECT_ID>, the Object ID of the Enterprise application, not of the App registration.
+    if (!a.servicePrincipalRegistered) {
+      return fail(
+        `The app's service principal is not registered in Exchange Online: run New-ServicePrincipal -AppId ${a.clientId} -ObjectId <Object ID from Enterprise applications, not App registrations>.`,
+      );
+    }
+    const known = this.mailboxes ? this.mailboxes.get(box) : 'licensed';
+    if (!known) return fail(`${mailbox} is not a mailbox in this tenant.`);
+    if (known === 'unlicensed') return fail(`${mailbox} has no Exchange Online mailbox: assign the user a licence that includes Exchange Online.`);
+    // POP3 and IMAP4 can be turned off per mailbox ("Set-CASMailbox": -ImapEnabled). RBAC for
+    // Applications (mailboxScope) has no IMAP role and plays no part here: the mailbox permission does.
+    if ([...this.imapDisabled].some((m) => m.toLowerCase() === box)) return fail(`IMAP is turned off for ${mailbox}: run Set-CASMailbox -Identity ${mailbox} -ImapEnabled $true.`);
+    // "The tenant admin can now add the specific mailboxes … Add-MailboxPermission -Identity
+    // "john.smith@contoso.com" -User <SERVICE_PRINCIPAL_ID> -AccessRights FullAccess".
+    if (a.mailboxAccess && !a.mailboxAccess.some((m) => m.toLowerCase() === box)) {
+      return fail(`The app's service principal has no FullAccess on ${mailbox}: run Add-MailboxPermission -Identity ${mailbox} -User <service principal Identity from Get-ServicePrincipal> -AccessRights FullAccess.`);
+    }
+    return { ok: true };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -445,9 +603,12 @@ export class MicrosoftStandIn {
     this.maxConcurrentPerMailbox.set(mailbox, Math.max(now, this.maxConcurrentPerMailbox.get(mailbox) ?? 0));
     try {
       if (this.graphDelayMs) await new Promise((r) => setTimeout(r, this.graphDelayMs));
-      const answer = await this.graphRoute(method, path, req, body);
+      const answer = await this.graphRoute(method, url, req, body);
       record.status = answer.status;
-      send(res, answer.status, answer.body, answer.headers);
+      if (answer.raw) {
+        res.writeHead(answer.status, { 'content-type': answer.raw.contentType, 'content-length': answer.raw.bytes.length, ...answer.headers });
+        res.end(answer.raw.bytes);
+      } else send(res, answer.status, answer.body, answer.headers);
     } catch (err) {
       if (err instanceof HttpFailure) record.status = err.status;
       throw err;
@@ -456,7 +617,8 @@ export class MicrosoftStandIn {
     }
   }
 
-  private async graphRoute(method: string, path: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+  private async graphRoute(method: string, url: URL, req: IncomingMessage, body: Buffer): Promise<MailAnswer> {
+    const path = url.pathname;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer) throw graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     if (!this.tokenIsValid(bearer, this.graphScope)) {
@@ -496,7 +658,7 @@ export class MicrosoftStandIn {
       need('Mail.Send');
       const parsed = await this.mime(req, body);
       mayUseFrom(parsed.mail);
-      this.sent.push({ mailbox, via: 'sendMail', mime: parsed.mime, parsed: parsed.mail, uploaded: [], posted: [] });
+      this.sent.push({ mailbox, via: 'sendMail', mime: parsed.mime, parsed: parsed.mail, internetMessageId: internetMessageIdOf(parsed.mail), uploaded: [], posted: [] });
       return { status: 202 };
     }
     if (method === 'POST' && rest === '/messages') {
@@ -504,7 +666,7 @@ export class MicrosoftStandIn {
       const parsed = await this.mime(req, body);
       const id = `AAMkAD${crypto.randomBytes(24).toString('base64url')}=`;
       const webLink = `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(id)}&exvsurl=1&viewmodel=ReadMessageItem`;
-      const draft: StandInDraft = { id, mailbox, webLink, mime: parsed.mime, parsed: parsed.mail, uploaded: [], posted: [] };
+      const draft: StandInDraft = { id, mailbox, webLink, mime: parsed.mime, parsed: parsed.mail, internetMessageId: internetMessageIdOf(parsed.mail), uploaded: [], posted: [] };
       this.drafts.set(id, draft);
       return {
         status: 201,
@@ -514,16 +676,15 @@ export class MicrosoftStandIn {
           createdDateTime: new Date().toISOString(),
           isDraft: true,
           subject: parsed.mail.subject ?? '',
-          internetMessageId: parsed.mail.messageId ?? null,
+          internetMessageId: draft.internetMessageId,
           hasAttachments: parsed.mail.attachments.length > 0,
           webLink,
         },
       };
     }
     const item = /^\/messages\/([^/]+)(\/.*)?$/.exec(rest);
-    if (item) {
-      const draft = this.drafts.get(decodeURIComponent(item[1] ?? ''));
-      if (!draft || draft.mailbox !== mailbox) throw graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    const draft = item ? this.drafts.get(decodeURIComponent(item[1] ?? '')) : undefined;
+    if (item && draft && draft.mailbox === mailbox) {
       const action = item[2] ?? '';
       if (method === 'DELETE' && action === '') {
         this.drafts.delete(draft.id);
@@ -533,7 +694,7 @@ export class MicrosoftStandIn {
         need('Mail.Send');
         mayUseFrom(draft.parsed);
         this.drafts.delete(draft.id);
-        this.sent.push({ mailbox, via: 'draft', mime: draft.mime, parsed: draft.parsed, uploaded: draft.uploaded, posted: draft.posted });
+        this.sent.push({ mailbox, via: 'draft', mime: draft.mime, parsed: draft.parsed, internetMessageId: draft.internetMessageId, uploaded: draft.uploaded, posted: draft.posted });
         return { status: 202 };
       }
       if (method === 'POST' && action === '/attachments/createUploadSession') {
@@ -544,7 +705,17 @@ export class MicrosoftStandIn {
         need('Mail.ReadWrite');
         return this.addAttachment(draft, body);
       }
+      throw graphError(400, 'BadRequest', `the stand-in has no ${method} ${rest}`);
     }
+    try {
+      const prefer = req.headers.prefer;
+      const answer = this.mail.route({ method, mailbox, rest, query: url.searchParams, prefer: Array.isArray(prefer) ? prefer.join(', ') : (prefer ?? ''), body, roles });
+      if (answer) return answer;
+    } catch (err) {
+      if (err instanceof GraphProblem) throw graphError(err.status, err.code, err.message, err.headers);
+      throw err;
+    }
+    if (item) throw graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     throw graphError(400, 'BadRequest', `the stand-in has no ${method} ${rest}`);
   }
 
@@ -654,6 +825,16 @@ export class MicrosoftStandIn {
       location: `${this.origin}/v1.0/users('${session.draft.mailbox}')/messages('${session.draft.id}')/attachments('${attachmentId}')`,
     });
   }
+}
+
+/**
+ * The internetMessageId Exchange keeps for MIME it was given: its Message-ID (see the opening
+ * comment), or, when it has none, one made as Exchange makes them: <…@{server}.{region}.prod.outlook.com>.
+ */
+function internetMessageIdOf(mail: ParsedMail): string {
+  if (mail.messageId) return mail.messageId.startsWith('<') ? mail.messageId : `<${mail.messageId}>`;
+  const server = `PH0PR${crypto.randomInt(10, 99)}MB${crypto.randomInt(1000, 9999)}`;
+  return `<${server}${crypto.randomBytes(16).toString('hex').toUpperCase()}@${server}.namprd${crypto.randomInt(10, 99)}.prod.outlook.com>`;
 }
 
 /** Starts a stand-in on a free loopback port. */

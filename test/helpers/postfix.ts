@@ -1,5 +1,7 @@
 // A private Postfix (Debian's package) on a loopback port, configured as a real submission relay:
 // STARTTLS with the test CA's certificate, SASL (Cyrus sasldb) only after TLS, a login may send only as itself.
+// With `bounces`, it also delivers to local Maildirs and refuses or defers chosen recipients, so its
+// genuine DSNs (RFC 3464) land where a private Dovecot (dovecot.ts) serves them over IMAP.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -23,6 +25,34 @@ export interface PostfixRelay {
 export interface PostfixOptions {
   /** Where Postfix relays what it accepts (an smtp-sink port), so a test sees the delivery. */
   relayPort: number;
+  /**
+   * Further MAIL FROM addresses the SASL login may use besides itself (smtpd_sender_login_maps),
+   * e.g. the postmaster address Postroom sends from and that Postfix's bounces go back to.
+   */
+  senders?: string[];
+  bounces?: PostfixBounces;
+}
+
+export interface PostfixBounces {
+  /** The tree of `${mailRoot}/${address}/` Maildirs (owned by nobody) that a Dovecot serves too. */
+  mailRoot: string;
+  /** Addresses delivered into mailRoot (virtual(8)) instead of relayed, e.g. postmaster@example.com. */
+  localMailboxes: string[];
+  /**
+   * recipient → reason with its enhanced status code ('5.1.1 User unknown'): accepted at RCPT TO
+   * (250), then refused by error(8), so Postfix mails a failure DSN to the sender.
+   */
+  refuse?: Record<string, string>;
+  /** Recipients that Postfix keeps deferring (retry(8), 4.4.1) and retries every second or two. */
+  defer?: string[];
+  /**
+   * delay_warning_time in seconds: a "delayed" DSN goes to the sender of a message still deferred
+   * after that long. Postfix takes seconds (any value from 1), but looks only when it retries the
+   * message (every 1 to 2 s here) and allows a second's slack, so with 3 the notice comes 2 to 4 s
+   * after the message. Its text then says "for more than 0 hour(s)" (the default template counts in
+   * hours, and bounce logs a warning about it): genuine Postfix output nonetheless. Off when absent.
+   */
+  delayWarningSeconds?: number;
 }
 
 /** Fails loudly (never skips) when Postfix is not installed: .ci/run installs it. */
@@ -108,7 +138,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
     smtpd_sasl_path: 'smtpd',
     cyrus_sasl_config_path: sasl,
     smtpd_sasl_local_domain: '',
-    smtpd_sender_login_maps: `inline:{ ${login}=${login} }`,
+    smtpd_sender_login_maps: `inline:{ ${[login, ...(options.senders ?? [])].map((a) => `${a.toLowerCase()}=${login}`).join(', ')} }`,
     smtpd_sender_restrictions: 'reject_sender_login_mismatch',
     smtpd_relay_restrictions: 'permit_sasl_authenticated, reject_unauth_destination',
     smtpd_recipient_restrictions: '',
@@ -120,6 +150,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
     queue_run_delay: '1s',
     minimal_backoff_time: '1s',
     maximal_backoff_time: '2s',
+    ...(options.bounces ? bounceSettings(options.bounces, etc) : {}),
   };
   fs.writeFileSync(path.join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
   const services = [
@@ -141,6 +172,8 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
     'error unix - - n - - error',
     'retry unix - - n - - error',
     'discard unix - - n - - discard',
+    // Runs as root to become the mailbox owner (virtual_uid_maps) for each delivery.
+    'virtual unix - n n - - virtual',
     'anvil unix - - n - 1 anvil',
     'scache unix - - n - 1 scache',
     'postlog unix-dgram n - n - 1 postlogd',
@@ -197,5 +230,34 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
       }
       fs.rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The main.cf lines for `bounces`. Local mailboxes and refused or deferred recipients are routed by
+ * transport_maps (texthash: a reason may hold spaces), not by making their domain a virtual mailbox
+ * domain, so every other address of that domain is still relayed to relayPort as without `bounces`.
+ */
+function bounceSettings(b: PostfixBounces, etc: string): Record<string, string> {
+  fs.chownSync(b.mailRoot, 65534, 65534); // virtual(8) makes the Maildirs as nobody
+  const transport = [
+    ...b.localMailboxes.map((a) => `${a.toLowerCase()} virtual:`),
+    ...Object.entries(b.refuse ?? {}).map(([a, reason]) => `${a.toLowerCase()} error:${reason}`),
+    ...(b.defer ?? []).map((a) => `${a.toLowerCase()} retry:4.4.1 Connection timed out (deferred by the test relay)`),
+  ];
+  fs.writeFileSync(path.join(etc, 'transport'), transport.join('\n') + '\n');
+  // A trailing "/" makes virtual(8) write a Maildir, at virtual_mailbox_base/<address>/.
+  fs.writeFileSync(path.join(etc, 'mailboxes'), b.localMailboxes.map((a) => `${a.toLowerCase()} ${a.toLowerCase()}/`).join('\n') + '\n');
+  return {
+    transport_maps: `texthash:${path.join(etc, 'transport')}`,
+    // Otherwise smtpd, seeing error: or retry: as their transport, refuses them at RCPT TO (550/450),
+    // and no DSN is ever made. No other address is affected: this relay has no local or relay domains.
+    smtpd_reject_unlisted_recipient: 'no',
+    virtual_mailbox_domains: '',
+    virtual_mailbox_base: b.mailRoot,
+    virtual_mailbox_maps: `texthash:${path.join(etc, 'mailboxes')}`,
+    virtual_uid_maps: 'static:65534',
+    virtual_gid_maps: 'static:65534',
+    ...(b.delayWarningSeconds ? { delay_warning_time: `${b.delayWarningSeconds}s` } : {}),
   };
 }

@@ -40,8 +40,8 @@ describe('ensure-system-deps (pretest)', () => {
     assert.match(p.action === 'stop' ? p.message : '', /no apt-get.*\n.*apt-get install -y openssl/);
   });
 
-  it('asks for postfix, sasl2-bin and libsasl2-modules besides chromium and openssl', () => {
-    assert.deepEqual(REQUIREMENTS.map((r) => r.pkg).sort(), ['chromium', 'libsasl2-modules', 'openssl', 'postfix', 'sasl2-bin']);
+  it('asks for postfix, sasl2-bin, libsasl2-modules and dovecot-imapd besides chromium and openssl', () => {
+    assert.deepEqual(REQUIREMENTS.map((r) => r.pkg).sort(), ['chromium', 'dovecot-imapd', 'libsasl2-modules', 'openssl', 'postfix', 'sasl2-bin']);
     assert.equal(installed('no-such-package-postroom-test'), false, 'an unknown package is missing');
   });
 

@@ -2,7 +2,7 @@
 // administrators, retry, cancel and release held e-mails. A token sees only its own e-mails.
 import { z } from 'zod';
 import { tokenSource } from '../../access/index.js';
-import { emailInputSchema, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
+import { EmailNotFoundError, emailInputSchema, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
 import type { OutlookDrafts } from '../../outlook/index.js';
 import { draftInputSchema } from '../../outlook/index.js';
 import type { Api } from '../api.js';
@@ -12,7 +12,7 @@ import { createdDraftReply, emailDetailReply, emailSummaryReply, handOverReply, 
 
 const composedReply = z.object({ composed: z.literal('outlook-new'), draft: createdDraftReply });
 const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummaryReply), nextCursor: z.string().nullable() }));
-const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.number().int(), failed: z.number().int() }));
+const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.number().int(), failed: z.number().int(), bounced: z.number().int() }));
 const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])));
 
 const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
@@ -107,10 +107,10 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     method: 'GET',
     path: '/emails/hourly',
     tag: 'emails',
-    summary: 'E-mails sent and failed per hour over the last hours (24 by default), oldest first',
+    summary: 'E-mails sent, failed and bounced per hour over the last hours (24 by default), oldest first',
     access: 'admin',
     query: z.object({ hours: z.coerce.number().int().min(1).max(24 * 14).default(24) }),
-    responses: { 200: { description: '[{hour, sent, failed}]', schema: z.array(hourTallyReply) } },
+    responses: { 200: { description: '[{hour, sent, failed, bounced}]', schema: z.array(hourTallyReply) } },
     handle: ({ query }) => postroom.queue.hourly(query.hours),
   });
 
@@ -126,10 +126,33 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
   });
 
   api.route({
+    method: 'GET',
+    path: '/emails/:id/reports/:reportId/raw',
+    tag: 'emails',
+    summary: 'A delivery report as it was received (its first 64 KiB), for an administrator to read',
+    access: 'admin-or-token',
+    params: z.object({
+      id: z.coerce.number().int().positive({ message: 'must be an e-mail ID' }),
+      reportId: z.coerce.number().int().positive({ message: 'must be a report ID' }),
+    }),
+    responses: {
+      200: { description: '{raw, truncated}', schema: named('RawReport', z.object({ raw: z.string(), truncated: z.boolean() })) },
+      403: "another token's e-mail",
+      404: 'no such e-mail or report',
+    },
+    async handle({ params, caller }) {
+      await readable(params.id, caller);
+      const raw = await postroom.queue.reports.raw(params.id, params.reportId);
+      if (!raw) throw new EmailNotFoundError(params.id, `e-mail ${params.id} has no delivery report ${params.reportId}`);
+      return raw;
+    },
+  });
+
+  api.route({
     method: 'POST',
     path: '/emails/:id/retry',
     tag: 'emails',
-    summary: 'Send a failed, error or cancelled e-mail again at the next campaign (fresh retry window)',
+    summary: 'Send a failed, error, cancelled or bounced e-mail again at the next campaign (fresh retry window); recipients that bounced are sent to again',
     access: 'admin',
     params: idParams,
     responses: { 200: { description: 'the e-mail, pending again', schema: emailDetailReply }, 409: 'its status does not allow it' },

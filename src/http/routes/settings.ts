@@ -43,7 +43,7 @@ const presetReply = named(
 const testStepReply = named(
   'TestStep',
   z.object({
-    step: z.enum(['token', 'connect', 'starttls', 'auth', 'sender', 'recipient']),
+    step: z.enum(['token', 'permissions', 'connect', 'starttls', 'auth', 'sender', 'recipient', 'mailbox']),
     ok: z.boolean(),
     detail: z.string().describe('what happened, in a sentence an administrator can act on'),
     reply: z.string().optional().describe("the server's reply, when it gave one"),
@@ -53,6 +53,40 @@ const connectionTestReply = named('ConnectionTest', z.object({ ok: z.boolean(), 
 const testEmailReply = named(
   'TestEmailOutcome',
   z.object({ ok: z.boolean(), route: z.string(), reply: z.string(), transient: z.boolean().nullable().optional().describe('on a failure: whether a retry may succeed') }),
+);
+const checkCountsReply = named(
+  'MailboxCheckCounts',
+  z.object({
+    seen: z.number().int().describe('messages listed since the check before'),
+    read: z.number().int().describe('of those, the ones that looked like delivery reports and were read'),
+    matched: z.number().int(),
+    unmatched: z.number().int(),
+    duplicates: z.number().int().describe('reports read before: nothing changed'),
+    notReports: z.number().int().describe('auto-replies and ordinary mail after all: left where they are'),
+    unreadable: z.number().int().describe('reports that could not be read: left where they are (the log says why)'),
+    hard: z.number().int(),
+    soft: z.number().int(),
+    policy: z.number().int(),
+    delayed: z.number().int(),
+  }),
+);
+const mailboxCheckReply = named(
+  'MailboxCheck',
+  z.object({
+    enabled: z.boolean(),
+    mailbox: z.string().nullable().describe('the mailbox read, in words'),
+    problems: z.array(z.object({ key: z.string(), message: z.string() })).describe('why the mailbox cannot be read with these settings (sending goes on)'),
+    checking: z.boolean(),
+    lastCheckAt: z.string().nullable(),
+    lastSuccessAt: z.string().nullable(),
+    error: z.string().nullable().describe('why the last check failed; null after a good one. A mailbox problem never stops sending'),
+    errorAt: z.string().nullable(),
+    lastCounts: checkCountsReply.nullable(),
+    matchedTotal: z.number().int(),
+    unmatchedTotal: z.number().int(),
+    nextCheckAt: z.string().nullable(),
+    last24h: z.object({ hard: z.number().int(), soft: z.number().int(), policy: z.number().int(), delayed: z.number().int() }).describe('recipients reported in the last 24 hours, by kind; policy bounces are a problem of ours'),
+  }),
 );
 const auditEntryReply = named(
   'AuditEntry',
@@ -123,11 +157,21 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     method: 'POST',
     path: '/settings/email/test-connection',
     tag: 'settings',
-    summary: 'Connect, upgrade, authenticate, then check MAIL FROM and RCPT TO without sending; each step with the server reply',
+    summary:
+      "Connect, upgrade, authenticate, then check MAIL FROM and RCPT TO without sending; with bounce processing on, open the postmaster's mailbox too; each step with the server reply",
     access: 'admin',
     body: z.object({ recipient: emailAddress.optional() }).strict(),
     responses: { 200: { description: 'the steps and whether all passed (a failed test never blocks saving)', schema: connectionTestReply } },
     async handle({ body }) {
+      const result = await testRoute(body);
+      if (!(await postroom.settings.value('bounceProcessing'))) return result;
+      const mailbox = await postroom.bounces.testMailbox();
+      return { ...result, ok: result.ok && mailbox.ok, steps: [...result.steps, { step: 'mailbox', ...mailbox }] };
+    },
+  });
+
+  async function testRoute(body: { recipient?: string | undefined }): Promise<{ ok: boolean; route: string; steps: { step: string; ok: boolean; detail: string; reply?: string }[] }> {
+    {
       const s = await postroom.settings.load();
       const sender = s.postmaster || s.smtpUser;
       const kind = routeKind(s);
@@ -175,6 +219,40 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
       if (!s.smtpHost) return { ok: false, route: 'SMTP', steps: [{ step: 'connect', ok: false, detail: 'SMTP host is empty' }] };
       if (!sender) return { ok: false, route: 'SMTP', steps: [{ step: 'sender', ok: false, detail: 'set the Mail postmaster first: it is the sender the test checks' }] };
       return diagnoseSmtp(s, sender, body.recipient ?? sender, { ...routeOptions, ca: smtpTrust(s, routeOptions.ca) });
+    }
+  }
+
+  api.route({
+    method: 'GET',
+    path: '/settings/email/bounces',
+    tag: 'settings',
+    summary: "Bounce processing: the postmaster's mailbox, its last check, what it found, and why it failed if it did",
+    access: 'admin',
+    responses: { 200: { description: 'the state of the mailbox checks', schema: mailboxCheckReply } },
+    handle: () => postroom.bounces.status(),
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/settings/email/bounces/check',
+    tag: 'settings',
+    summary: "Read the postmaster's mailbox now (what arrived since the last check), then the state",
+    access: 'admin',
+    responses: {
+      200: {
+        description: '{outcome: off | busy (another instance is checking) | error | done, counts?, message?, status}',
+        schema: z.object({
+          outcome: z.enum(['off', 'busy', 'error', 'done']),
+          counts: checkCountsReply.optional(),
+          message: z.string().optional(),
+          status: mailboxCheckReply,
+        }),
+      },
+    },
+    async handle() {
+      const outcome = await postroom.bounces.checkNow();
+      const { state, ...rest } = outcome;
+      return { outcome: state, ...rest, status: await postroom.bounces.status() };
     },
   });
 
