@@ -566,7 +566,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Connect, upgrade, authenticate, then check MAIL FROM and RCPT TO without sending; each step with the server reply */
+        /** Connect, upgrade, authenticate, then check MAIL FROM and RCPT TO without sending; with bounce processing on, open the postmaster's mailbox too; each step with the server reply */
         post: {
             parameters: {
                 query?: never;
@@ -621,6 +621,114 @@ export interface paths {
                 };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/email/bounces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bounce processing: the postmaster's mailbox, its last check, what it found, and why it failed if it did */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the state of the mailbox checks */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailboxCheck"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/email/bounces/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read the postmaster's mailbox now (what arrived since the last check), then the state */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description {outcome: off | busy (another instance is checking) | error | done, counts?, message?, status} */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostSettingsEmailBouncesCheck200"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -791,7 +899,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    status?: "pending" | "sending" | "sent" | "error" | "failed" | "held" | "cancelled";
+                    status?: "pending" | "sending" | "sent" | "error" | "failed" | "held" | "cancelled" | "bounced";
                     q?: string;
                     limit?: number;
                     cursor?: string;
@@ -1038,7 +1146,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** E-mails sent and failed per hour over the last hours (24 by default), oldest first */
+        /** E-mails sent, failed and bounced per hour over the last hours (24 by default), oldest first */
         get: {
             parameters: {
                 query?: {
@@ -1050,7 +1158,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description [{hour, sent, failed}] */
+                /** @description [{hour, sent, failed, bounced}] */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1170,6 +1278,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/emails/{id}/reports/{reportId}/raw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A delivery report as it was received (its first 64 KiB), for an administrator to read */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    reportId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description {raw, truncated} */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RawReport"];
+                    };
+                };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description another token's e-mail */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no such e-mail or report */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/emails/{id}/retry": {
         parameters: {
             query?: never;
@@ -1179,7 +1362,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a failed, error or cancelled e-mail again at the next campaign (fresh retry window) */
+        /** Send a failed, error, cancelled or bounced e-mail again at the next campaign (fresh retry window); recipients that bounced are sent to again */
         post: {
             parameters: {
                 query?: never;
@@ -2128,7 +2311,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         url: string;
-                        events?: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held")[];
+                        events?: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed")[];
                     };
                 };
             };
@@ -2464,6 +2647,12 @@ export interface components {
                 outlookNewDraftsIn: string;
                 smtpCaCertificate: string;
                 microsoftCaCertificate: string;
+                bounceProcessing: boolean;
+                imapHost: string;
+                imapPort: number;
+                imapUser: string;
+                imapPassword: components["schemas"]["SecretState"];
+                bounceCheckIntervalSeconds: number;
             };
             /** @description stop sending until fixed */
             problems: components["schemas"]["Problem"][];
@@ -2488,23 +2677,79 @@ export interface components {
             };
         };
         /** @enum {string} */
-        EmailStatus: "pending" | "sending" | "sent" | "error" | "failed" | "held" | "cancelled";
+        EmailStatus: "pending" | "sending" | "sent" | "error" | "failed" | "held" | "cancelled" | "bounced";
         Address: {
             email: string;
             name?: string;
+        };
+        /**
+         * @description hard: the address is wrong or gone; soft: the recipient's side, for now (mailbox full, domain not found); policy: a problem of ours (DMARC, a block, our provider's quota)
+         * @enum {string}
+         */
+        BounceType: "hard" | "soft" | "policy";
+        Bounce: {
+            type: components["schemas"]["BounceType"];
+            /** @description the enhanced status code (RFC 3463), e.g. 5.1.1 */
+            status: string | null;
+            /** @description the reporting server's words, e.g. the remote server's 550 reply */
+            diagnostic: string | null;
+            reportingMta: string | null;
+            remoteMta: string | null;
+            reportedAt: string;
+        };
+        Delay: {
+            status: string | null;
+            diagnostic: string | null;
+            reportingMta: string | null;
+            reportedAt: string;
+        };
+        Recipient: {
+            recipient: string;
+            /**
+             * @description accepted/refused/deferred: the relay's answer; pending/failed/cancelled: the e-mail's, while the recipient has none of its own; bounced: a delivery report said it was not delivered
+             * @enum {string}
+             */
+            state: "pending" | "accepted" | "refused" | "deferred" | "failed" | "cancelled" | "bounced";
+            code: number | null;
+            reply: string;
+            /** @description state bounced: what the delivery report said */
+            bounce?: components["schemas"]["Bounce"];
+            /** @description a delay notice arrived: the state is unchanged, delivery is still being tried */
+            delayed?: components["schemas"]["Delay"];
+        };
+        /** @enum {string} */
+        ReportAction: "failed" | "delayed" | "delivered" | "relayed" | "expanded";
+        DeliveryReport: {
+            id: number;
+            /** @description when Postroom read it from the postmaster's mailbox */
+            receivedAt: string;
+            reportedAt: string;
+            /**
+             * @description the evidence that named this e-mail
+             * @enum {string}
+             */
+            matchedBy: "postroom-id" | "message-id" | "in-reply-to" | "envelope-id";
+            reporter: string;
+            subject: string;
+            recipients: {
+                recipient: string;
+                action: components["schemas"]["ReportAction"];
+                type: components["schemas"]["BounceType"] | null;
+                status: string | null;
+                diagnostic: string | null;
+                reportingMta: string | null;
+                remoteMta: string | null;
+                /** @description ms since the epoch */
+                reportedAt: number;
+            }[];
+            /** @description the raw text kept is the report's first 64 KiB */
+            rawTruncated: boolean;
         };
         HandOverResult: {
             id: number;
             status: components["schemas"]["EmailStatus"];
             messageId: string;
             duplicate: boolean;
-        };
-        RecipientOutcome: {
-            recipient: string;
-            /** @enum {string} */
-            state: "accepted" | "refused" | "deferred";
-            code: number | null;
-            reply: string;
         };
         EmailSummary: {
             id: number;
@@ -2528,10 +2773,12 @@ export interface components {
                 code: number | null;
                 reply: string;
             }[];
-            /** @description each recipient's answer so far; empty until an attempt reports them one by one */
-            recipients: components["schemas"]["RecipientOutcome"][];
+            /** @description every recipient (To, Cc, Bcc) once, with its state: the relay's answer or the e-mail's status, then what delivery reports said */
+            recipients: components["schemas"]["Recipient"][];
             /** @description while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>" */
             deferred: string | null;
+            /** @description when some recipients bounced after the relay accepted the e-mail: "1 of 2 bounced: <diagnostic>" */
+            bounced: string | null;
             source: string;
             scheduledAt: string | null;
         };
@@ -2567,10 +2814,12 @@ export interface components {
                 code: number | null;
                 reply: string;
             }[];
-            /** @description each recipient's answer so far; empty until an attempt reports them one by one */
-            recipients: components["schemas"]["RecipientOutcome"][];
+            /** @description every recipient (To, Cc, Bcc) once, with its state: the relay's answer or the e-mail's status, then what delivery reports said */
+            recipients: components["schemas"]["Recipient"][];
             /** @description while some recipients are deferred: "2 of 3 delivered, 1 deferred: <reply>" */
             deferred: string | null;
+            /** @description when some recipients bounced after the relay accepted the e-mail: "1 of 2 bounced: <diagnostic>" */
+            bounced: string | null;
             source: string;
             scheduledAt: string | null;
             text: string | null;
@@ -2584,6 +2833,8 @@ export interface components {
                 contentId: string | null;
                 size: number;
             }[];
+            /** @description delivery reports read from the postmaster's mailbox and matched to this e-mail, oldest first */
+            reports: components["schemas"]["DeliveryReport"][];
             attemptLog: components["schemas"]["Attempt"][];
         };
         CreatedDraft: {
@@ -2613,6 +2864,7 @@ export interface components {
             hour: string;
             sent: number;
             failed: number;
+            bounced: number;
         };
         SendingState: {
             /** @enum {string} */
@@ -2653,7 +2905,7 @@ export interface components {
         };
         TestStep: {
             /** @enum {string} */
-            step: "token" | "connect" | "starttls" | "auth" | "sender" | "recipient";
+            step: "token" | "permissions" | "connect" | "starttls" | "auth" | "sender" | "recipient" | "mailbox";
             ok: boolean;
             /** @description what happened, in a sentence an administrator can act on */
             detail: string;
@@ -2671,6 +2923,51 @@ export interface components {
             reply: string;
             /** @description on a failure: whether a retry may succeed */
             transient?: boolean | null;
+        };
+        MailboxCheckCounts: {
+            /** @description messages listed since the check before */
+            seen: number;
+            /** @description of those, the ones that looked like delivery reports and were read */
+            read: number;
+            matched: number;
+            unmatched: number;
+            /** @description reports read before: nothing changed */
+            duplicates: number;
+            /** @description auto-replies and ordinary mail after all: left where they are */
+            notReports: number;
+            /** @description reports that could not be read: left where they are (the log says why) */
+            unreadable: number;
+            hard: number;
+            soft: number;
+            policy: number;
+            delayed: number;
+        };
+        MailboxCheck: {
+            enabled: boolean;
+            /** @description the mailbox read, in words */
+            mailbox: string | null;
+            /** @description why the mailbox cannot be read with these settings (sending goes on) */
+            problems: {
+                key: string;
+                message: string;
+            }[];
+            checking: boolean;
+            lastCheckAt: string | null;
+            lastSuccessAt: string | null;
+            /** @description why the last check failed; null after a good one. A mailbox problem never stops sending */
+            error: string | null;
+            errorAt: string | null;
+            lastCounts: components["schemas"]["MailboxCheckCounts"] | null;
+            matchedTotal: number;
+            unmatchedTotal: number;
+            nextCheckAt: string | null;
+            /** @description recipients reported in the last 24 hours, by kind; policy bounces are a problem of ours */
+            last24h: {
+                hard: number;
+                soft: number;
+                policy: number;
+                delayed: number;
+            };
         };
         AuditEntry: {
             id: number;
@@ -2702,7 +2999,7 @@ export interface components {
         Webhook: {
             id: number;
             url: string;
-            events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held")[];
+            events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed")[];
             /** @enum {string} */
             scope: "all" | "own";
             createdAt: string;
@@ -2714,7 +3011,7 @@ export interface components {
         CreatedWebhook: {
             id: number;
             url: string;
-            events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held")[];
+            events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed")[];
             /** @enum {string} */
             scope: "all" | "own";
             createdAt: string;
@@ -2728,7 +3025,7 @@ export interface components {
             id: number;
             eventId: string;
             /** @enum {string} */
-            type: "email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held";
+            type: "email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed";
             emailId: number;
             statusVersion: number;
             /** @enum {string} */
@@ -2743,6 +3040,10 @@ export interface components {
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
             nextCursor: string | null;
+        };
+        RawReport: {
+            raw: string;
+            truncated: boolean;
         };
         CreatedToken: {
             id: number;
@@ -2760,6 +3061,13 @@ export interface components {
         };
         GetSettingsEmailFields200: components["schemas"]["FieldInfo"][];
         GetSettingsEmailPresets200: components["schemas"]["Preset"][];
+        PostSettingsEmailBouncesCheck200: {
+            /** @enum {string} */
+            outcome: "off" | "busy" | "error" | "done";
+            counts?: components["schemas"]["MailboxCheckCounts"];
+            message?: string;
+            status: components["schemas"]["MailboxCheck"];
+        };
         GetAudit200: components["schemas"]["AuditEntry"][];
         PostEmails201: {
             /** @constant */
@@ -2774,6 +3082,7 @@ export interface components {
             failed: number;
             held: number;
             cancelled: number;
+            bounced: number;
         };
         GetEmailsHourly200: components["schemas"]["HourTally"][];
         PostEmailsReleaseHeld200: {

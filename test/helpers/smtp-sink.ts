@@ -20,6 +20,8 @@ export interface ReceivedMessage {
   user: string | undefined;
   /** The connection it came over (smtp-server's session id). */
   connection: string;
+  /** With `dsn`: what MAIL FROM and RCPT TO asked for (RFC 3461), as the server read it. */
+  dsn?: { ret: string | null | undefined; envid: string | null | undefined; notify: (string[] | null | undefined)[] };
 }
 
 export interface SinkOptions {
@@ -57,6 +59,8 @@ export interface SinkOptions {
   noAuth?: boolean;
   /** Closes a connection idle this long (with "421 Timeout"), as servers do. */
   idleTimeoutMs?: number;
+  /** Advertise DSN (RFC 3461) and record what each transaction asked for. */
+  dsn?: boolean;
 }
 
 export interface SmtpSink {
@@ -116,6 +120,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     key: options.certificate?.keyPem ?? pki.keyPem,
     cert: options.certificate?.certPem ?? pki.certPem,
     hideSTARTTLS: options.startTls === false,
+    hideDSN: !options.dsn,
     disabledCommands: [...(options.startTls === false && !options.secure ? ['STARTTLS'] : []), ...(options.noAuth ? ['AUTH'] : [])],
     authOptional: options.noAuth || (!options.auth && !options.xoauth2),
     authMethods: options.xoauth2 ? ['XOAUTH2'] : ['PLAIN', 'LOGIN'],
@@ -184,6 +189,9 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
             secure: session.secure,
             user: typeof session.user === 'string' ? session.user : undefined,
             connection: session.id,
+            ...(options.dsn
+              ? { dsn: { ret: session.envelope.dsn?.ret, envid: session.envelope.dsn?.envid, notify: session.envelope.rcptTo.map((r) => r.dsn?.notify) } }
+              : {}),
           });
           cb(null, 'OK queued');
         })();

@@ -274,7 +274,7 @@ describe('a stored secret goes only where it was saved for', () => {
       assert.deepEqual(r.body.cleared.map((c) => c.key), ['clientSecret']);
     }
     const fields = await env.admin.get<{ key: string; clearsSecret?: string }[]>('/api/v1/settings/email/fields');
-    assert.deepEqual(fields.body.filter((f) => f.clearsSecret).map((f) => `${f.key}>${f.clearsSecret}`), ['smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret', 'clientId>clientSecret']);
+    assert.deepEqual(fields.body.filter((f) => f.clearsSecret).map((f) => `${f.key}>${f.clearsSecret}`), ['smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret', 'clientId>clientSecret', 'imapHost>imapPassword', 'imapPort>imapPassword', 'imapUser>imapPassword']);
   });
 });
 

@@ -47,7 +47,7 @@ describe('webhooks over HTTP', () => {
     const byAdmin = await admin.post<Hook>('/api/v1/webhooks', { url: receiver.url });
     assert.equal(byAdmin.status, 201, byAdmin.text);
     assert.equal(byAdmin.body.scope, 'all');
-    assert.equal(byAdmin.body.events.length, 6, 'all events when none are named');
+    assert.equal(byAdmin.body.events.length, 8, 'all events when none are named');
 
     const mine = await erp.get<Hook[]>('/api/v1/webhooks');
     assert.deepEqual(mine.body.map((h) => h.id), [made.body.id]);

@@ -168,8 +168,8 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
         it('sets a Message-ID once, at hand-over, and keeps it through claims, failures and retries', async () => {
           const a = await p.queue.handOver(mail(), 'test');
           const b = await p.queue.handOver(mail({ sender: { email: 'bob@sales.example' } }), 'test');
-          assert.match(a.messageId, /^<[0-9a-f-]{36}@corp\.example>$/);
-          assert.match(b.messageId, /^<[0-9a-f-]{36}@sales\.example>$/);
+          assert.match(a.messageId, /^<[0-9a-z]{9}\.[0-9a-f]{20}@corp\.example>$/);
+          assert.match(b.messageId, /^<[0-9a-z]{9}\.[0-9a-f]{20}@sales\.example>$/);
           assert.notEqual(a.messageId, b.messageId);
           assert.equal((await p.queue.show(a.id)).messageId, a.messageId);
 
@@ -597,7 +597,7 @@ describe('e-mail queue', { concurrency: BACKENDS.length }, () => {
           assert.equal((await p.queue.show(failed)).attemptLog.length, 1, 'the attempt history is kept');
           for (const id of [sent, pending]) {
             const was = await statusOf(p, id);
-            await assert.rejects(p.queue.retry(id), new RegExp(`is ${was}: only failed, error, cancelled e-mails can be retried`));
+            await assert.rejects(p.queue.retry(id), new RegExp(`is ${was}: only failed, error, cancelled, bounced e-mails can be retried`));
             assert.equal(await statusOf(p, id), was);
           }
           const due = (await claim(p, 'w1')).map((r) => r.id).sort((x, y) => x - y);
