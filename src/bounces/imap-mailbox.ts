@@ -170,10 +170,11 @@ function explain(err: ImapError, where: string, oauth: boolean): string {
   if (err.authenticationFailed || err.serverResponseCode === 'AUTHENTICATIONFAILED') {
     return `the IMAP server ${where} refused the sign-in (${text})${oauth ? `: ${EXCHANGE_IMAP_HELP}` : ': check IMAP user and IMAP password (for Google, an app password)'}`;
   }
-  if (err.tlsFailed) return `${where} does not offer STARTTLS, so Postroom did not sign in: use port 993 (implicit TLS), or a server that offers STARTTLS`;
-  if (/self[- ]signed|unable to verify|unable to get local issuer|certificate/i.test(text)) {
+  // A failed handshake after STARTTLS is a tlsFailed too: the certificate is told apart first.
+  if (/self[- ]signed|unable to verify|unable to get local issuer|certificate/i.test(text) || /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code ?? '')) {
     return `the IMAP server ${where}'s certificate is not trusted (${text}): for a private CA, paste its certificate in "SMTP server's CA certificate"`;
   }
+  if (err.tlsFailed) return `${where} does not offer STARTTLS, so Postroom did not sign in: use port 993 (implicit TLS), or a server that offers STARTTLS`;
   if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH' || /TIMEOUT/.test(err.code ?? '')) {
     return `cannot reach the IMAP server ${where} (${err.code}): check IMAP host and IMAP port`;
   }

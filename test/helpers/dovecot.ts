@@ -26,6 +26,8 @@ export interface DovecotOptions {
   mailRoot?: string;
   /** The CA that signs the server certificate: testPki() unless given (privatePki() for an untrusted one). */
   pki?: TestPki;
+  /** The implicit-TLS port; default a free one (993 for the test of Postroom's "993 means TLS" rule). */
+  imapsPort?: number;
   /** false: imapPort neither offers nor accepts STARTTLS (so nobody can log in there). Default true. */
   startTls?: boolean;
   /**
@@ -182,7 +184,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const oauth = options.oauth2 ? await startIntrospection(options.oauth2, oauthChecks) : undefined;
 
   const oauthMechanisms = !oauth ? '' : options.oauth2?.oauthBearer ? ' xoauth2 oauthbearer' : ' xoauth2';
-  const imapsPort = await freePort();
+  const imapsPort = options.imapsPort ?? (await freePort());
   const innerImapPort = await freePort();
   const layout = separator === '/' ? ':LAYOUT=fs' : '';
   const conf = `
