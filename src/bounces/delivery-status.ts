@@ -41,7 +41,7 @@ export function readDeliveryStatus(text: string, maxRecipients: number): Deliver
   const [first, ...rest] = groups;
   if (!first || rest.length === 0) throw new DeliveryStatusError('the delivery-status part names no recipient');
   if (rest.length > maxRecipients) {
-    throw new DeliveryStatusError(`the delivery-status part names ${rest.length} recipients, more than an e-mail can have (${maxRecipients})`);
+    throw new DeliveryStatusError(`the delivery-status part names more recipients (${rest.length}) than an e-mail can have (${maxRecipients})`);
   }
   const recipients: RecipientStatus[] = [];
   for (const fields of rest) {

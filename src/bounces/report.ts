@@ -101,7 +101,7 @@ export async function readReport(raw: Buffer, options: ReadOptions): Promise<Rea
     } catch (err) {
       if (!(err instanceof DeliveryStatusError)) throw err;
       // Too many recipients is refused whole; an empty or garbled part falls back to the text.
-      if (/more than an e-mail can have/.test(err.message)) return { kind: 'unreadable', why: err.message };
+      if (/than an e-mail can have/.test(err.message)) return { kind: 'unreadable', why: `${err.message}${cutNote(options)}` };
     }
   }
 
@@ -118,11 +118,10 @@ export async function readReport(raw: Buffer, options: ReadOptions): Promise<Rea
     return { kind: 'not-report', why };
   }
   if (failedRecipients.length > options.maxRecipients) {
-    return { kind: 'unreadable', why: `it names ${failedRecipients.length} failed recipients, more than an e-mail can have (${options.maxRecipients})` };
+    return { kind: 'unreadable', why: `it names more failed recipients (${failedRecipients.length}) than an e-mail can have (${options.maxRecipients})` };
   }
   if (!enhancedStatus(text) && !/\b[45]\d\d[ -]/.test(text)) {
-    const cut = options.truncatedAt ? ` (only its first ${options.truncatedAt} bytes were read)` : '';
-    return { kind: 'unreadable', why: `a non-delivery report with no readable status code${cut}` };
+    return { kind: 'unreadable', why: `a non-delivery report with no readable status code${cutNote(options)}` };
   }
   return {
     kind: 'report',
@@ -135,6 +134,8 @@ export async function readReport(raw: Buffer, options: ReadOptions): Promise<Rea
     },
   };
 }
+
+const cutNote = (o: ReadOptions) => (o.truncatedAt ? ` (only its first ${o.truncatedAt} bytes were read)` : '');
 
 /**
  * A plain-text report's recipients: for each address, the status code nearest after one of its
