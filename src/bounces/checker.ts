@@ -164,11 +164,18 @@ export class BounceChecker {
         slots: this.o.graphSlots,
       });
     }
-    const secret =
-      mailbox.auth.kind === 'password'
-        ? { password: mailbox.auth.password }
-        : { token: () => tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, this.o.ca)).getToken(endpoints.smtpScope) };
-    return openImapMailbox({ host: mailbox.host, port: mailbox.port, implicitTls: mailbox.implicitTls, user: mailbox.user, secret, ca: smtpTrust(s, this.o.ca) });
+    const imap = { host: mailbox.host, port: mailbox.port, implicitTls: mailbox.implicitTls, user: mailbox.user, ca: smtpTrust(s, this.o.ca) };
+    if (mailbox.auth.kind === 'password') return openImapMailbox({ ...imap, secret: { password: mailbox.auth.password } });
+    const provider = tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, this.o.ca));
+    const token = (renew: boolean) => () => provider.getToken(endpoints.smtpScope, { forceRefresh: renew });
+    try {
+      return await openImapMailbox({ ...imap, secret: { token: token(false) } });
+    } catch (err) {
+      // A permission granted since is only in a new token (as for SMTP's 535): one more try with one.
+      if (!(err instanceof MailboxError && err.signInRefused)) throw err;
+      provider.invalidate(endpoints.smtpScope);
+      return openImapMailbox({ ...imap, secret: { token: token(true) } });
+    }
   }
 
   /** Reads the page's likely reports, records those it can match, and moves each read report. */
@@ -248,7 +255,8 @@ export class BounceChecker {
       const need = mailbox.kind === 'graph' ? 'Mail.ReadWrite' : 'IMAP.AccessAsApp';
       const api = mailbox.kind === 'graph' ? 'Microsoft Graph' : 'Office 365 Exchange Online';
       try {
-        const roles = tokenRoles(await tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, this.o.ca)).getToken(scope));
+        // An administrator asked: a fresh token, whose roles show what was granted since.
+        const roles = tokenRoles(await tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, this.o.ca)).getToken(scope, { forceRefresh: true, now: true }));
         if (roles !== null && !roles.includes(need)) {
           return {
             ok: false,

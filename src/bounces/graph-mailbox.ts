@@ -47,7 +47,12 @@ export async function openGraphMailbox(o: GraphMailboxOptions): Promise<MailboxS
   const call = (method: string, path: string, body?: unknown, extra?: { headers?: Record<string, string>; maxBodyBytes?: number }) =>
     withSlot(o.slots, o.mailbox.toLowerCase(), () => graph.call(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json', extra));
 
-  const inbox = await call('GET', `${user}/mailFolders/inbox?$select=id`);
+  let inbox = await call('GET', `${user}/mailFolders/inbox?$select=id`);
+  if (inbox.status === 403) {
+    // A permission granted since is only in a new token: one more try with one.
+    o.provider.invalidate(o.scope);
+    inbox = await call('GET', `${user}/mailFolders/inbox?$select=id`);
+  }
   if (inbox.status !== 200) throw graphProblem(inbox, 'reading the Inbox', o.mailbox);
 
   /** A child folder of `parentPath` named `name`, created when missing (a race with another instance is a 409: look again). */

@@ -62,7 +62,8 @@ export async function openImapMailbox(o: ImapMailboxOptions): Promise<MailboxSes
   try {
     await client.connect();
   } catch (err) {
-    throw new MailboxError(explain(err as ImapError, where, 'xoauth2' in auth || 'accessToken' in auth));
+    const e = err as ImapError;
+    throw new MailboxError(explain(e, where, 'accessToken' in auth), Boolean(e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED'));
   }
   try {
     const inbox = await client.mailboxOpen('INBOX');

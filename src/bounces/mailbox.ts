@@ -38,4 +38,11 @@ export interface MailboxSession {
 /** A mailbox that cannot be read, said for the administrator, with what to check. */
 export class MailboxError extends Error {
   override name = 'MailboxError';
+  constructor(
+    message: string,
+    /** The server refused the sign-in (a token may be stale: worth one more try with a fresh one). */
+    readonly signInRefused = false,
+  ) {
+    super(message);
+  }
 }
