@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
 import { matchReport, mayBeReport, readReport } from '../../src/bounces/index.js';
-import { LIMITS } from '../../src/queue/index.js';
+import { LIMITS, type RecipientReport } from '../../src/queue/index.js';
 import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { FIXTURES, fillFixture, fixtureRecipient, topHeaders, type Fixture, type SentFacts } from '../helpers/reports.js';
@@ -48,7 +48,7 @@ describe('delivery reports, fixture by fixture', () => {
       assert.equal(message.parsed.headers.get('x-postroom-id'), facts.tag);
       assert.match(facts.tag, /^\d+\.[0-9a-f]{24}$/);
       assert.deepEqual(message.dsn, { ret: 'HDRS', envid: facts.tag, notify: facts.recipients.map(() => ['FAILURE', 'DELAY']) });
-      assert.ok(p.tags.verify(facts.tag, facts.id, facts.messageId));
+      assert.ok(p.tags.verify(facts.tag, facts.id, facts.messageId), 'the tag verifies');
       // The MAC binds the Message-ID: the same number on another e-mail does not verify.
       assert.equal(p.tags.verify(facts.tag, facts.id, '<another@example.com>'), false);
     }
@@ -107,7 +107,7 @@ describe('delivery reports, fixture by fixture', () => {
         const address = want.recipient.startsWith('{{') ? fixtureRecipient(want, facts) : (facts.recipients[0] as string);
         const got = e.recipients.find((r) => r.recipient === address);
         assert.ok(got, `recipient ${address} listed`);
-        const fact = match.recipients.find((r) => r.recipient === address);
+        const fact: RecipientReport | undefined = match.recipients.find((r) => r.recipient === address);
         assert.ok(fact, `the report speaks of ${address}`);
         assert.equal(fact.action, want.action);
         assert.equal(fact.status, want.status);

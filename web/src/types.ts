@@ -20,7 +20,7 @@ export type ConnectionTest = Schemas['ConnectionTest'];
 export type TestEmailOutcome = Schemas['TestEmailOutcome'];
 
 export type EmailStatus = Schemas['EmailStatus'];
-export const STATUSES: readonly EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'];
+export const STATUSES: readonly EmailStatus[] = ['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled', 'bounced'];
 export type Address = Schemas['Address'];
 export type EmailSummary = Schemas['EmailSummary'];
 export type Attempt = Schemas['Attempt'];
@@ -31,5 +31,7 @@ export type User = Schemas['User'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type TokenInfo = Schemas['TokenInfo'];
 export type SendingState = Schemas['SendingState'];
-export type RecipientOutcome = Schemas['RecipientOutcome'];
+export type Recipient = Schemas['Recipient'];
+export type DeliveryReport = Schemas['DeliveryReport'];
+export type MailboxCheck = Schemas['MailboxCheck'];
 export type CertificateInfo = Schemas['CertificateInfo'];
