@@ -38,6 +38,12 @@ export const FRENCH_LABELS: Partial<Record<SettingKey, string>> = {
   smtpCaCertificate: 'Certificat de l’AC du serveur SMTP',
   microsoftCaCertificate: 'Certificat de l’AC d’un proxy placé devant Microsoft',
   webhooksAllowPrivate: 'Autoriser les webhooks vers des adresses privées',
+  bounceProcessing: 'Lire les retours dans la boîte du postmaster',
+  imapHost: 'Hôte IMAP',
+  imapPort: 'Port IMAP',
+  imapUser: 'Utilisateur IMAP',
+  imapPassword: 'Mot de passe IMAP',
+  bounceCheckIntervalSeconds: 'Vérifier la boîte toutes les (secondes)',
 };
 
 /** A setting named in an English message (by its label or its key), named again in French. */
@@ -171,6 +177,37 @@ export const MESSAGES: Entry[] = [
     id: 'warning.secretExpires',
     english: /^the client secret expires on (\S+) \(in (\d+) days?\): create a new one in Certificates & secrets before then$/,
     french: (m) => `le secret client expire le ${frenchDay(g(m, 1))} (dans ${g(m, 2)} jour${g(m, 2) === '1' || g(m, 2) === '0' ? '' : 's'})\u00a0: créez-en un nouveau dans Certificats & secrets d’ici là`,
+  },
+  // Bounce processing's mailbox (mailbox.ts): a warning, never a reason to stop sending.
+  {
+    id: 'warning.bouncesGraphPostmaster',
+    english: /^bounce processing reads the postmaster's mailbox through Microsoft Graph: set the Mail postmaster$/,
+    french: () => 'le traitement des retours lit la boîte du postmaster par Microsoft Graph\u00a0: renseignez le Mail postmaster',
+  },
+  {
+    id: 'warning.bouncesMailboxUser',
+    english: /^bounce processing needs the mailbox to read: set the Mail postmaster \(or IMAP user\)$/,
+    french: () => 'le traitement des retours a besoin de la boîte à lire\u00a0: renseignez le Mail postmaster (ou l’utilisateur IMAP)',
+  },
+  {
+    id: 'warning.bouncesImapHost',
+    english: /^bounce processing needs the IMAP host of the postmaster's mailbox$/,
+    french: () => 'le traitement des retours a besoin de l’hôte IMAP de la boîte du postmaster',
+  },
+  {
+    id: 'warning.bouncesLogin',
+    english: /^bounce processing needs a login for the postmaster's mailbox: set IMAP user \(or SMTP user\)$/,
+    french: () => 'le traitement des retours a besoin d’un identifiant pour la boîte du postmaster\u00a0: renseignez l’utilisateur IMAP (ou l’utilisateur SMTP)',
+  },
+  {
+    id: 'warning.bouncesPasswordElsewhere',
+    english: /^IMAP password is required: the SMTP password is only used for the SMTP account on its own server's IMAP host \((.*)\)$/,
+    french: (m) => `le mot de passe IMAP est obligatoire\u00a0: le mot de passe SMTP n’est utilisé que pour le compte SMTP, sur l’hôte IMAP de son propre serveur (${g(m, 1)})`,
+  },
+  {
+    id: 'warning.bouncesPassword',
+    english: /^IMAP password is required \(or the SMTP password, for the same account on the same server\)$/,
+    french: () => 'le mot de passe IMAP est obligatoire (ou le mot de passe SMTP, pour le même compte sur le même serveur)',
   },
   // A CA certificate setting near or past its expiry (service.ts).
   {

@@ -22,6 +22,9 @@ export const PRESETS: Record<string, Preset> = {
       useGraph: false,
       smtpMaxConnections: 3,
       maxMessagesPerMinute: 30,
+      // Bounces, when read: the postmaster mailbox on Exchange Online's IMAP, with the same token.
+      imapHost: '',
+      imapPort: 993,
     },
     next: 'fill in Tenant ID, Client ID, Client Secret and the postmaster mailbox',
   },
@@ -46,6 +49,9 @@ export const PRESETS: Record<string, Preset> = {
       useGraph: false,
       smtpMaxConnections: 3,
       maxMessagesPerMinute: 60,
+      // Bounces, when read: imap.gmail.com with the same app password.
+      imapHost: '',
+      imapPort: 993,
     },
     next: 'fill in SMTP user (the Google account) and SMTP password (an app password, not the account password)',
   },

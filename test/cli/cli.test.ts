@@ -166,7 +166,7 @@ const ALL_KEYS = [
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
   'microsoftCloud', 'clientCertificate', 'clientCertificateExpiresAt', 'outlookNewDraftsIn', 'smtpCaCertificate', 'microsoftCaCertificate',
-  'webhooksAllowPrivate',
+  'webhooksAllowPrivate', 'bounceProcessing', 'imapHost', 'imapPort', 'imapUser', 'imapPassword', 'bounceCheckIntervalSeconds',
 ];
 
 const QUEUED = /^queued e-mail (\d+) \(pending\) (<[^>\s]+>)$/m;

@@ -3,27 +3,21 @@
 // in English and in French, with axe-core checking every page against WCAG 2 A/AA.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Postroom } from '../../src/app.js';
-import { fieldCatalogue } from '../../src/settings/fields.js';
 import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
 import { privatePki, testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import en from '../../web/src/i18n/en.json' with { type: 'json' };
-import fr from '../../web/src/i18n/fr.json' with { type: 'json' };
+import { CHROMIUM, assertAccessible, assertNoEnglish } from '../helpers/console-checks.js';
 
 const PASSWORD = 'console e2e password';
 const SECRET = 'app-pw-Zq81-never-in-the-page';
 /** `POSTROOM_UPDATE_SCREENSHOTS=1` refreshes the README's pictures; otherwise they go to a temp dir. */
 const SHOTS = process.env.POSTROOM_UPDATE_SCREENSHOTS === '1' ? path.resolve('docs/screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-shots-'));
-/** axe-core's browser build, injected into the page as it is (nothing fetched from elsewhere). */
-const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] };
 
 /** What the administrator reads, in each language: written out here, not taken from the catalogues. */
 const WORDS = {
@@ -132,49 +126,6 @@ const WORDS = {
 } as const;
 
 type Lang = keyof typeof WORDS;
-
-interface Violation {
-  id: string;
-  help: string;
-  nodes: string[];
-}
-
-/** axe-core's WCAG 2.0 and 2.1 level A and AA rules on the page as it is now. */
-async function axeViolations(page: Page): Promise<Violation[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    type Axe = { run(ctx: Document, opts: object): Promise<{ violations: { id: string; help: string; nodes: { target: string[]; failureSummary?: string }[] }[] }> };
-    const axe = (window as unknown as { axe: Axe }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? ''}`) }));
-  });
-}
-
-async function assertAccessible(page: Page, where: string): Promise<void> {
-  assert.deepEqual(await axeViolations(page), [], `axe-core finds WCAG 2 A/AA violations on ${where}`);
-}
-
-type Catalogue = { [key: string]: string | Catalogue };
-const strings = (c: Catalogue): string[] => Object.values(c).flatMap((v) => (typeof v === 'string' ? [v] : strings(v)));
-
-/**
- * English a French page must not show: the console's English messages (their fixed parts) and the
- * server's English setting labels and help texts, leaving out what both languages write alike.
- */
-const ENGLISH_ONLY = (() => {
-  const french = new Set(strings(fr));
-  const pieces = [...strings(en), ...fieldCatalogue().flatMap((f) => [f.label, f.help])]
-    .filter((s) => !french.has(s))
-    .flatMap((s) => s.split(/\{\{[^}]*\}\}/))
-    .map((s) => s.trim())
-    .filter((s) => s.length >= 12 && /[a-z]{3}/.test(s));
-  return [...new Set(pieces)];
-})();
-
-async function assertNoEnglish(page: Page, where: string): Promise<void> {
-  const text = await page.evaluate(() => document.body.innerText);
-  assert.deepEqual(ENGLISH_ONLY.filter((s) => text.includes(s)), [], `English left on ${where} in French`);
-}
 
 for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
   const W = WORDS[lang];
@@ -463,7 +414,7 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
       await sink.waitFor(1);
       await page.reload();
       await page.getByText(W.attempts).first().waitFor();
-      assert.match(await page.locator('table').innerText(), W.outcomeSent);
+      assert.match(await page.locator('section[aria-labelledby="attempts-title"] table').innerText(), W.outcomeSent);
       await check('an e-mail’s page');
 
       await page.goto(`${server.url}/outbox`);

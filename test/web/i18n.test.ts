@@ -84,7 +84,7 @@ describe('console message catalogues', () => {
   it('every guide, step, status and route the code names has its messages', () => {
     const wanted = [
       ...GUIDES.flatMap((g) => [`guides.${g.name}.title`, `guides.${g.name}.intro`, ...g.steps.map((s) => `guides.steps.${s.text}`)]),
-      ...['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled'].map((s) => `status.${s}`),
+      ...['pending', 'sending', 'sent', 'error', 'failed', 'held', 'cancelled', 'bounced'].map((s) => `status.${s}`),
       ...['sent', 'transient', 'permanent', 'interrupted'].map((o) => `outcome.${o}`),
       ...['smtp', 'oauth', 'graph', 'drafts'].map((r) => `route.${r}`),
     ];

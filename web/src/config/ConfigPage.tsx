@@ -1,5 +1,5 @@
 // Configuration > Email: one row per setting in the order of the reference screen, the
-// problems banner, presets, and the connection tests. Each row saves on its own.
+// problems banner, presets, the connection tests and bounce processing. Each row saves on its own.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
@@ -12,6 +12,7 @@ import { activeRoutes, ROUTE_NAMES, unusedBecause } from './routes';
 import { SecretRow } from './SecretRow';
 import { CertificateRow } from './CertificateRow';
 import { TestPanel } from './TestPanel';
+import { BouncePanel } from './BouncePanel';
 
 export function ConfigPage() {
   const { t } = useTranslation();
@@ -87,6 +88,7 @@ export function ConfigPage() {
         }}
       />
       <TestPanel />
+      <BouncePanel enabled={view.settings.bounceProcessing === true} />
     </div>
   );
 }

@@ -72,6 +72,14 @@ export const GUIDES: Guide[] = [
       },
       { text: 'exchangePreset', fills: ['useOAuth', 'tenantId', 'clientId', 'clientSecret', 'postmaster'] },
       { text: 'exchangeTest' },
+      {
+        text: 'exchangeBounces',
+        code: [
+          'Set-CASMailbox -Identity postmaster@contoso.com -ImapEnabled $true',
+          'Get-MailboxPermission -Identity postmaster@contoso.com -User <service principal ID>    # FullAccess, from the step above',
+        ].join('\n'),
+        fills: ['bounceProcessing', 'bounceCheckIntervalSeconds'],
+      },
     ],
   },
   {
@@ -91,6 +99,7 @@ export const GUIDES: Guide[] = [
         fills: ['outlookNewDraftsIn', 'outlookNewAddress'],
       },
       { text: 'graphTest' },
+      { text: 'graphBounces', fills: ['bounceProcessing', 'bounceCheckIntervalSeconds'] },
     ],
   },
   {
@@ -102,6 +111,7 @@ export const GUIDES: Guide[] = [
       { text: 'googlePreset', fills: ['smtpHost', 'smtpUser', 'smtpPassword'] },
       { text: 'googlePostmaster', fills: ['postmaster'] },
       { text: 'googleTest' },
+      { text: 'googleBounces', fills: ['bounceProcessing', 'imapUser', 'imapPassword'] },
     ],
   },
   {
@@ -113,6 +123,7 @@ export const GUIDES: Guide[] = [
       { text: 'relaySender', fills: ['postmaster', 'forcePostmaster'] },
       { text: 'relayCa', fills: ['smtpCaCertificate'] },
       { text: 'relayTest' },
+      { text: 'relayBounces', fills: ['bounceProcessing', 'imapHost', 'imapPort', 'imapUser', 'imapPassword'] },
     ],
   },
 ];

@@ -1,5 +1,5 @@
-// One e-mail: who, what, its status, every attempt with the server's reply, the recipients a
-// server refused; and Retry (asks first: it sends mail) and Cancel.
+// One e-mail: who, what, its status, each recipient's fate (the relay's answer, then the delivery
+// reports), every attempt with the server's reply; and Retry (asks first: it sends mail) and Cancel.
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
@@ -8,8 +8,10 @@ import { Confirm } from '../shell/Confirm';
 import type { EmailDetail } from '../types';
 import { numberText } from '../i18n';
 import { addressList, statusLabel, timeText } from './format';
+import { BouncedNote, Recipients } from './Recipients';
+import { Reports } from './Reports';
 
-const RETRYABLE = ['failed', 'error', 'cancelled'];
+const RETRYABLE = ['failed', 'error', 'cancelled', 'bounced'];
 const CANCELLABLE = ['pending', 'error', 'held'];
 
 export function EmailPage({ id }: { id: number }) {
@@ -49,6 +51,7 @@ export function EmailPage({ id }: { id: number }) {
             <span className={`badge ${email.status}`}>{statusLabel(email.status)}</span>
             {email.nextAttemptAt && email.status !== 'sending' && <span> · {t('email.nextAttempt', { when: timeText(email.nextAttemptAt) })}</span>}
             {email.scheduledAt && <span> · {t('email.scheduledFor', { when: timeText(email.scheduledAt) })}</span>}
+            {email.status !== 'bounced' && <BouncedNote recipients={email.recipients} />}
           </p>
           <div className="actions">
             {RETRYABLE.includes(email.status) && (
@@ -94,18 +97,8 @@ export function EmailPage({ id }: { id: number }) {
               </>
             )}
           </dl>
-          {email.rejectedRecipients.length > 0 && (
-            <section aria-labelledby="rejected-title">
-              <h2 id="rejected-title">{t('email.refused')}</h2>
-              <ul>
-                {email.rejectedRecipients.map((r) => (
-                  <li key={r.recipient}>
-                    {r.recipient}: <span className="reply">{r.reply}</span>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          )}
+          <Recipients recipients={email.recipients} />
+          <Reports emailId={email.id} reports={email.reports} />
           <section aria-labelledby="attempts-title">
             <h2 id="attempts-title">{t('email.attempts')}</h2>
             {email.attemptLog.length === 0 ? (

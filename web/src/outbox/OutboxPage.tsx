@@ -9,6 +9,7 @@ import { RetryFailed } from './RetryFailed';
 import { STATUSES, type EmailPage, type EmailStatus, type HourTally } from '../types';
 import { numberText } from '../i18n';
 import { addressList, statusLabel, timeText } from './format';
+import { BouncedNote } from './Recipients';
 import { HourlyChart } from './HourlyChart';
 
 const PAGE_SIZE = 50;
@@ -143,6 +144,11 @@ export function OutboxPage() {
                 <td>
                   <span className={`badge ${e.status}`}>{statusLabel(e.status)}</span>
                   {e.status === 'pending' && e.scheduledAt && Date.parse(e.scheduledAt) > Date.now() && <div className="scheduled">{t('email.scheduledFor', { when: timeText(e.scheduledAt) })}</div>}
+                  {e.status !== 'bounced' && (
+                    <div>
+                      <BouncedNote recipients={e.recipients} />
+                    </div>
+                  )}
                 </td>
                 <td>{timeText(e.createdAt)}</td>
                 <td>{e.sender ? addressList([e.sender]) : t('outbox.postmaster')}</td>
