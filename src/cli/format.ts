@@ -55,7 +55,13 @@ export function formatEmailDetail(e: EmailDetail): string {
   for (const f of e.attachments) lines.push(`  attachment   ${f.filename} (${f.contentType}, ${f.size} bytes)`);
   if (e.nextAttemptAt) lines.push(`  next try     ${e.nextAttemptAt}`);
   if (e.firstFailureAt) lines.push(`  first failed ${e.firstFailureAt}`);
-  for (const r of e.rejectedRecipients) lines.push(`  refused      ${r.recipient}: ${r.reply}`);
+  for (const r of e.recipients) {
+    const fate = r.bounce
+      ? `bounced (${r.bounce.type}) ${r.bounce.status ?? ''} ${r.bounce.diagnostic ?? ''}`
+      : `${r.state}${r.state === 'refused' || r.state === 'deferred' ? `: ${r.reply}` : ''}`;
+    lines.push(`  recipient    ${r.recipient}  ${fate.replace(/\s+/g, ' ').trim()}${r.delayed ? ` (delayed ${r.delayed.status ?? ''}, reported ${r.delayed.reportedAt})` : ''}`);
+  }
+  for (const r of e.reports) lines.push(`  report       ${r.receivedAt}  from ${r.reporter || '-'}, matched by ${r.matchedBy}: ${r.subject}`);
   lines.push(`  attempts     ${e.attemptLog.length}`);
   for (const a of e.attemptLog) {
     lines.push(`    ${a.startedAt}  ${a.route.padEnd(5)} ${a.outcome.padEnd(11)} ${a.reply ?? ''}`);

@@ -88,11 +88,12 @@ Who changed which setting when, newest first (default 50 entries). Secrets show 
 The e-mails in the queue and the administrator's actions on them.`,
   'queue list': `Usage: postroom queue list [--status S] [--limit N] [--json]
 
-E-mails newest first. --status: pending, sending, sent, error, failed, held or cancelled; --limit
-(default 50).`,
+E-mails newest first. --status: pending, sending, sent, error, failed, held, cancelled or bounced;
+--limit (default 50).`,
   'queue show': `Usage: postroom queue show ID [--json]
 
-One e-mail with every attempt and the server's replies.`,
+One e-mail with each recipient's fate (the relay's answer, then what delivery reports said),
+the reports, and every attempt with the server's replies.`,
   'queue retry': `Usage: postroom queue retry ID
        postroom queue retry --status failed|error|cancelled [--since TIME]
 
