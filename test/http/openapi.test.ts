@@ -10,6 +10,8 @@ import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase }
 import { Client, startHttp, type Answer, type TestServer } from '../helpers/http.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { startDovecot } from '../helpers/dovecot.js';
+import { fillFixture } from '../helpers/reports.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -108,6 +110,41 @@ describe('OpenAPI response schemas', () => {
     conforms('DELETE', '/tokens/{id}', 404, await admin.del(`/api/v1/tokens/${token.body.id}`));
     conforms('POST', '/auth/logout', 200, await admin.post('/api/v1/auth/logout'));
     conforms('GET', '/settings/email', 401, await admin.get('/api/v1/settings/email'));
+  });
+
+  it('bounce processing and what it finds answer as declared: recipients, reports, the raw report, the checks', async () => {
+    const dovecot = await startDovecot({ users: { relay: 'relay-password-1' } });
+    try {
+      assert.equal((await admin.login(PASSWORD)).status, 200);
+      conforms('GET', '/settings/email/bounces', 200, await admin.get('/api/v1/settings/email/bounces'));
+      conforms('POST', '/settings/email/bounces/check', 200, await admin.post('/api/v1/settings/email/bounces/check'));
+      await admin.patch('/api/v1/settings/email', { enabled: true, bounceProcessing: true, imapPort: dovecot.imapPort, outlookNewAddress: '' });
+      const handed = await admin.post<{ id: number; messageId: string }>('/api/v1/emails', { to: ['carol@example.net', 'dan@example.net'], subject: 'Invoice', text: 'x' });
+      await postroom.dispatcher.runCampaign();
+      const accepted = await admin.get<{ recipients: { recipient: string; state: string }[] }>(`/api/v1/emails/${handed.body.id}`);
+      conforms('GET', '/emails/{id}', 200, accepted);
+      assert.deepEqual(accepted.body.recipients.map((r) => [r.recipient, r.state]), [['carol@example.net', 'accepted'], ['dan@example.net', 'accepted']], 'every recipient listed, not []');
+      const facts = { postmaster: 'postmaster@example.com', tag: postroom.tags.tag(handed.body.id, handed.body.messageId), messageId: handed.body.messageId, recipients: ['carol@example.net', 'dan@example.net'], subject: 'Invoice' };
+      await dovecot.deliver('relay', fillFixture('11-sendmail-two-recipients-failed-and-delayed.eml', facts));
+      const check = await admin.post<{ outcome: string }>('/api/v1/settings/email/bounces/check');
+      conforms('POST', '/settings/email/bounces/check', 200, check);
+      assert.equal(check.body.outcome, 'done', check.text);
+      conforms('GET', '/settings/email/bounces', 200, await admin.get('/api/v1/settings/email/bounces'));
+      const test = await admin.post<{ ok: boolean; steps: { step: string; ok: boolean; detail: string }[] }>('/api/v1/settings/email/test-connection', {});
+      conforms('POST', '/settings/email/test-connection', 200, test);
+      assert.deepEqual(test.body.steps.at(-1)?.step, 'mailbox', 'with bounce processing on, Test connection opens the mailbox too');
+      assert.equal(test.body.ok, true, test.text);
+      const bounced = await admin.get<{ recipients: { state: string }[]; reports: { id: number }[]; bounced: string }>(`/api/v1/emails/${handed.body.id}`);
+      conforms('GET', '/emails/{id}', 200, bounced);
+      assert.deepEqual(bounced.body.recipients.map((r) => r.state), ['bounced', 'accepted']);
+      conforms('GET', '/emails', 200, await admin.get('/api/v1/emails?limit=5'));
+      const raw = await admin.get<{ raw: string }>(`/api/v1/emails/${handed.body.id}/reports/${bounced.body.reports[0]?.id}/raw`);
+      conforms('GET', '/emails/{id}/reports/{reportId}/raw', 200, raw);
+      assert.match(raw.body.raw, /multipart\/report/);
+      conforms('GET', '/emails/{id}/reports/{reportId}/raw', 404, await admin.get(`/api/v1/emails/${handed.body.id}/reports/999999/raw`));
+    } finally {
+      await dovecot.close();
+    }
   });
 
   it('declares a JSON body schema for every answer of every route', () => {
