@@ -24,6 +24,14 @@ const int = (min: number, max: number) =>
     .min(min, { message: `must be at least ${min}` })
     .max(max, { message: `must be at most ${max}` });
 
+/** A host name or IP address, or empty. */
+function hostSchema() {
+  return z
+    .string()
+    .trim()
+    .refine((h) => h === '' || hostname.test(h) || net.isIP(h) !== 0, { message: 'is not a host name or IP address' });
+}
+
 function pemSchema() {
   return z
     .string()
@@ -70,10 +78,7 @@ export const FIELDS = {
     routes: ['smtp', 'oauth'],
     kind: 'string',
     default: '',
-    schema: z
-      .string()
-      .trim()
-      .refine((h) => h === '' || hostname.test(h) || net.isIP(h) !== 0, { message: 'is not a host name or IP address' }),
+    schema: hostSchema(),
   }),
   smtpPort: field({
     label: 'SMTP port',
@@ -319,10 +324,7 @@ export const FIELDS = {
     routes: ['smtp', 'oauth'],
     kind: 'string',
     default: '',
-    schema: z
-      .string()
-      .trim()
-      .refine((h) => h === '' || hostname.test(h) || net.isIP(h) !== 0, { message: 'is not a host name or IP address' }),
+    schema: hostSchema(),
   }),
   imapPort: field({
     label: 'IMAP port',

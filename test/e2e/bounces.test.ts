@@ -30,6 +30,7 @@ const WORDS = {
     last24h: /2 hard, 0 soft, 0 delayed,\s+0 policy bounces/,
     bounced: 'Bounced',
     someBounced: '1 of 2 bounced',
+    oneBounced: '1 bounced',
     hard: /hard bounce: the address is wrong or gone/,
     showRaw: 'Show the report as received',
     matchedBy: /matched by its X-Postroom-Id/,
@@ -45,6 +46,7 @@ const WORDS = {
     last24h: /2 définitifs, 0 temporaires, 0 retardés,\s+0 refus de principe/,
     bounced: 'Revenu en erreur',
     someBounced: '1 destinataire sur 2 revenu en erreur',
+    oneBounced: '1 revenu en erreur',
     hard: /erreur définitive\u00a0: l’adresse est fausse ou n’existe plus/,
     showRaw: 'Afficher le rapport tel que reçu',
     matchedBy: /reconnu à son X-Postroom-Id/,
@@ -124,6 +126,8 @@ for (const lang of ['en', 'fr'] as const) {
       const partly = page.getByRole('row').filter({ hasText: 'Invoice 2026-302' });
       await partly.waitFor();
       assert.match(await partly.innerText(), new RegExp(W.someBounced));
+      // The chart counts it in the hour it finished, as bounced (no longer among the sent).
+      await page.locator('.chart figcaption').getByText(W.oneBounced, { exact: true }).waitFor();
       await check('the outbox with a bounced e-mail');
     });
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { freePort, stopDaemon } from './daemons.js';
 import { testPki, type TestPki } from './pki.js';
 
 const DOVECOT = '/usr/sbin/dovecot';
@@ -111,14 +112,6 @@ export function createMailRoot(): string {
   fs.chmodSync(root, 0o755);
   process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
   return root;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 async function listen(server: net.Server | http.Server): Promise<number> {
@@ -368,11 +361,7 @@ service anvil {
     log,
     async close() {
       process.off('exit', cleanup);
-      if (master.exitCode === null) {
-        const exited = new Promise<void>((r) => master.once('exit', () => r()));
-        master.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
-      }
+      await stopDaemon(master);
       cleanup();
     },
   };

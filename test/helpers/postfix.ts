@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, stopDaemon } from './daemons.js';
 import { testPki } from './pki.js';
 
 const MASTER = '/usr/lib/postfix/sbin/master';
@@ -60,14 +61,6 @@ export function requirePostfix(): void {
   if (!fs.existsSync(MASTER) || !fs.existsSync('/usr/sbin/saslpasswd2')) {
     throw new Error('Postfix is not installed: apt-get install -y postfix sasl2-bin libsasl2-modules (.ci/run does it)');
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 async function waitForGreeting(port: number, timeoutMs: number, log: () => string): Promise<void> {
@@ -223,11 +216,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixRela
     log,
     async close() {
       process.off('exit', stop);
-      if (master.exitCode === null) {
-        const exited = new Promise<void>((r) => master.once('exit', () => r()));
-        master.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
-      }
+      await stopDaemon(master);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
