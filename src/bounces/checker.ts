@@ -64,6 +64,8 @@ export class BounceChecker {
   private readonly observers: CheckerObserver[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<CheckOutcome> | null = null;
+  /** Set by stop(): a check in progress ends after the message in hand (the cursor stays before the rest). */
+  private stopping = false;
 
   constructor(private readonly o: CheckerOptions) {
     this.log = o.logger.child({ module: 'bounces' });
@@ -86,22 +88,25 @@ export class BounceChecker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopping = true;
     await this.running?.catch(() => undefined);
   }
 
   /** A check now, whatever the interval (the console's "Check now", tests); one at a time. */
   checkNow(): Promise<CheckOutcome> {
+    if (this.stopping) return Promise.resolve({ state: 'off' });
     this.running ??= this.check().finally(() => (this.running = null));
     return this.running;
   }
 
   private async checkIfDue(): Promise<void> {
-    if (this.running) return;
-    const s = await this.o.settings.load();
-    if (!s.bounceProcessing) return;
+    if (this.running || this.stopping) return;
+    // Two plain settings, not load(): nothing decrypted every few seconds for nothing.
+    if (!(await this.o.settings.value('bounceProcessing'))) return;
+    const interval = await this.o.settings.value('bounceCheckIntervalSeconds');
     const row = await this.state.read();
     const last = row?.finished_at ?? 0;
-    if (Date.now() - last < s.bounceCheckIntervalSeconds * 1000) return;
+    if (Date.now() - last < interval * 1000) return;
     await this.checkNow();
   }
 
@@ -131,7 +136,10 @@ export class BounceChecker {
       let cursor = row.cursor;
       for (;;) {
         const page = await session.page(cursor, s.retentionDays);
-        await this.readPage(session, page.entries, counts);
+        const whole = await this.readPage(session, page.entries, counts);
+        // A page cut short by a stop keeps the cursor before it: the next check reads the rest
+        // (what was recorded and moved is gone from the Inbox, or recognised).
+        if (!whole) break;
         cursor = page.cursor;
         await this.state.advance(this.holder, cursor, Date.now() + LEASE_MS);
         if (page.done) break;
@@ -178,11 +186,19 @@ export class BounceChecker {
     }
   }
 
-  /** Reads the page's likely reports, records those it can match, and moves each read report. */
-  private async readPage(session: MailboxSession, entries: { ref: string; headers: Record<string, string>; size: number | null }[], counts: CheckCounts): Promise<void> {
+  /**
+   * Reads the page's likely reports, records those it can match, and moves each read report.
+   * False when a stop cut it short.
+   */
+  private async readPage(session: MailboxSession, entries: { ref: string; headers: Record<string, string>; size: number | null }[], counts: CheckCounts): Promise<boolean> {
     const processed: string[] = [];
     const unmatched: string[] = [];
+    let whole = true;
     for (const entry of entries) {
+      if (this.stopping) {
+        whole = false;
+        break;
+      }
       counts.seen++;
       if (!mayBeReport(entry.headers)) continue;
       counts.read++;
@@ -238,6 +254,7 @@ export class BounceChecker {
     }
     await session.move(processed, 'Processed');
     await session.move(unmatched, 'Unmatched');
+    return whole;
   }
 
   /**

@@ -11,6 +11,7 @@ import { privatePki, testPki } from '../helpers/pki.js';
 import { fillFixture, type SentFacts } from '../helpers/reports.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { createMetrics } from '../../src/http/metrics.js';
 
 const POSTMASTER = 'postmaster@example.com';
 const PASSWORD = 'Mailbox-Pa55';
@@ -72,6 +73,7 @@ describe('bounce processing over IMAP (Dovecot)', () => {
 
   it('records the reports it can match, moves only reports, leaves the rest unread where it was, and reads only what is new', async () => {
     const postroom = await open();
+    const metrics = createMetrics(postroom);
     const receiver = await startWebhookReceiver();
     try {
       await postroom.settings.update({ webhooksAllowPrivate: true }, 'test');
@@ -139,6 +141,10 @@ describe('bounce processing over IMAP (Dovecot)', () => {
       await postroom.deliverer.round();
       assert.equal(receiver.received.filter((e) => e.body.type === 'email.bounced').length, 2, 'no second event for the same report');
 
+      const scraped = await metrics.metrics();
+      for (const line of ['postroom_bounces_total{type="hard"} 2', 'postroom_bounces_total{type="delayed"} 2', 'postroom_bounces_total{type="policy"} 0', 'postroom_delivery_reports_total{result="matched"} 3', 'postroom_delivery_reports_total{result="unmatched"} 1', 'postroom_delivery_reports_total{result="duplicate"} 1']) {
+        assert.ok(scraped.includes(line), `metrics say ${line}`);
+      }
       const status = await postroom.bounces.status();
       assert.equal(status.error, null);
       assert.equal(status.matchedTotal, 3);

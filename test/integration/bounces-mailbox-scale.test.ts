@@ -140,3 +140,49 @@ describe('a large, messy postmaster mailbox', () => {
     assert.ok(why.some((w) => /names more recipients \(\d+\) than an e-mail can have \(500\)/.test(w)), why.join(' | '));
   });
 });
+
+describe('a stop in the middle of a long first check', () => {
+  it('stops within seconds, and the next start reads the rest: every report recorded once, none left behind', async () => {
+    const dovecot = await startDovecot({ users: { [POSTMASTER]: PASSWORD } });
+    const sink = await startSmtpSink({ auth: { user: POSTMASTER, pass: PASSWORD } });
+    const db = await createTestDatabase('sqlite');
+    const open = () => openTestPostroom(db, { dispatcher: { route: { ca: testPki().caPem } } });
+    let p = await open();
+    try {
+      await p.settings.update(
+        sinkSettings(sink.port, { smtpUser: POSTMASTER, smtpPassword: PASSWORD, postmaster: POSTMASTER, bounceProcessing: true, imapPort: dovecot.imapPort }),
+        'test',
+      );
+      const sent: (SentFacts & { id: number })[] = [];
+      for (let i = 0; i < 20; i++) {
+        const { id, messageId } = await p.queue.handOver({ to: [`s${i}@example.net`], subject: `Stop ${i}`, text: 'x' }, 'test');
+        sent.push({ id, postmaster: POSTMASTER, tag: p.tags.tag(id, messageId), messageId, recipients: [`s${i}@example.net`], subject: `Stop ${i}` });
+      }
+      await p.dispatcher.runCampaign();
+      for (let i = 0; i < 8_000; i++) {
+        await dovecot.deliver(POSTMASTER, ordinary(i));
+        if (i % 400 === 399) await dovecot.deliver(POSTMASTER, fillFixture('15-postfix-undelivered-5-1-1-user-unknown.eml', sent[(i - 399) / 400] as SentFacts));
+      }
+      const check = p.bounces.checkNow();
+      await new Promise((r) => setTimeout(r, 1_500));
+      const stopping = Date.now();
+      await p.close();
+      const first = await check;
+      assert.ok(Date.now() - stopping < 5_000, `stopped in ${Date.now() - stopping} ms`);
+      const partly = first.state === 'done' ? first.counts.matched : -1;
+      assert.ok(partly >= 0 && partly < 20, `the check was cut short (${partly} of 20 matched)`);
+
+      p = await open();
+      const rest = await p.bounces.checkNow();
+      assert.equal(rest.state, 'done', JSON.stringify(rest));
+      assert.equal(rest.state === 'done' && rest.counts.matched, 20 - partly, 'the next start read the rest');
+      for (const e of sent) assert.equal((await p.queue.show(e.id)).reports.length, 1, `e-mail ${e.id} has its one report`);
+      assert.equal((await dovecot.messages(POSTMASTER, 'Postroom/Processed')).length, 20);
+    } finally {
+      await p.close();
+      await db.cleanup();
+      await dovecot.close();
+      await sink.close();
+    }
+  });
+});
