@@ -6,14 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
 import { matchReport, mayBeReport, readReport } from '../../src/bounces/index.js';
 import { LIMITS, type RecipientReport } from '../../src/queue/index.js';
-import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
+import { BACKENDS, SKIP_POSTGRES, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { FIXTURES, fillFixture, fixtureRecipient, topHeaders, type Fixture, type SentFacts } from '../helpers/reports.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const POSTMASTER = 'postmaster@example.com';
 
-describe('delivery reports, fixture by fixture', () => {
+for (const backend of BACKENDS) describe(`delivery reports, fixture by fixture (${backend})`, { skip: backend === 'postgres' && SKIP_POSTGRES ? 'POSTROOM_TEST_POSTGRES=skip' : false }, () => {
   let sink: SmtpSink;
   let db: TestDatabase;
   let p: Postroom;
@@ -21,7 +21,7 @@ describe('delivery reports, fixture by fixture', () => {
 
   before(async () => {
     sink = await startSmtpSink({ dsn: true });
-    db = await createTestDatabase('sqlite');
+    db = await createTestDatabase(backend);
     p = await openTestPostroom(db, { dispatcher: { route: { ca: testPki().caPem } } });
     await p.settings.update(sinkSettings(sink.port, { postmaster: POSTMASTER }), 'test');
     for (const [i, f] of FIXTURES.entries()) {
