@@ -173,6 +173,19 @@ for (const backend of BACKENDS) describe(`delivery reports, fixture by fixture (
     assert.deepEqual(again?.to, facts.recipients);
     assert.equal((await p.queue.show(facts.id)).status, 'sent');
   });
+
+  it('the purge takes the reports with their e-mails, and leaves those of e-mails still kept', async () => {
+    const reports = async () => Number((await p.store.db.selectFrom('delivery_reports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await reports();
+    assert.ok(before > 0, 'reports were recorded');
+    // Kept for one more day: nothing goes.
+    assert.equal(await p.queue.purge(1), 0);
+    assert.equal(await reports(), before);
+    await new Promise((r) => setTimeout(r, 5));
+    const purged = await p.queue.purge(0);
+    assert.ok(purged >= sent.size - 1, `purged ${purged}`);
+    assert.equal(await reports(), 0, 'no report outlives its e-mail');
+  });
 });
 
 function expectation(f: Fixture): string {

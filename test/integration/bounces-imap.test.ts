@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { captureLog, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
+import { SKIP_POSTGRES, captureLog, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { privatePki, testPki } from '../helpers/pki.js';
 import { fillFixture, type SentFacts } from '../helpers/reports.js';
@@ -221,6 +221,39 @@ describe('bounce processing over IMAP (Dovecot)', () => {
       assert.deepEqual(view.problems, [], 'a mailbox that cannot be read never stops sending');
     } finally {
       catcher.close();
+    }
+  });
+});
+
+describe('two instances on one PostgreSQL database', { skip: SKIP_POSTGRES ? 'POSTROOM_TEST_POSTGRES=skip' : false }, () => {
+  it('read the mailbox one at a time: one checks, the other is told another instance is busy, each report recorded once', async () => {
+    const dovecot = await startDovecot({ users: { [POSTMASTER]: PASSWORD } });
+    const sink = await startSmtpSink({ auth: { user: POSTMASTER, pass: PASSWORD } });
+    const db = await createTestDatabase('postgres');
+    const a = await openTestPostroom(db, { dispatcher: { route: { ca: testPki().caPem } } });
+    const b = await openTestPostroom(db, { dispatcher: { route: { ca: testPki().caPem } } });
+    try {
+      await a.settings.update(sinkSettings(sink.port, { smtpUser: POSTMASTER, smtpPassword: PASSWORD, postmaster: POSTMASTER, bounceProcessing: true, imapPort: dovecot.imapPort }), 'test');
+      const facts: SentFacts[] = [];
+      for (let i = 0; i < 10; i++) {
+        const { id, messageId } = await a.queue.handOver({ to: [`pg${i}@example.net`], subject: `PG ${i}`, text: 'x' }, 'test');
+        facts.push({ postmaster: POSTMASTER, tag: a.tags.tag(id, messageId), messageId, recipients: [`pg${i}@example.net`], subject: `PG ${i}` });
+      }
+      await a.dispatcher.runCampaign();
+      for (let i = 0; i < 2_000; i++) await dovecot.deliver(POSTMASTER, ordinary(i));
+      for (const f of facts) await dovecot.deliver(POSTMASTER, fillFixture('15-postfix-undelivered-5-1-1-user-unknown.eml', f));
+      const [ra, rb] = await Promise.all([a.bounces.checkNow(), b.bounces.checkNow()]);
+      assert.deepEqual([ra.state, rb.state].sort(), ['busy', 'done'], JSON.stringify([ra, rb]));
+      assert.equal((await a.queue.list({ status: 'bounced' })).length, 10);
+      // The other instance's next check finds nothing new: the cursor is shared.
+      const next = await b.bounces.checkNow();
+      assert.deepEqual(next.state === 'done' && [next.counts.seen, next.counts.matched], [0, 0]);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.cleanup();
+      await dovecot.close();
+      await sink.close();
     }
   });
 });
