@@ -27,6 +27,11 @@ export interface RuntimeConfig {
   session: { idleMs: number; lifetimeMs: number };
   /** POSTROOM_LEASE_SECONDS: how long a claimed e-mail stays with a process that stopped answering. */
   leaseMs: number;
+  /**
+   * POSTROOM_SHUTDOWN_GRACE_SECONDS: on SIGTERM, how long sends at a server may take before they are
+   * cut off and their e-mails given back (default 7: the whole stop within Docker's 10 s).
+   */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends PostroomError {
@@ -88,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (!Number.isInteger(lease) || lease < 1) throw new ConfigError(`POSTROOM_LEASE_SECONDS must be a whole number of seconds (at least 1), not "${env.POSTROOM_LEASE_SECONDS}"`);
   return {
     leaseMs: lease * 1000,
+    shutdownGraceMs: wholeNumber(env, 'POSTROOM_SHUTDOWN_GRACE_SECONDS', 7, 0) * 1000,
     dataDir: path.resolve(env.POSTROOM_DATA_DIR || 'data'),
     databaseUrl,
     logLevel: env.POSTROOM_LOG_LEVEL || 'info',

@@ -7,7 +7,14 @@ import { buildHttpServer } from '../http/index.js';
 
 export async function serve(config: RuntimeConfig): Promise<number> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const postroom = await openPostroom({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger, dispatcher: { leaseMs: config.leaseMs }, sessions: config.session });
+  const postroom = await openPostroom({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    logger,
+    dispatcher: { leaseMs: config.leaseMs, shutdownGraceMs: config.shutdownGraceMs },
+    webhooks: { stopGraceMs: config.shutdownGraceMs },
+    sessions: config.session,
+  });
   const admin = await postroom.admins.prepare(process.env.POSTROOM_ADMIN_PASSWORD || undefined);
   const app = await buildHttpServer(postroom, {
     secureCookies: config.secureCookies,
@@ -40,18 +47,24 @@ export async function serve(config: RuntimeConfig): Promise<number> {
         `Or set it from a terminal: postroom admin password\n\n`,
     );
   }
+  let stopping = 0;
   await postroom.dispatcher.start();
   postroom.deliverer.start();
   postroom.bounces.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
+      stopping = Date.now();
       logger.info({ signal }, 'stopping');
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await app.close();
+  // New requests are refused at once (503); one still running may take a moment, not the stop's budget.
+  const closing = app.close();
+  await Promise.race([closing, new Promise((r) => setTimeout(r, 1_000).unref())]);
+  app.server.closeAllConnections();
   await postroom.close();
+  logger.info({ stoppedInMs: Date.now() - stopping }, 'stopped');
   return 0;
 }

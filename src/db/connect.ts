@@ -16,6 +16,7 @@ import { makePrivate, preparePrivateDir } from './private-dir.js';
 import { webhooks } from './migrations/008_webhooks.js';
 import { bounces } from './migrations/009_bounces.js';
 import { MAIN_THREAD_CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { StorageHealth } from './health.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -26,6 +27,8 @@ export interface Store {
   location: string;
   /** SQLite only: write transactions of prepared statements, for the hottest paths. */
   sqlite?: SqliteWriter;
+  /** Whether writes succeed: every write path reports its storage faults here (/healthz reads it). */
+  health: StorageHealth;
   close(): Promise<void>;
 }
 
@@ -115,7 +118,7 @@ function openSqlite(dataDir: string): Store {
     await checkpointer?.stop();
     await db.destroy();
   };
-  return { db, dialect: 'sqlite', location: file, sqlite, close };
+  return { db, dialect: 'sqlite', location: file, sqlite, health: new StorageHealth(), close };
 }
 
 /**
@@ -160,6 +163,7 @@ function openPostgres(url: string, schema?: string): Store {
     db,
     dialect: 'postgres',
     location: `postgres://${parsed.host}${parsed.pathname}`,
+    health: new StorageHealth(),
     close: () => db.destroy(),
   };
 }
@@ -215,7 +219,17 @@ async function migrate(store: Store): Promise<void> {
  * wrote in between; BEGIN IMMEDIATE queues behind the busy timeout instead.
  */
 export async function writeTransaction<T>(store: Store, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (store.dialect === 'postgres') return store.db.transaction().execute(fn);
+  try {
+    const result = await (store.dialect === 'postgres' ? store.db.transaction().execute(fn) : sqliteTransaction(store, fn));
+    store.health.succeeded();
+    return result;
+  } catch (err) {
+    store.health.failed(err);
+    throw err;
+  }
+}
+
+function sqliteTransaction<T>(store: Store, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   return store.db.connection().execute(async (conn) => {
     await sql`BEGIN IMMEDIATE`.execute(conn);
     try {
@@ -223,7 +237,9 @@ export async function writeTransaction<T>(store: Store, fn: (trx: Kysely<Databas
       await sql`COMMIT`.execute(conn);
       return result;
     } catch (err) {
-      await sql`ROLLBACK`.execute(conn);
+      // SQLite has already rolled back after some errors (a full disk, an I/O error): its
+      // "cannot rollback - no transaction is active" must not take the place of the real error.
+      await sql`ROLLBACK`.execute(conn).catch(() => undefined);
       throw err;
     }
   });

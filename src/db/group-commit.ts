@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { writeTransaction, type PreparedStatement, type Store } from './connect.js';
+import type { StorageHealth } from './health.js';
 
 interface Waiting<I, O> {
   item: I;
@@ -18,6 +19,8 @@ export interface GroupOptions {
   gatherMs?: number;
   /** Which errors refuse one item only, so that the group is written again one by one (default: SQLite's constraints). */
   refusesOne?: (err: unknown) => boolean;
+  /** Told of each commit's storage fault or success (the store's; /healthz reads it). */
+  health?: StorageHealth;
 }
 
 /** Writes a group of items in one transaction, one result per item, in order. */
@@ -62,7 +65,7 @@ export class GroupCommit<I, O> {
   static withStatements<I, O>(store: Store, write: (prepare: (sql: string) => PreparedStatement, item: I) => O, options: GroupOptions = {}): GroupCommit<I, O> {
     const sqlite = store.sqlite;
     if (!sqlite) throw new Error('prepared-statement group commits are for SQLite');
-    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))), options);
+    return new GroupCommit((items) => sqlite.transaction((prepare) => items.map((item) => write(prepare, item))), { health: store.health, ...options });
   }
 
   /** Someone waits for this group: write what has gathered without waiting out gatherMs. */
@@ -94,8 +97,10 @@ export class GroupCommit<I, O> {
       const group = this.waiting.splice(0);
       try {
         const outs = await this.commit(group.map((w) => w.item));
+        this.options.health?.succeeded();
         group.forEach((w, i) => w.resolve(outs[i] as O));
       } catch (err) {
+        this.options.health?.failed(err);
         // Only a refusal of one row is worth writing the others again; a locked or broken
         // database would make each of them wait out the busy timeout once more.
         if (group.length > 1 && (this.options.refusesOne ?? refusesOneRow)(err)) {

@@ -3,4 +3,6 @@ export { openStore, writeTransaction, errorMessage, type Store, type Dialect, ty
 export { RecentReads } from './recent-reads.js';
 export { GroupCommit, refusesOneRow, refusesOneRowPg } from './group-commit.js';
 export { preparePrivateDir, makePrivate, DataDirError } from './private-dir.js';
+export { storageFault, type StorageFault, type StorageFaultKind } from './faults.js';
+export { StorageHealth, type StorageState } from './health.js';
 export type * from './schema.js';

@@ -30,7 +30,14 @@ export interface DeliveryContext {
   backoff: BackoffPolicy;
   /** Tags each message so that its delivery reports can be matched (bounce processing). */
   tags: ReportTags | null;
+  /**
+   * Writes an outcome, trying again while the database fails (see Pipeline.persist): an outcome
+   * left unrecorded is a send made again once its lease lapses. Absent: written once.
+   */
+  persist?: <T>(write: () => Promise<T>) => Promise<T>;
 }
+
+const once = <T>(write: () => Promise<T>) => write();
 
 /** The message as the route will send it: the stored e-mail, its files, the sender policy, its tag. */
 export async function compose(ctx: Pick<DeliveryContext, 'repo' | 'tags'>, email: EmailRow, policy: SendingPolicy): Promise<OutgoingMessage> {
@@ -61,7 +68,7 @@ export async function deliver(
   const startedAt = Date.now();
   // Claimed before without an outcome recorded: the process that held it died mid-send.
   if (email.claim_count > email.attempt_count + 1) {
-    await lifecycle.recordInterrupted(email, startedAt, owner);
+    await (ctx.persist ?? once)(() => lifecycle.recordInterrupted(email, startedAt, owner));
     email = { ...email, attempt_count: email.attempt_count + 1 };
   }
   const before = parseRecipients(email.recipients);
@@ -107,7 +114,7 @@ async function delivered(
   }
   // A service that changed the Message-ID: bounce reports will return its one.
   const sentMessageId = report.messageId && report.messageId !== email.message_id ? report.messageId : undefined;
-  await ctx.lifecycle.markSent(lease, { attempt, recipients, ...(sentMessageId ? { sentMessageId } : {}) });
+  await (ctx.persist ?? once)(() => ctx.lifecycle.markSent(lease, { attempt, recipients, ...(sentMessageId ? { sentMessageId } : {}) }));
   return { outcome: 'sent', kind: 'sent', replyCode: report.replyCode };
 }
 
@@ -122,7 +129,7 @@ async function failed(
 ): Promise<DeliveryResult> {
   if (failure.scope === 'route') {
     // Every e-mail would meet this: this one waits untouched, like those not yet tried.
-    await ctx.lifecycle.release([email.id], ctx.owner, Date.now());
+    await (ctx.persist ?? once)(() => ctx.lifecycle.release([email.id], ctx.owner, Date.now()));
     return { outcome: 'released', routeFailure: failure.message, replyCode: failure.replyCode };
   }
   const now = Date.now();
@@ -137,7 +144,7 @@ async function failed(
       : null;
   const attempt = { startedAt, finishedAt: now, route: route.name, replyCode: failure.replyCode, reply: failure.message };
   if (failure.kind === 'permanent') {
-    await ctx.lifecycle.fail(lease, { attempt: { ...attempt, outcome: 'permanent' }, recipients });
+    await (ctx.persist ?? once)(() => ctx.lifecycle.fail(lease, { attempt: { ...attempt, outcome: 'permanent' }, recipients }));
     return { outcome: 'failed', kind: 'permanent', replyCode: failure.replyCode };
   }
   return retryOrExpire(ctx, email, policy, lease, { attempt: { ...attempt, outcome: 'transient' }, recipients }, now, failure.retryAfterMs, failure.replyCode);
@@ -165,9 +172,9 @@ async function retryOrExpire(
   });
   if ('expired' in decision) {
     const attempt = { ...outcome.attempt, reply: `retry window expired: ${outcome.attempt.reply ?? ''}` };
-    await ctx.lifecycle.fail(lease, { ...outcome, attempt }, firstFailureAt);
+    await (ctx.persist ?? once)(() => ctx.lifecycle.fail(lease, { ...outcome, attempt }, firstFailureAt));
     return { outcome: 'failed', kind: 'transient', replyCode };
   }
-  await ctx.lifecycle.defer(lease, outcome, { retryAt: decision.retryAt, firstFailureAt });
+  await (ctx.persist ?? once)(() => ctx.lifecycle.defer(lease, outcome, { retryAt: decision.retryAt, firstFailureAt }));
   return { outcome: 'retrying', kind: 'transient', replyCode };
 }

@@ -32,7 +32,10 @@ export interface DispatcherOptions {
   route?: RouteOptions;
   /** Microsoft endpoints (national clouds, test stand-ins); default from the environment. */
   endpoints?: MicrosoftEndpoints;
-  /** On stop, how long in-flight sends may take before their e-mails are released. */
+  /**
+   * On stop, how long in-flight sends may take before their e-mails are released (default 7 s:
+   * the whole stop stays within the 10 s Docker gives a container before it kills it).
+   */
   shutdownGraceMs?: number;
   /** Tags each message (X-Postroom-Id, envelope id) so that its delivery reports can be matched. */
   tags?: ReportTags;
@@ -60,6 +63,19 @@ export interface DispatcherObserver {
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 7_000;
+/** After the grace, what a stop may still spend on its last writes (releasing, the instance row). */
+const FINAL_WRITES_MS = 1_000;
+
+/** `work`, or a rejection once `ms` have passed (the work goes on, unawaited). */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 export class Dispatcher {
   readonly instanceId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
@@ -83,7 +99,7 @@ export class Dispatcher {
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.logger.child({ module: 'dispatcher', instance: this.instanceId });
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-    this.graceMs = opts.shutdownGraceMs ?? 30_000;
+    this.graceMs = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     this.status = new StatusBoard(opts.store);
     this.health = new RouteHealth(this.log, opts.route, opts.endpoints);
     this.maintenance = new Maintenance(opts.queue.lifecycle, opts.queue.repo, this.log);
@@ -162,20 +178,31 @@ export class Dispatcher {
     }
     this.running = false;
     this.wakeUp?.abort();
-    await this.loop;
-    await this.pipeline.pause();
+    // One budget for the whole stop: a cycle checking a route that hangs, or sends the relay does
+    // not answer, take from it; what is still at the server when it runs out is cut off.
     const grace = new AbortController();
-    const finished = await Promise.race([this.pipeline.idle().then(() => true), sleep(this.graceMs, false, { signal: grace.signal }).catch(() => false)]);
+    const graceOver = sleep(this.graceMs, false, { signal: grace.signal }).catch(() => false);
+    await Promise.race([this.loop, graceOver]);
+    await Promise.race([this.pipeline.pause(), graceOver]);
+    const finished = await Promise.race([this.pipeline.idle().then(() => true), graceOver]);
     grace.abort();
     for (const t of this.timers) clearTimeout(t);
     if (!finished) {
-      this.log.warn({ inFlight: this.pipeline.held.length }, 'in-flight sends did not finish in time: released');
-      await this.opts.queue.lifecycle.release(this.pipeline.held, this.instanceId, Date.now()).catch(() => undefined);
+      // Sends the relay has not answered are cut off: each e-mail's log says it may or may not
+      // have arrived, and it is sent again (recognisable by its Message-ID).
+      const cut = this.pipeline.sendsAtServer;
+      this.pipeline.abandon();
+      this.log.warn({ held: this.pipeline.held.length, cutOff: cut.length }, 'in-flight sends did not finish within the shutdown grace: released');
+      const reply = `Postroom stopped while this e-mail was at the server, which had not answered within the ${Math.round(this.graceMs / 1000)} s shutdown grace: it may or may not have been delivered; sending again`;
+      await within(FINAL_WRITES_MS, this.opts.queue.lifecycle.releaseCutOff(this.pipeline.held, cut, this.instanceId, Date.now(), reply)).catch((err: unknown) => {
+        this.log.warn({ err: errorMessage(err) }, 'could not release the e-mails held; they are due again when their leases lapse');
+      });
       this.pipeline.dropLeases();
     }
-    await this.maintenance.settle();
+    // The last writes get a moment, not the database's own timeouts (a database gone at the stop).
+    await within(FINAL_WRITES_MS, this.maintenance.settle()).catch(() => undefined);
     await this.health.close();
-    await this.status.stopped(this.instanceId, Date.now()).catch(() => undefined);
+    await within(FINAL_WRITES_MS, this.status.stopped(this.instanceId, Date.now())).catch(() => undefined);
     this.log.info('sending process stopped');
   }
 

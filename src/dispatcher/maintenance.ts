@@ -8,6 +8,8 @@ import type { SendingPolicy } from './policy.js';
 export class Maintenance {
   private lastPurgeAt = 0;
   private purging: Promise<void> | null = null;
+  /** Ends a purge under way at its next batch (a stop must not wait for a million rows). */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly lifecycle: EmailLifecycle,
@@ -30,16 +32,17 @@ export class Maintenance {
     return expired;
   }
 
-  /** Waits for a purge under way (on stop). */
+  /** Ends a purge under way after its current batch, and waits for that (on stop). */
   async settle(): Promise<void> {
+    this.stopping.abort();
     await this.purging;
   }
 
   private startPurge(before: number): void {
-    if (this.purging) return;
+    if (this.purging || this.stopping.signal.aborted) return;
     this.purging = (async () => {
       try {
-        const purged = await this.repo.purgeExclusive(before);
+        const purged = await this.repo.purgeExclusive(before, this.stopping.signal);
         if (purged) this.log.info({ purged }, 'finished e-mails purged');
       } catch (err) {
         this.log.error({ err: errorMessage(err) }, 'purge failed; the next cycle tries again');

@@ -2,12 +2,16 @@
 // claimed e-mail at once, and claims refill as slots free, paced by maxMessagesPerMinute. A send
 // that hangs costs one slot, never the queue.
 import type { Logger } from 'pino';
-import { errorMessage } from '../db/index.js';
+import { errorMessage, storageFault } from '../db/index.js';
 import type { EmailRow } from '../queue/index.js';
 import type { Route } from '../transports/index.js';
 import type { OutgoingMessage } from '../mail/index.js';
 import { compose, deliver, type DeliveryContext, type DeliveryResult } from './delivery.js';
 import type { SendingPolicy } from './policy.js';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+
+/** Waits, or ends at once (without throwing) when `signal` aborts. */
+const sleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined, { signal }).catch(() => undefined);
 
 export interface Tally {
   claimed: number;
@@ -43,6 +47,20 @@ export const PREPARED_AHEAD_PER_SLOT = 2;
 
 export const emptyTally = (): Tally => ({ claimed: 0, sent: 0, retrying: 0, failed: 0, released: 0, routeFailure: null });
 
+/**
+ * After a storage fault (a claim, an outcome or a lease renewal the database did not take) no new
+ * send starts for this long, doubling with each fault in a row up to the cap: a database that keeps
+ * dropping its connections must not see a fresh batch of sends after each drop.
+ */
+const HOLD_BASE_MS = 500;
+const HOLD_CAP_MS = 8_000;
+/** Faults further apart than this start the hold over from its base. */
+const CALM_MS = 10_000;
+/** Once the database takes a write again, sending resumes this soon (not at the end of a long hold). */
+const SETTLE_MS = 1_000;
+/** An unrecorded outcome is written again after 100 ms, 200 ms, … at most this long apart. */
+const PERSIST_CAP_MS = 2_000;
+
 export class Pipeline {
   /** Claimed, not started, oldest due first. */
   private buffer: EmailRow[] = [];
@@ -50,6 +68,8 @@ export class Pipeline {
   private readonly ahead = new Map<number, Promise<OutgoingMessage>>();
   /** Sends holding a slot (a connection). */
   private inFlight = 0;
+  /** The e-mails of those sends: at the server now, their outcome unknown. */
+  private readonly atServer = new Set<number>();
   /** Sends done whose outcome is being written: they hold no slot, but the pipeline is busy. */
   private recording = 0;
   private refilling: Promise<void> | null = null;
@@ -68,11 +88,94 @@ export class Pipeline {
   private renewal: NodeJS.Timeout | null = null;
   /** A database error met by a refill or an outcome: reported once by the next cycle. */
   fault: unknown = null;
+  /** Outcomes whose write failed and is being tried again: no new send starts while one waits. */
+  private unrecorded = 0;
+  /** No new send starts before this time (see HOLD_BASE_MS). */
+  private heldUntil = 0;
+  private faultsInARow = 0;
+  private lastFaultAt = 0;
+  private holdTimer: NodeJS.Timeout | null = null;
+  /** Set when the process gives up its e-mails (stop): unrecorded outcomes are left to their leases. */
+  private readonly abandoned = new AbortController();
 
   constructor(
     private readonly ctx: DeliveryContext & { leaseMs: number; batchSize: number; log: Logger },
     private readonly hooks: PipelineHooks,
-  ) {}
+  ) {
+    this.ctx = { ...ctx, persist: (write) => this.persist(write) };
+  }
+
+  /**
+   * Writes an outcome, and while the database fails, writes it again (the e-mail keeps its lease,
+   * renewed as long as the process lives): abandoned to the lease, a send made but not recorded is
+   * made again, and a database that drops its connections every second would multiply those.
+   */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    let waiting = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const done = await write();
+          if (waiting) this.storageAnswers();
+          return done;
+        } catch (err) {
+          if (!storageFault(err) || this.abandoned.signal.aborted) throw err;
+          if (!waiting) {
+            // One fault for the hold, however many times this outcome is tried again.
+            waiting = true;
+            this.unrecorded++;
+            this.storageFault(err);
+            this.ctx.log.warn({ err: errorMessage(err) }, 'an outcome could not be recorded; writing it again (no new send starts meanwhile)');
+          }
+          await sleep(Math.min(PERSIST_CAP_MS, 100 * 2 ** attempt), this.abandoned.signal);
+        }
+      }
+    } finally {
+      if (waiting) {
+        this.unrecorded--;
+        this.pump();
+      }
+    }
+  }
+
+  /** The database failed a write of this pipeline: hold new sends, longer for each fault in a row. */
+  private storageFault(err: unknown): void {
+    const now = Date.now();
+    this.faultsInARow = now - this.lastFaultAt > CALM_MS ? 1 : this.faultsInARow + 1;
+    this.lastFaultAt = now;
+    this.heldUntil = Math.max(this.heldUntil, now + Math.min(HOLD_CAP_MS, HOLD_BASE_MS * 2 ** (this.faultsInARow - 1)));
+    this.fault ??= err;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.pump();
+    }, this.heldUntil - now);
+    this.holdTimer.unref();
+  }
+
+  /** The database took a write again: the hold ends after a short settling time. */
+  private storageAnswers(): void {
+    const now = Date.now();
+    if (this.heldUntil <= now + SETTLE_MS) return;
+    this.heldUntil = now + SETTLE_MS;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.pump();
+    }, SETTLE_MS);
+    this.holdTimer.unref();
+  }
+
+  /** New sends wait: an outcome is not recorded yet, or the database failed a moment ago. */
+  private get storageHeld(): boolean {
+    return this.unrecorded > 0 || Date.now() < this.heldUntil;
+  }
+
+  /** The process gives up what it holds (a stop past its grace): outcomes still unwritten are left to their leases. */
+  abandon(): void {
+    this.abandoned.abort();
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+  }
 
   get busy(): boolean {
     return this.inFlight > 0 || this.recording > 0 || this.buffer.length > 0 || this.refilling !== null;
@@ -136,13 +239,18 @@ export class Pipeline {
     return [...this.leases.keys()];
   }
 
+  /** The e-mails whose send is at the server now (no answer yet), for a stop that cuts them off. */
+  get sendsAtServer(): number[] {
+    return [...this.atServer];
+  }
+
   private pump(): void {
     const policy = this.policy;
     if (!policy || !this.route) return;
     const lapsed: number[] = [];
     // Outcomes still being written are bounded too, should the database fall behind the route.
     const room = () => this.inFlight < policy.slots && this.recording < policy.slots * OUTCOMES_IN_WRITING_PER_SLOT;
-    while (!this.halted && !this.paused && room() && this.buffer.length > 0) {
+    while (!this.halted && !this.paused && !this.storageHeld && room() && this.buffer.length > 0) {
       const email = this.buffer.shift() as EmailRow;
       // Its lease lapsed while it waited (renewal could not reach the database): another process
       // may hold it now, so this one must not send it; given back if it is still ours.
@@ -160,7 +268,7 @@ export class Pipeline {
     if (!this.halted && !this.paused && this.buffer.length > 0 && this.inFlight < policy.slots) this.ctx.lifecycle.flushOutcomes();
     if (lapsed.length) void this.ctx.lifecycle.release(lapsed, this.ctx.owner, Date.now()).catch(() => undefined);
     this.keepLeases();
-    if (!this.halted && !this.paused && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {
+    if (!this.halted && !this.paused && !this.storageHeld && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {
       this.refilling = this.refill(policy).finally(() => {
         this.refilling = null;
         this.pump();
@@ -184,6 +292,12 @@ export class Pipeline {
       this.buffer.push(...rows);
       if (rows.length < want) this.exhausted = true;
     } catch (err) {
+      if (storageFault(err)) {
+        // Tried again once the hold is over (or by the next cycle), not abandoned until then.
+        this.storageFault(err);
+        this.ctx.log.error({ err: errorMessage(err) }, 'claim failed; trying again once the database answers');
+        return;
+      }
       this.exhausted = true;
       this.fault ??= err;
       this.ctx.log.error({ err: errorMessage(err) }, 'claim failed; the next cycle tries again');
@@ -208,12 +322,14 @@ export class Pipeline {
     const prepared = this.ahead.get(email.id);
     this.ahead.delete(email.id);
     this.inFlight++;
+    this.atServer.add(email.id);
     // The slot is free for the next e-mail as soon as the route is done with this one: writing
     // its outcome (a database round trip, a shared commit) need not keep a connection idle.
     let slotHeld = true;
     const routeDone = () => {
       if (!slotHeld) return;
       slotHeld = false;
+      this.atServer.delete(email.id);
       this.inFlight--;
       this.recording++;
       this.pump();
@@ -243,6 +359,7 @@ export class Pipeline {
         return this.pause();
       })
       .finally(() => {
+        this.atServer.delete(email.id);
         if (slotHeld) this.inFlight--;
         else this.recording--;
         this.leases.delete(email.id);
@@ -269,7 +386,10 @@ export class Pipeline {
       for (const id of await this.ctx.lifecycle.renew([...this.leases.keys()], this.ctx.owner, until)) {
         if (this.leases.has(id)) this.leases.set(id, until);
       }
+      this.storageAnswers();
     } catch (err) {
+      // Leases not renewed may lapse: nothing new starts until the database answers again.
+      if (storageFault(err)) this.storageFault(err);
       this.ctx.log.warn({ err: errorMessage(err) }, 'lease renewal failed');
     }
   }

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { httpStatusOf, PostroomError, type ErrorCode, type FieldProblem } from '../errors.js';
 import { SettingsValidationError, refusedPreamble, translateMessage } from '../settings/index.js';
+import { storageFault } from '../db/index.js';
 import { preferredLanguage, type Language } from './language.js';
 
 export type { FieldProblem } from '../errors.js';
@@ -57,11 +58,18 @@ export function toHttpError(err: unknown, lang: Language = 'en'): HttpError | nu
     return badRequest('the body is not valid JSON');
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError('invalid_request', fe.message, [], {}, fe.statusCode);
+  // The storage failing is no bug of the request: said so, with when to try again (its words go to the log).
+  const fault = storageFault(err);
+  if (fault?.kind === 'full') return new HttpError('storage_full', 'the database (or its disk) is full: nothing was stored; try again later', [], { 'retry-after': '30' });
+  if (fault) return new HttpError('database_unavailable', 'the database cannot be reached or keeps failing: nothing was stored; try again in a few seconds', [], { 'retry-after': '5' });
   return null;
 }
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const http = toHttpError(err, preferredLanguage(req.headers['accept-language']));
+  if (http && (http.code === 'storage_full' || http.code === 'database_unavailable')) {
+    req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'the database did not take the request');
+  }
   if (!http) {
     req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed');
     void reply.status(httpStatusOf('internal')).send({ error: 'internal', message: 'internal error; the server log has the details' });

@@ -59,7 +59,7 @@ export class EmailLifecycle {
           const recorded = await this.db.executeQuery(outcomesQueryPostgres(group));
           const held = new Set(recorded.rows.map((r) => Number(r.email_id)));
           return group.map((o) => held.has(o.lease.id));
-        }, { gatherMs: OUTCOME_GATHER_MS });
+        }, { gatherMs: OUTCOME_GATHER_MS, health: store.health });
   }
 
   /** The sending process waits for the outcomes being gathered: write them now. */
@@ -206,6 +206,36 @@ export class EmailLifecycle {
       .where('status', 'in', TRANSITIONS.release.from)
       .where('lease_owner', '=', owner)
       .execute();
+  }
+
+  /**
+   * A stop past its grace: every e-mail the process holds goes back, and those whose send was cut
+   * off at the server get an attempt that says so (they may or may not have arrived), in one transaction.
+   */
+  async releaseCutOff(held: number[], cut: number[], owner: string, now: number, reply: string): Promise<void> {
+    if (held.length === 0) return;
+    await writeTransaction(this.store, async (trx) => {
+      const mine = await trx.selectFrom('emails').select('id').where('id', 'in', cut.length ? cut : [-1]).where('status', '=', 'sending').where('lease_owner', '=', owner).execute();
+      if (mine.length) {
+        await trx
+          .insertInto('attempts')
+          .values(mine.map((r) => ({ email_id: r.id, started_at: now, finished_at: now, route: '-', outcome: 'interrupted' as const, reply_code: null, reply, instance: owner })))
+          .execute();
+      }
+      await trx
+        .updateTable('emails')
+        .set({
+          status: sql`case when first_failure_at is null then 'pending' else 'error' end`,
+          due_at: now,
+          lease_owner: null,
+          claim_count: sql`claim_count - 1`,
+          updated_at: now,
+        })
+        .where('id', 'in', held)
+        .where('status', 'in', TRANSITIONS.release.from)
+        .where('lease_owner', '=', owner)
+        .execute();
+    });
   }
 
   /**

@@ -60,7 +60,7 @@ export class EmailRepository {
 
   constructor(private readonly store: Store) {
     this.handOvers = store.sqlite ? GroupCommit.withStatements(store, insertEmailSqlite) : null;
-    this.pgHandOvers = store.sqlite ? null : new GroupCommit((rows) => this.insertRows(rows), { refusesOne: refusesOneRowPg });
+    this.pgHandOvers = store.sqlite ? null : new GroupCommit((rows) => this.insertRows(rows), { refusesOne: refusesOneRowPg, health: store.health });
   }
 
   private get db(): Kysely<Database> {
@@ -215,15 +215,15 @@ export class EmailRepository {
    * lock named after the schema, so two Postroom schemas in one database don't wait for each
    * other); null when another instance is purging.
    */
-  async purgeExclusive(before: number): Promise<number | null> {
-    if (this.store.dialect !== 'postgres') return this.purge(before);
+  async purgeExclusive(before: number, signal?: AbortSignal): Promise<number | null> {
+    if (this.store.dialect !== 'postgres') return this.purge(before, undefined, signal);
     // The lock belongs to a session: taken and given back on one pinned connection while the
     // purge's own batches run on the others.
     return this.db.connection().execute(async (conn) => {
       const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtext(current_schema()), 2) as ok`.execute(conn);
       if (!got.rows[0]?.ok) return null;
       try {
-        return await this.purge(before);
+        return await this.purge(before, undefined, signal);
       } finally {
         await sql`select pg_advisory_unlock(hashtext(current_schema()), 2)`.execute(conn);
       }
@@ -234,9 +234,10 @@ export class EmailRepository {
    * Deletes finished e-mails older than `before` in small batches so that sending, which shares
    * the database, never waits long. Attachment bytes go once no e-mail refers to them.
    */
-  async purge(before: number, batchSize = this.store.dialect === 'sqlite' ? 500 : 2000): Promise<number> {
+  async purge(before: number, batchSize = this.store.dialect === 'sqlite' ? 500 : 2000, signal?: AbortSignal): Promise<number> {
     let total = 0;
-    for (;;) {
+    // A stop ends the purge between batches; the next start's purge goes on from there.
+    while (!signal?.aborted) {
       const batchStarted = performance.now();
       const deleted = await writeTransaction(this.store, async (trx) => {
         const ids = (
@@ -263,7 +264,7 @@ export class EmailRepository {
       // least half of the process; on PostgreSQL the wait is for the server and costs nothing.
       if (this.store.dialect === 'sqlite') await new Promise((resolve) => setTimeout(resolve, Math.max(1, performance.now() - batchStarted)));
     }
-    if (total > 0) {
+    if (total > 0 && !signal?.aborted) {
       // An e-mail handed over right now may be taking a reference to one of these blobs: the
       // foreign key then refuses the delete, and the next purge tries again.
       await this.db

@@ -31,6 +31,8 @@ export interface DelivererOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   concurrency?: number;
+  /** On stop, how long deliveries in progress may take before they are cut off (tried again later). */
+  stopGraceMs?: number;
 }
 
 export interface RoundReport {
@@ -59,6 +61,8 @@ export class WebhookDeliverer {
   private loop: Promise<void> | null = null;
   private wakeUp: AbortController | null = null;
   private lastPurgeAt = 0;
+  /** Deliveries in progress, cut off by a stop past its grace. */
+  private readonly requests = new Set<http.ClientRequest>();
   /** SQLite: outcomes that arrive together share a commit, as the queue's do. */
   private readonly results: GroupCommit<Result, void>;
   /** A claimed delivery not started while its lease can still cover a whole attempt waits for the next claim. */
@@ -77,6 +81,7 @@ export class WebhookDeliverer {
       backoffBaseMs: opts.backoffBaseMs ?? 10_000,
       backoffCapMs: opts.backoffCapMs ?? 3_600_000,
       concurrency: opts.concurrency ?? 8,
+      stopGraceMs: opts.stopGraceMs ?? 7_000,
     };
   }
 
@@ -96,7 +101,13 @@ export class WebhookDeliverer {
   async stop(): Promise<void> {
     this.running = false;
     this.wakeUp?.abort();
+    // A receiver that does not answer must not hold the stop past its grace: cut off, the delivery
+    // is recorded as a failed attempt and tried again later.
+    const cut = setTimeout(() => {
+      for (const req of this.requests) req.destroy(new Error('Postroom stopped before the receiver answered'));
+    }, this.o.stopGraceMs);
     await this.loop;
+    clearTimeout(cut);
     this.loop = null;
   }
 
@@ -334,7 +345,11 @@ export class WebhookDeliverer {
       // The whole exchange, not only the connection, must end within the timeout.
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.o.timeoutMs / 1000} s`)), this.o.timeoutMs);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.o.timeoutMs / 1000} s`)));
-      req.on('close', () => clearTimeout(timer));
+      this.requests.add(req);
+      req.on('close', () => {
+        clearTimeout(timer);
+        this.requests.delete(req);
+      });
       req.on('error', reject);
       req.end(body);
     });

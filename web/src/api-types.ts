@@ -1077,6 +1077,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing; nothing stored (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2844,7 +2862,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream";
+            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "database_unavailable" | "storage_full";
             message: string;
             fields?: {
                 field: string;
@@ -2879,6 +2897,15 @@ export interface components {
             resumesWhen: string | null;
             /** @description the setting to look at first, when one is to blame */
             setting: string | null;
+            /** @description this server's writes to the database: while they fail, hand-overs are refused (507 or 503) and nothing is lost */
+            storage: {
+                failing: boolean;
+                /** @description full: the database or its disk is full; unavailable: it cannot be reached or keeps failing */
+                kind: ("full" | "unavailable") | null;
+                since: string | null;
+                /** @description the database's own words for the last fault */
+                error: string | null;
+            };
         };
         FieldInfo: {
             key: string;

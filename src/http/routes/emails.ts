@@ -50,6 +50,8 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
       400: 'refused (field and reason given); nothing stored',
       413: 'body over the size limit',
       429: "over the token's hand-over limit (Retry-After says when to try again)",
+      503: 'database_unavailable: the database cannot be reached or keeps failing; nothing stored (Retry-After)',
+      507: 'storage_full: the database or its disk is full; nothing stored (Retry-After)',
     },
     async handle({ body, caller, reply }) {
       if (body.compose && body.sender) {

@@ -18,6 +18,18 @@ export function healthRoutes(app: FastifyInstance, postroom: Postroom, api: Api,
     } catch {
       return reply.status(503).send(caller ? { status: 'down', database: 'unreachable' } : { status: 'down' });
     }
+    // A full disk still answers `select 1`: the writes say whether the database takes e-mails.
+    const storage = postroom.store.health.state();
+    if (storage.failing) {
+      const database = storage.kind === 'full' ? 'full' : 'failing';
+      return reply
+        .status(503)
+        .send(
+          caller
+            ? { status: 'down', database, databaseError: storage.lastError, failingSince: storage.since ? new Date(storage.since).toISOString() : null, faultsLastMinute: storage.recentFaults }
+            : { status: 'down' },
+        );
+    }
     const { problems, warnings } = await postroom.settings.view();
     const last = postroom.dispatcher.lastCampaign;
     const degraded = !postroom.dispatcher.isRunning || problems.length > 0 || warnings.length > 0 || last?.outcome.state === 'route-failing' || last?.outcome.state === 'error';

@@ -14,6 +14,14 @@ const sendingStateReply = named(
     waiting: z.number().int().describe('e-mails waiting to be sent (pending or error)'),
     resumesWhen: z.string().nullable().describe('what makes sending resume, in plain words'),
     setting: z.string().nullable().describe('the setting to look at first, when one is to blame'),
+    storage: z
+      .object({
+        failing: z.boolean(),
+        kind: z.enum(['full', 'unavailable']).nullable().describe('full: the database or its disk is full; unavailable: it cannot be reached or keeps failing'),
+        since: z.string().nullable(),
+        error: z.string().nullable().describe("the database's own words for the last fault"),
+      })
+      .describe("this server's writes to the database: while they fail, hand-overs are refused (507 or 503) and nothing is lost"),
   }),
 );
 
@@ -36,8 +44,13 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
     responses: { 200: { description: 'the sending state', schema: sendingStateReply } },
     async handle() {
       const p = postroom.dispatcher;
-      const [instances, counts] = await Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts()]);
-      return describeSending(instances, counts.pending + counts.error);
+      const s = postroom.store.health.state();
+      const storage = { failing: s.failing, kind: s.kind, since: s.since ? new Date(s.since).toISOString() : null, error: s.failing ? s.lastError : null };
+      // A database that cannot be read is said without the queue's figures rather than not at all.
+      const reading = Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts()]);
+      const read = await reading.catch(() => null);
+      if (!read) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, storage: { ...storage, failing: true } };
+      return { ...describeSending(read[0], read[1].pending + read[1].error), storage };
     },
   });
 

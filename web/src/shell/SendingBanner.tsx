@@ -1,5 +1,6 @@
 // On every page while sending is stopped: why (with the server's reply), since when, how many
-// e-mails wait, and what makes sending resume, linked to the setting to fix.
+// e-mails wait, and what makes sending resume, linked to the setting to fix; and while the database
+// does not take writes (a full disk, a database that keeps failing), that first.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call } from '../api';
@@ -26,7 +27,9 @@ export function SendingBanner() {
       clearInterval(timer);
     };
   }, []);
-  if (!state || state.state === 'sending') return null;
+  if (!state) return null;
+  if (state.storage.failing) return <StorageBanner storage={state.storage} />;
+  if (state.state === 'sending') return null;
   return (
     <section className="banner problems sending-stopped" role="alert" aria-labelledby="sending-stopped-title">
       <h2 id="sending-stopped-title">{state.state === 'no-process' ? t('sending.noProcessTitle') : t('sending.stoppedTitle')}</h2>
@@ -48,6 +51,21 @@ export function SendingBanner() {
           <Link href={`/config/email#field-${state.setting}`}>{t('sending.fix')}</Link>
         </p>
       )}
+    </section>
+  );
+}
+
+/** The database does not take writes: hand-overs are refused (and kept by the host applications), sending waits. */
+function StorageBanner({ storage }: { storage: SendingState['storage'] }) {
+  const { t } = useTranslation();
+  return (
+    <section className="banner problems storage-failing" role="alert" aria-labelledby="storage-failing-title">
+      <h2 id="storage-failing-title">{storage.kind === 'full' ? t('sending.storageFullTitle') : t('sending.storageFailingTitle')}</h2>
+      {storage.error && <p className="reason">{storage.error}</p>}
+      <p>
+        {storage.since ? t('sending.since', { time: dateTimeText(storage.since) }) + ' ' : ''}
+        {storage.kind === 'full' ? t('sending.storageFullText') : t('sending.storageFailingText')}
+      </p>
     </section>
   );
 }
