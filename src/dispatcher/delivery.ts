@@ -19,7 +19,13 @@ import { decideRetry, type BackoffPolicy } from './retry.js';
 import type { SendingPolicy } from './policy.js';
 
 export type DeliveryResult =
-  | { outcome: 'sent' | 'retrying' | 'failed'; kind: 'sent' | 'transient' | 'permanent'; replyCode: number | null }
+  | {
+      outcome: 'sent' | 'retrying' | 'failed';
+      kind: 'sent' | 'transient' | 'permanent';
+      replyCode: number | null;
+      /** retrying after the connection to the server was lost (see DeliveryError.connectionLost). */
+      connectionLost?: boolean;
+    }
   /** The route failed as a whole: the e-mail went back untouched. */
   | { outcome: 'released'; routeFailure: string; replyCode: number | null };
 
@@ -147,7 +153,8 @@ async function failed(
     await (ctx.persist ?? once)(() => ctx.lifecycle.fail(lease, { attempt: { ...attempt, outcome: 'permanent' }, recipients }));
     return { outcome: 'failed', kind: 'permanent', replyCode: failure.replyCode };
   }
-  return retryOrExpire(ctx, email, policy, lease, { attempt: { ...attempt, outcome: 'transient' }, recipients }, now, failure.retryAfterMs, failure.replyCode);
+  const result = await retryOrExpire(ctx, email, policy, lease, { attempt: { ...attempt, outcome: 'transient' }, recipients }, now, failure.retryAfterMs, failure.replyCode);
+  return failure.connectionLost && result.outcome === 'retrying' ? { ...result, connectionLost: true } : result;
 }
 
 async function retryOrExpire(

@@ -281,6 +281,7 @@ export class Dispatcher {
       return { state: 'route-failing', route: check.route.description, message: check.message, since: this.health.state().since };
     }
     this.pipeline.kick(policy, check.route);
+    if (check.recovered) await this.pipeline.routeRecovered();
     this.health.retire();
     return { state: 'ran', ...emptyTally() };
   }

@@ -97,6 +97,12 @@ export class Pipeline {
   private holdTimer: NodeJS.Timeout | null = null;
   /** Set when the process gives up its e-mails (stop): unrecorded outcomes are left to their leases. */
   private readonly abandoned = new AbortController();
+  /**
+   * E-mails whose send a lost connection cut off (a relay restarting), by id, with when: tried again
+   * as soon as the route works again, once each, instead of after the back-off (see routeRecovered).
+   */
+  private readonly cutOff = new Map<number, number>();
+  private readonly broughtForward = new Set<number>();
 
   constructor(
     private readonly ctx: DeliveryContext & { leaseMs: number; batchSize: number; log: Logger },
@@ -339,6 +345,7 @@ export class Pipeline {
         this.hooks.attempt(route, result);
         if (result.outcome !== 'released') {
           this.tally[result.outcome]++;
+          if (result.outcome === 'retrying' && result.connectionLost && !this.broughtForward.has(email.id)) this.cutOff.set(email.id, Date.now());
           return;
         }
         this.tally.released++;
@@ -348,8 +355,10 @@ export class Pipeline {
         this.paused = true;
         const works = await this.hooks.routeFailed(route, result.routeFailure);
         this.paused = false;
-        if (works && this.route === route) this.exhausted = false;
-        else await this.pause();
+        if (works && this.route === route) {
+          this.exhausted = false;
+          await this.routeRecovered();
+        } else await this.pause();
       })
       .catch((err: unknown) => {
         // The database did not take the outcome: the e-mail stays 'sending' under its lease,
@@ -365,6 +374,32 @@ export class Pipeline {
         this.leases.delete(email.id);
         this.pump();
       });
+  }
+
+  /**
+   * The route works again after failing: the sends a lost connection cut off meanwhile (a relay
+   * restarting) are due now rather than after their back-off. Their attempt stays: they may have
+   * arrived. Once per e-mail, so a message that itself breaks the connection meets the back-off.
+   */
+  async routeRecovered(): Promise<void> {
+    const now = Date.now();
+    const ids = [...this.cutOff].filter(([, at]) => now - at < 15 * 60_000).map(([id]) => id);
+    this.cutOff.clear();
+    if (ids.length === 0) return;
+    for (const id of ids) this.broughtForward.add(id);
+    // Bounded memory: only the most recent ones matter.
+    if (this.broughtForward.size > 10_000) this.broughtForward.clear();
+    try {
+      const due = await this.ctx.lifecycle.dueNow(ids, now);
+      if (due) {
+        this.ctx.log.info({ due }, 'route works again: the sends a lost connection cut off are due now');
+        this.exhausted = false;
+        this.pump();
+      }
+    } catch (err) {
+      // They keep their back-off: nothing lost.
+      this.ctx.log.warn({ err: errorMessage(err) }, 'could not bring forward the sends a lost connection cut off');
+    }
   }
 
   /** While it holds e-mails, the pipeline renews their leases every third of a lease. */

@@ -15,7 +15,8 @@ export interface RouteState {
   since: string | null;
 }
 
-export type RouteCheck = { ok: true; route: Route } | { ok: false; route: Route; message: string };
+/** `recovered`: the route was failing and works again. */
+export type RouteCheck = { ok: true; route: Route; recovered: boolean } | { ok: false; route: Route; message: string };
 
 export class RouteHealth {
   private current: { key: string; route: Route } | null = null;
@@ -34,7 +35,7 @@ export class RouteHealth {
   /** The route for this policy, checked when it is new or has failed since the last check. */
   async ready(policy: SendingPolicy): Promise<RouteCheck> {
     const route = await this.routeFor(policy);
-    if (this.verified && !this.fault) return { ok: true, route };
+    if (this.verified && !this.fault) return { ok: true, route, recovered: false };
     return this.check(route);
   }
 
@@ -73,10 +74,11 @@ export class RouteHealth {
     this.checking ??= (async (): Promise<RouteCheck> => {
       try {
         await route.verify();
-        if (this.fault) this.log.info({ route: route.description }, 'route works again');
+        const recovered = this.fault !== null;
+        if (recovered) this.log.info({ route: route.description }, 'route works again');
         this.fault = null;
         this.verified = true;
-        return { ok: true, route };
+        return { ok: true, route, recovered };
       } catch (err) {
         const message = errorMessage(err);
         this.setFault(route, message);

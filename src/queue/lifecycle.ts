@@ -304,6 +304,22 @@ export class EmailLifecycle {
     });
   }
 
+  /**
+   * E-mails in error due later are made due now (their attempts stay as they are): the sends a
+   * lost connection cut off, once the route works again. Returns how many.
+   */
+  async dueNow(ids: number[], now: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const r = await this.db
+      .updateTable('emails')
+      .set({ due_at: now, updated_at: now })
+      .where('id', 'in', ids)
+      .where('status', '=', 'error')
+      .where('due_at', '>', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   /** Administrator: a conditional update, so a concurrent change can't be overwritten. */
   async cancel(id: number, now: number): Promise<boolean> {
     // Webhooks: the email.cancelled event is written in the same transaction.

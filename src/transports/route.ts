@@ -72,8 +72,20 @@ export class DeliveryError extends PostroomError {
     super(message);
   }
 
+  /**
+   * The connection to the server was lost during this send (a relay restarting, say): worth trying
+   * again as soon as the route works again rather than after the usual back-off.
+   */
+  connectionLost = false;
+
   get transient(): boolean {
     return this.kind === 'transient';
+  }
+
+  /** Marks the failure as a lost connection (see connectionLost); returns it. */
+  lostConnection(): this {
+    this.connectionLost = true;
+    return this;
   }
 
   /** The refusals of `rejected` that a later transaction may get past (4xx). */

@@ -165,7 +165,7 @@ export function classifyStaged(failure: unknown, ctx: FailureContext): DeliveryE
     }
     if (isNetwork(e)) {
       const during = e.command && e.command !== 'CONN' ? ` during ${e.command}` : '';
-      return new DeliveryError(`${networkWhat(e)} (${where}${during}) before the message was sent: nothing was delivered`, 'transient', 'message');
+      return new DeliveryError(`${networkWhat(e)} (${where}${during}) before the message was sent: nothing was delivered`, 'transient', 'message').lostConnection();
     }
     if (e.code === 'EMESSAGE' && /larger than allowed/.test(e.message)) {
       return new DeliveryError(`${where}: ${e.message} (the server's SIZE limit)`, 'permanent', 'message');
@@ -174,13 +174,14 @@ export function classifyStaged(failure: unknown, ctx: FailureContext): DeliveryE
   }
 
   if (stage === 'data' && isNetwork(e)) {
-    return new DeliveryError(`${networkWhat(e)} (${where}) while the message was being sent: it was not delivered`, 'transient', 'message');
+    return new DeliveryError(`${networkWhat(e)} (${where}) while the message was being sent: it was not delivered`, 'transient', 'message').lostConnection();
   }
   if (stage === 'awaiting-reply' && (isNetwork(e) || !code)) {
     const ms = failure.waitedMs ?? 0;
     const waited = ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
     const what = e.code === 'ETIMEDOUT' ? `no reply from ${where} after the message was sent (${waited} s)` : `${networkWhat(e)} (${where}) after the message was sent, before the server answered`;
-    return new DeliveryError(`${what}: it may or may not have been delivered`, 'transient', 'message');
+    const failureOf = new DeliveryError(`${what}: it may or may not have been delivered`, 'transient', 'message');
+    return isNetwork(e) ? failureOf.lostConnection() : failureOf;
   }
   return classifySmtpError(e, where);
 }

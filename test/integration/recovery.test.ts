@@ -30,6 +30,8 @@ type Tap = (chunk: Buffer, pair: Pair) => { forward: Buffer; cut: boolean };
 
 interface TcpProxy {
   port: number;
+  /** Connections open now. */
+  readonly open: number;
   /** While set, a new connection is reset as soon as it arrives (the service is unreachable). */
   refusing: boolean;
   /** Resets every open connection: the client sees ECONNRESET, the server sees the client go. */
@@ -48,6 +50,9 @@ async function startProxy(targetHost: string, targetPort: number, tap?: Tap): Pr
   };
   const proxy: TcpProxy = {
     port: 0,
+    get open() {
+      return pairs.size;
+    },
     refusing: false,
     dropAll: () => [...pairs].forEach(cut),
     close: async () => undefined,
@@ -257,6 +262,48 @@ describe('recovery without a restart', () => {
           });
         }
         assert.equal(failures, CUTS, 'each dropped transfer is one transient attempt');
+      } finally {
+        await close();
+      }
+    });
+
+    it('a relay that restarts: the sends it cut off are tried again as soon as the route works again, not a minute later', async (t) => {
+      // The default back-off (a minute first); plain text so the proxy stands for the relay's port.
+      sink = await startSmtpSink({ startTls: false, dataDelayMs: 300 });
+      proxy = await startProxy('127.0.0.1', sink.port);
+      db = await createTestDatabase('sqlite');
+      postroom = await openTestPostroom(db);
+      try {
+        await postroom.settings.update(sinkSettings(proxy.port, { startTls: false, smtpMaxConnections: 2, campaignIntervalSeconds: 1 }), 'test');
+        const ids: number[] = [];
+        for (let i = 0; i < 6; i++) ids.push((await postroom.queue.handOver({ to: [`r${i}@example.org`], subject: `Restart ${i}`, text: 'x' }, 'test')).id);
+        await postroom.dispatcher.start();
+        // Cut while a message is at the relay, waiting for its answer.
+        await until('a message is at the relay, unanswered', 10_000, () => sink.transactions > 0 && sink.messages.length === 0);
+        await sleep(50);
+        // The relay goes down mid-transfer (connections reset, new ones refused) for two seconds.
+        proxy.refusing = true;
+        proxy.dropAll();
+        await sleep(2_000);
+        proxy.refusing = false;
+        const back = Date.now();
+        await until('every e-mail is sent', 15_000, async () => (await postroom.queue.counts()).sent === 6).catch(async (err: Error) =>
+          assert.fail(`${err.message}: ${JSON.stringify(await postroom.queue.counts())}`),
+        );
+        const tookMs = Date.now() - back;
+        const cut = [];
+        for (const id of ids) {
+          const e = await postroom.queue.show(id);
+          if (e.attemptLog.some((a) => a.outcome === 'transient')) cut.push(e);
+        }
+        assert.ok(cut.length >= 1, `at least one send was cut off by the restart: ${JSON.stringify(await Promise.all(ids.map(async (id) => (await postroom.queue.show(id)).attemptLog.map((a) => [a.outcome, a.reply]))))}`);
+        for (const e of cut) {
+          // Honest: the cut-off attempt stays (it may have arrived), then it went out again soon.
+          assert.deepEqual(e.attemptLog.map((a) => a.outcome), ['transient', 'sent']);
+          assert.match(e.attemptLog[0]?.reply ?? '', /reset|closed|ECONNRESET/i);
+        }
+        t.diagnostic(`${cut.length} cut-off send(s) went out again ${tookMs} ms after the relay was back (the back-off is a minute)`);
+        assert.ok(tookMs < 10_000, `sent again ${tookMs} ms after the relay was back, not after the minute's back-off`);
       } finally {
         await close();
       }
