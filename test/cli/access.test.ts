@@ -9,6 +9,10 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { openPostroom } from '../../src/app.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-cli-access-'));
 const key = crypto.randomBytes(32).toString('hex');

@@ -14,6 +14,10 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { testPki } from '../helpers/pki.js';
 import { makeClientCertificate } from '../helpers/microsoft-standin.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'postroom.js');

@@ -8,6 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 // The command from src (bin/postroom.js runs the same main() from dist).
 const CLI = fileURLToPath(new URL('../../bench/postroom-cli.ts', import.meta.url));

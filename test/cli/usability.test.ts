@@ -10,6 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { privatePki } from '../helpers/pki.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'postroom.js');

@@ -8,6 +8,10 @@ import { OUTCOMES_IN_WRITING_PER_SLOT } from '../../src/dispatcher/index.js';
 import { TEST_MASTER_KEY, createTestDatabase, openTestPostroom, sinkSettings } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const COUNT = 400;
 const CONNECTIONS = 3;

@@ -12,6 +12,10 @@ import { Client } from '../helpers/http.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { until } from '../helpers/waiting.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const PASSWORD = 'disk full test password';
 

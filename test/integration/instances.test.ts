@@ -7,6 +7,10 @@ import type { Postroom } from '../../src/app.js';
 import { SKIP_POSTGRES, TEST_MASTER_KEY, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const COUNT = 300;
 

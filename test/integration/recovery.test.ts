@@ -2,7 +2,6 @@
 // unreachable for a few seconds, a SQLite file locked by another process; nothing is lost.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
@@ -19,76 +18,11 @@ import {
 import { OUTCOMES_IN_WRITING_PER_SLOT } from '../../src/dispatcher/index.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { startProxy, type Pair, type Tap, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { assertBuilt } from '../helpers/built.js';
 
-interface Pair {
-  client: net.Socket;
-  upstream: net.Socket;
-}
-
-/** Looks at what the client sends: returns the bytes to pass on, and whether to cut right after. */
-type Tap = (chunk: Buffer, pair: Pair) => { forward: Buffer; cut: boolean };
-
-interface TcpProxy {
-  port: number;
-  /** Connections open now. */
-  readonly open: number;
-  /** While set, a new connection is reset as soon as it arrives (the service is unreachable). */
-  refusing: boolean;
-  /** Resets every open connection: the client sees ECONNRESET, the server sees the client go. */
-  dropAll(): void;
-  close(): Promise<void>;
-}
-
-/** A loopback TCP proxy in front of a real server, so a test can break the network in between. */
-async function startProxy(targetHost: string, targetPort: number, tap?: Tap): Promise<TcpProxy> {
-  const pairs = new Set<Pair>();
-  const cut = (pair: Pair) => {
-    pairs.delete(pair);
-    // RST towards Postroom, as when a server or a firewall drops the connection.
-    if (!pair.client.destroyed) pair.client.resetAndDestroy();
-    pair.upstream.destroy();
-  };
-  const proxy: TcpProxy = {
-    port: 0,
-    get open() {
-      return pairs.size;
-    },
-    refusing: false,
-    dropAll: () => [...pairs].forEach(cut),
-    close: async () => undefined,
-  };
-  const server = net.createServer((client) => {
-    if (proxy.refusing) {
-      client.on('error', () => undefined);
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = net.connect(targetPort, targetHost);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const end = () => cut(pair);
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    upstream.pipe(client);
-    let cutting = false;
-    client.on('data', (chunk: Buffer) => {
-      if (cutting) return; // what the client still sends after the cut goes nowhere
-      if (!tap) return void upstream.write(chunk);
-      const { forward, cut: cutNow } = tap(chunk, pair);
-      cutting = cutNow;
-      // When cutting, the forwarded part reaches the server before the connection goes.
-      upstream.write(forward, cutNow ? end : undefined);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as AddressInfo).port;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      proxy.dropAll();
-      server.close(() => resolve());
-    });
-  return proxy;
-}
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 /**
  * SMTP tap: the first `cuts` times a client sends DATA, pass on the first bytes of the message

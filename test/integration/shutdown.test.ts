@@ -9,6 +9,10 @@ import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { until } from '../helpers/waiting.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 describe('a container stop while sends hang at the relay', () => {
   it('exits within 10 s (7 s grace by default), gives the e-mails back, and says which sends were cut off', async () => {

@@ -8,6 +8,10 @@ import { testPki } from '../helpers/pki.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { verifySignature } from '../../src/webhooks/index.js';
+import { assertBuilt } from '../helpers/built.js';
+
+// These tests run the built `postroom` command: a stale build would test old code.
+assertBuilt();
 
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
