@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [NAME...]`: runs the benchmarks one after the other, each in a
-// process of its own, and prints their figures and ratios. NAME: throughput handover backlog purge latency crash bounces.
+// process of its own, and prints their figures and ratios. NAME: throughput handover backlog purge latency crash bounces memory.
 //
 // A process each: memory (the backlog's RSS), JIT state and leftovers of one benchmark must not
 // colour the next; and each file also runs alone (node --import tsx bench/NAME.ts [--quick]).
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['throughput', 'handover', 'backlog', 'purge', 'latency', 'crash', 'bounces'] as const;
+const ALL = ['throughput', 'handover', 'backlog', 'purge', 'latency', 'crash', 'bounces', 'memory'] as const;
 type Name = (typeof ALL)[number];
 
 const args = process.argv.slice(2);

@@ -21,8 +21,11 @@ export interface RuntimeConfig {
   metricsAllow: string[];
   /** POSTROOM_METRICS_TOKEN: the bearer token Prometheus sends for /metrics. */
   metricsToken: string | undefined;
-  /** POSTROOM_HANDOVER_PER_MINUTE, POSTROOM_HANDOVER_CONCURRENCY: per token; 0 = no limit. */
-  handOver: { perMinute: number; concurrent: number };
+  /**
+   * POSTROOM_HANDOVER_PER_MINUTE, POSTROOM_HANDOVER_CONCURRENCY: per token; 0 = no limit.
+   * POSTROOM_HANDOVER_MAX_MB_IN_FLIGHT: the bodies of every hand-over in progress, all callers together.
+   */
+  handOver: { perMinute: number; concurrent: number; maxBytesInFlight: number };
   /** POSTROOM_SESSION_IDLE_MINUTES, POSTROOM_SESSION_HOURS. */
   session: { idleMs: number; lifetimeMs: number };
   /** POSTROOM_LEASE_SECONDS: how long a claimed e-mail stays with a process that stopped answering. */
@@ -106,6 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     handOver: {
       perMinute: wholeNumber(env, 'POSTROOM_HANDOVER_PER_MINUTE', 120_000, 0),
       concurrent: wholeNumber(env, 'POSTROOM_HANDOVER_CONCURRENCY', 32, 0),
+      maxBytesInFlight: wholeNumber(env, 'POSTROOM_HANDOVER_MAX_MB_IN_FLIGHT', 200, 0) * 1024 * 1024,
     },
     session: {
       idleMs: wholeNumber(env, 'POSTROOM_SESSION_IDLE_MINUTES', 30, 1) * 60_000,

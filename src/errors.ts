@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   master_key: { status: 500, exit: 1, meaning: 'the master key is missing, malformed or not the one the secrets were sealed with' },
   config: { status: 500, exit: 1, meaning: 'an environment variable has a value Postroom cannot use' },
   upstream: { status: 502, exit: 1, meaning: 'the mail service (SMTP server, Microsoft identity platform or Graph) refused or failed' },
+  overloaded: { status: 503, exit: 1, meaning: 'the server is receiving as many hand-over bytes as it may hold at once; nothing was stored: try again after Retry-After' },
   database_unavailable: { status: 503, exit: 1, meaning: 'the database cannot be reached or keeps failing; nothing was stored: try again after Retry-After' },
   storage_full: { status: 507, exit: 1, meaning: 'the database (or its disk) is full; nothing was stored: try again after Retry-After, once an administrator freed space' },
 } as const satisfies Record<string, { status: number; exit: number; meaning: string }>;

@@ -87,6 +87,12 @@ export class Api {
           const release = this.limits.acquire(`token:${caller.token.id}`);
           reply.raw.once('close', release);
         }
+        if (def.handOver) {
+          // Before the body is read: the memory it would take is what is bounded.
+          const declared = Number(req.headers['content-length']);
+          const release = this.limits.reserve(Number.isFinite(declared) && declared >= 0 ? declared : (def.bodyLimit ?? 1024 * 1024));
+          reply.raw.once('close', release);
+        }
       },
       handler: async (req, reply) => {
         const caller = callers.get(req) ?? null;

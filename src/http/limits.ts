@@ -1,5 +1,6 @@
-// Per-token limits on hand-over: how many requests a minute and how many at once, so one host
-// application (or a stolen token) cannot take the whole process or fill the disk at full speed.
+// Limits on hand-over: per token, how many requests a minute and how many at once, so one host
+// application (or a stolen token) cannot take the whole process or fill the disk at full speed; and
+// for the whole process, how many body bytes may be in progress at once, which bounds its memory.
 import { HttpError } from './errors.js';
 
 export interface HandOverLimitOptions {
@@ -7,9 +8,14 @@ export interface HandOverLimitOptions {
   perMinute: number;
   /** Hand-overs of one token in progress at once; 0: no limit. */
   concurrent: number;
+  /**
+   * Body bytes of all hand-overs in progress, whoever sends them; 0: no limit. A hand-over holds
+   * about three times its body while it is read, checked and stored: this bounds the peak.
+   */
+  maxBytesInFlight?: number;
 }
 
-export const DEFAULT_HAND_OVER_LIMITS: HandOverLimitOptions = { perMinute: 120_000, concurrent: 32 };
+export const DEFAULT_HAND_OVER_LIMITS: HandOverLimitOptions = { perMinute: 120_000, concurrent: 32, maxBytesInFlight: 200 * 1024 * 1024 };
 
 interface Counter {
   windowStart: number;
@@ -20,8 +26,33 @@ interface Counter {
 /** Counted in this process: each instance applies the limits to what it receives. */
 export class HandOverLimits {
   private readonly counters = new Map<string, Counter>();
+  private bytesInFlight = 0;
 
   constructor(private readonly options: HandOverLimitOptions = DEFAULT_HAND_OVER_LIMITS) {}
+
+  /**
+   * Reserves `bytes` (the body's Content-Length, or the route's limit when it is not given) among
+   * the hand-overs in progress, or throws 503 with Retry-After; call the result once it ends. One
+   * hand-over alone is always let in, however large, so that no e-mail the routes accept is refused for good.
+   */
+  reserve(bytes: number): () => void {
+    const max = this.options.maxBytesInFlight ?? 0;
+    if (max > 0 && this.bytesInFlight > 0 && this.bytesInFlight + bytes > max) {
+      throw new HttpError(
+        'overloaded',
+        `this server is receiving ${Math.round(this.bytesInFlight / 1048576)} MB of hand-overs already, its limit: try again in a moment`,
+        [],
+        { 'retry-after': '2' },
+      );
+    }
+    this.bytesInFlight += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.bytesInFlight -= bytes;
+    };
+  }
 
   /** Counts a hand-over starting, or throws 429 with Retry-After; call the result once it ends. */
   acquire(key: string, now = Date.now()): () => void {

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Store, EmailStatus } from '../db/index.js';
 import { cloudOf, UPLOAD_SESSION_MIN_BYTES, type SettingsService } from '../settings/index.js';
-import { parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
+import { base64Bytes, parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
 import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
 import { EmailLifecycle } from './lifecycle.js';
 import { FINISHED, refusal, TRANSITIONS, type Verb } from './states.js';
@@ -132,7 +132,7 @@ export class Queue {
    * more has no way into a message sent through Graph: refused now rather than failed later.
    */
   private async refuseWhatGraphCannotTake(email: ValidEmailInput): Promise<void> {
-    const sizes = email.attachments.map((a) => Math.floor((a.contentBase64.replace(/[\s=]/g, '').length * 3) / 4));
+    const sizes = email.attachments.map((a) => base64Bytes(a.contentBase64));
     if (!sizes.some((n) => n >= UPLOAD_SESSION_MIN_BYTES) || !(await this.settings.value('useGraph'))) return;
     const cloud = cloudOf(await this.settings.value('microsoftCloud'));
     if (cloud.uploadSessions) return;

@@ -14,6 +14,11 @@ interface Job {
 /** Longer than any honest message takes to build (150 MB of files take about a second). */
 export const MIME_BUILD_TIMEOUT_MS = 60_000;
 const MAX_FAILED_STARTS = 3;
+/**
+ * A thread idle this long is ended: its heap (grown to the largest messages it built: a 5 MB file
+ * makes tens of MB) goes back to the system after a drain, and the next message starts a new one.
+ */
+export const MIME_IDLE_MS = 10_000;
 /** A thread not ready this long after it was started counts as a failed start. */
 const START_TIMEOUT_MS = 30_000;
 type Answer = { seq: number; mime: Uint8Array } | { seq: number; error: string } | { ready: true };
@@ -71,12 +76,14 @@ export class MimeThread {
 
   /** Threads in a row that failed before they were ready: past a few, building stays here. */
   private failedStarts = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly buildHere: (options: SendMailOptions, keepBcc: boolean) => Promise<Buffer>,
     private readonly timeoutMs = MIME_BUILD_TIMEOUT_MS,
     /** The MailComposer module the thread loads (nodemailer's). */
     private readonly composer = createRequire(import.meta.url).resolve('nodemailer/lib/mail-composer'),
+    private readonly idleMs = MIME_IDLE_MS,
   ) {}
 
   /** False once threads keep failing to start (a runtime without worker threads, say). */
@@ -89,6 +96,10 @@ export class MimeThread {
     return new Promise<Buffer>((resolve, reject) => {
       const job: Job = { seq: ++this.seq, options, keepBcc };
       const worker = this.started();
+      if (this.idleTimer) {
+        clearTimeout(this.idleTimer);
+        this.idleTimer = null;
+      }
       this.waiting.set(job.seq, { job, resolve, reject, askedAt: Date.now() });
       // Referenced only while it holds work: an idle thread must not keep a process alive.
       if (this.waiting.size === 1) {
@@ -161,7 +172,10 @@ export class MimeThread {
       const w = this.waiting.get(answer.seq);
       if (!w) return;
       this.waiting.delete(answer.seq);
-      if (this.waiting.size === 0) worker.unref();
+      if (this.waiting.size === 0) {
+        worker.unref();
+        this.endWhenIdle(worker);
+      }
       if ('error' in answer) w.reject(new MimeBuildError(answer.error));
       else w.resolve(Buffer.from(answer.mime.buffer, answer.mime.byteOffset, answer.mime.byteLength));
     });
@@ -170,6 +184,18 @@ export class MimeThread {
     this.worker = worker;
     this.startedAt = Date.now();
     return worker;
+  }
+
+  /** Ends the thread once it has had nothing to build for MIME_IDLE_MS. */
+  private endWhenIdle(worker: Worker): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.worker !== worker || this.waiting.size > 0) return;
+      this.abandon(worker, false);
+      void worker.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   /**

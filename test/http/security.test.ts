@@ -343,8 +343,8 @@ describe('who is calling is known before the body is read', () => {
   after(() => env.close());
 
   /** Starts a POST that announces `length` bytes and sends only the first 64 KB of them. */
-  function slowPost(path: string, length: number, headers: Record<string, string> = {}) {
-    const req = http.request(`${env.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(length), ...headers } });
+  function slowPost(path: string, length: number, headers: Record<string, string> = {}, base = env.server.url) {
+    const req = http.request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(length), ...headers } });
     req.on('error', () => undefined);
     req.write(`{"to":["a@example.org"],"subject":"s","text":"${'a'.repeat(64 * 1024)}`);
     const answer = new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
@@ -396,6 +396,35 @@ describe('who is calling is known before the body is read', () => {
     assert.equal(over.status, 429);
     assert.ok(Number(over.headers.get('retry-after')) >= 1 && Number(over.headers.get('retry-after')) <= 60, `Retry-After ${over.headers.get('retry-after')}`);
     assert.match(over.body.message as string, /3 e-mails in the last minute/);
+  });
+
+  it('bounds the hand-over bytes in progress for the whole server: beyond them 503 with Retry-After, whoever sends; one alone always goes in', async () => {
+    const bounded = await open('sqlite', { handOver: { perMinute: 0, concurrent: 0, maxBytesInFlight: 3 * MB } });
+    try {
+      const a = await bounded.token('erp');
+      const b = await bounded.token('crm');
+      // One hand-over of 5 MB alone is let in, however large (the body limit decides what may be sent at all).
+      const big = slowPost('/api/v1/emails', 5 * MB, { authorization: `Bearer ${a.bearer}` }, bounded.server.url);
+      await new Promise((r) => setTimeout(r, 200));
+      const meanwhile = await b.post('/api/v1/emails', email);
+      assert.equal(meanwhile.status, 503, `over the bytes in flight, another token is told to wait: ${meanwhile.text}`);
+      assert.equal(meanwhile.body.error, 'overloaded');
+      assert.equal(meanwhile.headers.get('retry-after'), '2');
+      assert.match(meanwhile.body.message as string, /receiving 5 MB of hand-overs already/);
+      big.req.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      // Its bytes are given back when it ends (here: abandoned): the others go in again.
+      assert.equal((await b.post('/api/v1/emails', email)).status, 202);
+      const two = [slowPost('/api/v1/emails', MB, { authorization: `Bearer ${a.bearer}` }, bounded.server.url), slowPost('/api/v1/emails', MB, { authorization: `Bearer ${b.bearer}` }, bounded.server.url)];
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await a.post('/api/v1/emails', email)).status, 202, 'small ones fit beside two of 1 MB');
+      const third = slowPost('/api/v1/emails', 2 * MB, { authorization: `Bearer ${b.bearer}` }, bounded.server.url);
+      assert.equal((await third.answer).status, 503, '2 MB more would pass 3 MB in progress');
+      for (const h of two) h.req.destroy();
+      third.req.destroy();
+    } finally {
+      await bounded.close();
+    }
   });
 });
 

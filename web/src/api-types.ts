@@ -1077,7 +1077,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description database_unavailable: the database cannot be reached or keeps failing; nothing stored (Retry-After) */
+                /** @description database_unavailable (the database cannot be reached or keeps failing) or overloaded (this server is receiving as many hand-over bytes as it may hold); nothing stored (Retry-After) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1704,6 +1704,15 @@ export interface paths {
                 };
                 /** @description Microsoft Graph refused */
                 502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description overloaded: this server is receiving as many hand-over bytes as it may hold (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2862,7 +2871,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "database_unavailable" | "storage_full";
+            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "overloaded" | "database_unavailable" | "storage_full";
             message: string;
             fields?: {
                 field: string;

@@ -50,7 +50,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
       400: 'refused (field and reason given); nothing stored',
       413: 'body over the size limit',
       429: "over the token's hand-over limit (Retry-After says when to try again)",
-      503: 'database_unavailable: the database cannot be reached or keeps failing; nothing stored (Retry-After)',
+      503: 'database_unavailable (the database cannot be reached or keeps failing) or overloaded (this server is receiving as many hand-over bytes as it may hold); nothing stored (Retry-After)',
       507: 'storage_full: the database or its disk is full; nothing stored (Retry-After)',
     },
     async handle({ body, caller, reply }) {
@@ -204,7 +204,7 @@ export function draftRoutes(api: Api, drafts: OutlookDrafts): void {
     body: draftInputSchema,
     bodyLimit: HAND_OVER_BODY_LIMIT,
     handOver: true,
-    responses: { 201: { description: '{id, webLink, mailbox, note?} (note: why the draft is not in the user’s own mailbox)', schema: createdDraftReply }, 400: 'refused input', 409: 'Graph settings missing (named)', 429: "over the token's hand-over limit", 502: 'Microsoft Graph refused' },
+    responses: { 201: { description: '{id, webLink, mailbox, note?} (note: why the draft is not in the user’s own mailbox)', schema: createdDraftReply }, 400: 'refused input', 409: 'Graph settings missing (named)', 429: "over the token's hand-over limit", 502: 'Microsoft Graph refused', 503: 'overloaded: this server is receiving as many hand-over bytes as it may hold (Retry-After)' },
     async handle({ body, reply }) {
       void reply.status(201);
       return drafts.create(body);

@@ -1,0 +1,141 @@
+// Memory of `postroom serve` (as users run it) while host applications hand over e-mails with a
+// 5 MB attachment, 16 and then 32 at a time (the per-token limit), and after the outbox drained.
+// Peak resident memory against the attachment bytes in flight: target ≤ 3 × them + 150 MB; after
+// the drain, within 50 MB of the idle figure.
+//
+// Run alone: node --import tsx bench/handover-memory.ts [--quick]
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { heading, int, isEntry, MASTER_KEY, quickMode, sleep, table, verdict } from './common.js';
+import { startCountingSink } from './sink.js';
+
+const FILE_BYTES = 5 * 1024 * 1024;
+const PASSWORD = 'memory bench password';
+const MB = 1024 * 1024;
+const METRICS_TOKEN = 'memory-bench-metrics-token-0123456789';
+
+/** The server process's resident memory now and at its peak since the last reset (Linux /proc). */
+function memory(pid: number): { rssMb: number; peakMb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** Resets the peak (VmHWM) to the current resident size (clear_refs 5). */
+const resetPeak = (pid: number) => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+async function startServe(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  // dist when it is current, else src through tsx (as bench/postroom-cli.ts explains).
+  const bin = fileURLToPath(new URL('../bin/postroom.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    env: { ...process.env, POSTROOM_MASTER_KEY: MASTER_KEY.toString('hex'), POSTROOM_PORT: '0', POSTROOM_DATA_DIR: dataDir, POSTROOM_DATABASE_URL: '', POSTROOM_ADMIN_PASSWORD: PASSWORD, POSTROOM_LOG_LEVEL: 'info', POSTROOM_METRICS_TOKEN: METRICS_TOKEN, ...(process.env.BENCH_MALLOC ? JSON.parse(process.env.BENCH_MALLOC) as Record<string, string> : {}) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let log = '';
+  child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
+  for (let i = 0; i < 300 && !/"url":"http/.test(log); i++) await sleep(100);
+  const url = /"url":"(http:\/\/[^"]+)"/.exec(log)?.[1];
+  if (!url) throw new Error(`postroom serve did not start:\n${log}`);
+  return { child, url };
+}
+
+async function login(url: string): Promise<{ cookie: string; csrf: string }> {
+  const r = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  const cookies = r.headers.getSetCookie().map((c) => c.split(';')[0] ?? '');
+  return { cookie: cookies.join('; '), csrf: decodeURIComponent(cookies.find((c) => c.startsWith('csrf='))?.slice(5) ?? '') };
+}
+
+/** Where the resident memory is (BENCH_SMAPS=1): V8's heap and buffers as the process counts them, the mappings as Linux does. */
+async function explain(url: string, pid: number): Promise<void> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  for (const name of ['postroom_process_nodejs_heap_size_total_bytes', 'postroom_process_nodejs_heap_size_used_bytes', 'postroom_process_nodejs_external_memory_bytes']) {
+    const v = new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
+    console.log(`${name}: ${int(Number(v) / MB)} MB`);
+  }
+  const regions = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).map((r) => {
+    const [start, end] = (/^([0-9a-f]+)-([0-9a-f]+)/.exec(r) ?? []).slice(1).map((h) => parseInt(h ?? '0', 16));
+    return { head: r.split('\n')[0] ?? '', size: ((end ?? 0) - (start ?? 0)) / MB, rss: Number(/^Rss:\s+(\d+)/m.exec(r)?.[1] ?? 0) / 1024 };
+  });
+  const sum = (f: (r: (typeof regions)[number]) => boolean) => int(regions.filter(f).reduce((a, r) => a + r.rss, 0));
+  console.log(`[heap] ${sum((r) => r.head.includes('[heap]'))} MB, anonymous 64 MB-sized (malloc arenas) ${sum((r) => !/\//.test(r.head) && !r.head.includes('[') && Math.abs(r.size - 64) < 1.5)} MB, other anonymous ${sum((r) => !/\//.test(r.head) && !r.head.includes('[') && Math.abs(r.size - 64) >= 1.5)} MB, files ${sum((r) => /\//.test(r.head))} MB`);
+}
+
+export async function handoverMemoryBenchmark(quick: boolean): Promise<void> {
+  const count = quick ? 96 : 300;
+  heading('Hand-over memory', `postroom serve (SQLite), ${count} hand-overs of a 5 MB attachment at 16 then 32 at a time, then the drain; resident memory of the server process`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-bench-'));
+  const sink = await startCountingSink();
+  const { child, url } = await startServe(dataDir);
+  const pid = child.pid as number;
+  try {
+    const session = await login(url);
+    const admin = (method: string, p: string, body?: unknown) =>
+      fetch(`${url}/api/v1${p}`, { method, headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrf, origin: url }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await admin('PATCH', '/settings/email', { postmaster: 'pm@example.com', smtpHost: '127.0.0.1', smtpPort: sink.port, startTls: false, enabled: false });
+    const token = ((await (await admin('POST', '/tokens', { name: 'bench' })).json()) as { token: string }).token;
+    const body = JSON.stringify({
+      to: ['customer@example.org'],
+      subject: 'Statement with a 5 MB file',
+      text: 'Please find the statement attached.',
+      attachments: [{ filename: 'statement.pdf', contentType: 'application/pdf', contentBase64: crypto.randomBytes(FILE_BYTES).toString('base64') }],
+    });
+    const handOver = () => fetch(`${url}/api/v1/emails`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    // Warm-up: the code paths loaded, a first file stored.
+    await handOver();
+    await sleep(1_000);
+    const idle = memory(pid).rssMb;
+    const rows: (string | number)[][] = [['phase', 'at once', 'in flight (MB)', 'peak RSS (MB)', 'target (MB)', 'peak / target', 'refused 503', 'hand-overs/s']];
+    for (const concurrency of [16, 32]) {
+      resetPeak(pid);
+      let next = 0;
+      let refused = 0;
+      const t0 = performance.now();
+      const worker = async () => {
+        while (next < count) {
+          next++;
+          const r = await handOver();
+          if (r.status === 503) refused++;
+          else if (r.status !== 202) throw new Error(`hand-over answered ${r.status}: ${await r.text()}`);
+          await r.arrayBuffer().catch(() => undefined);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      const seconds = (performance.now() - t0) / 1000;
+      const inFlightMb = (concurrency * FILE_BYTES) / MB;
+      const target = 3 * inFlightMb + 150;
+      const peak = memory(pid).peakMb;
+      rows.push([`hand-over`, concurrency, int(inFlightMb), int(peak), int(target), verdict(peak / target, 1, '<'), refused, (count / seconds).toFixed(1)]);
+    }
+    // The drain: sending on, every stored e-mail to the sink; then a moment for memory to settle.
+    await admin('PATCH', '/settings/email', { enabled: true, campaignIntervalSeconds: 1 });
+    await sink.waitFor(2 * count + 1, 600_000);
+    const samples: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await sleep(5_000);
+      samples.push(Math.round(memory(pid).rssMb));
+    }
+    console.log('after drain every 5 s:', samples.join(' '));
+    if (process.env.BENCH_SMAPS) await explain(url, pid);
+    if (process.env.BENCH_GDB_TRIM) {
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int)malloc_trim(0)'], { stdio: 'ignore' });
+      console.log('after malloc_trim(0):', int(memory(pid).rssMb));
+      await explain(url, pid);
+    }
+    const after = memory(pid).rssMb;
+    rows.push(['idle before', '', '', int(idle), '', '', '', '']);
+    rows.push(['after the drain', '', '', int(after), `${int(idle + 50)} (idle + 50)`, verdict((after - idle) / 50, 1, '<'), '', '']);
+    table(rows);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await sink.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (isEntry(import.meta.url)) await handoverMemoryBenchmark(quickMode());
