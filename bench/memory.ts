@@ -86,7 +86,8 @@ export async function handoverMemoryBenchmark(quick: boolean): Promise<void> {
     const handOver = () => fetch(`${url}/api/v1/emails`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
     // Warm-up: the code paths loaded, a first file stored.
     await handOver();
-    await sleep(1_000);
+    // Idle: after the warm-up's memory was given back (the server looks every 5 s).
+    await sleep(6_000);
     const idle = memory(pid).rssMb;
     const rows: (string | number)[][] = [['phase', 'at once', 'in flight (MB)', 'peak RSS (MB)', 'target (MB)', 'peak / target', 'refused 503', 'hand-overs/s']];
     for (const concurrency of [16, 32]) {
@@ -103,7 +104,22 @@ export async function handoverMemoryBenchmark(quick: boolean): Promise<void> {
           await r.arrayBuffer().catch(() => undefined);
         }
       };
+      let sampling = Boolean(process.env.BENCH_SMAPS);
+      const maxima = { heapTotal: 0, external: 0, rss: 0 };
+      const sampler = (async () => {
+        while (sampling) {
+          const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+          const v = (n: string) => Number(new RegExp(`^postroom_process_${n} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / MB;
+          maxima.heapTotal = Math.max(maxima.heapTotal, v('nodejs_heap_size_total_bytes'));
+          maxima.external = Math.max(maxima.external, v('nodejs_external_memory_bytes'));
+          maxima.rss = Math.max(maxima.rss, memory(pid).rssMb);
+          await sleep(100);
+        }
+      })();
       await Promise.all(Array.from({ length: concurrency }, worker));
+      sampling = false;
+      await sampler;
+      if (process.env.BENCH_SMAPS) console.log(`at ${concurrency}: largest V8 heap ${int(maxima.heapTotal)} MB, external ${int(maxima.external)} MB, resident ${int(maxima.rss)} MB`);
       const seconds = (performance.now() - t0) / 1000;
       const inFlightMb = (concurrency * FILE_BYTES) / MB;
       const target = 3 * inFlightMb + 150;
@@ -114,9 +130,15 @@ export async function handoverMemoryBenchmark(quick: boolean): Promise<void> {
     await admin('PATCH', '/settings/email', { enabled: true, campaignIntervalSeconds: 1 });
     await sink.waitFor(2 * count + 1, 600_000);
     const samples: number[] = [];
-    for (let i = 0; i < 8; i++) {
+    const settleSamples = Number(process.env.BENCH_SETTLE_SAMPLES ?? 8);
+    for (let i = 0; i < settleSamples; i++) {
       await sleep(5_000);
       samples.push(Math.round(memory(pid).rssMb));
+      if (process.env.BENCH_SMAPS) {
+        const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+        const v = (n: string) => int(Number(new RegExp(`^postroom_process_${n} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / MB);
+        console.log(`rss ${samples.at(-1)} heap used ${v('nodejs_heap_size_used_bytes')} total ${v('nodejs_heap_size_total_bytes')} external ${v('nodejs_external_memory_bytes')}`);
+      }
     }
     console.log('after drain every 5 s:', samples.join(' '));
     if (process.env.BENCH_SMAPS) await explain(url, pid);

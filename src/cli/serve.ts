@@ -3,7 +3,8 @@
 import pino from 'pino';
 import { openPostroom } from '../app.js';
 import type { RuntimeConfig } from '../config.js';
-import { buildHttpServer } from '../http/index.js';
+import { buildHttpServer, HandOverLimits } from '../http/index.js';
+import { HeapTrimmer } from '../memory/index.js';
 
 export async function serve(config: RuntimeConfig): Promise<number> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
@@ -16,11 +17,12 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     sessions: config.session,
   });
   const admin = await postroom.admins.prepare(process.env.POSTROOM_ADMIN_PASSWORD || undefined);
+  const handOvers = new HandOverLimits(config.handOver);
   const app = await buildHttpServer(postroom, {
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
     metrics: { token: config.metricsToken, allow: config.metricsAllow },
-    handOver: config.handOver,
+    handOver: handOvers,
   });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -51,6 +53,9 @@ export async function serve(config: RuntimeConfig): Promise<number> {
   await postroom.dispatcher.start();
   postroom.deliverer.start();
   postroom.bounces.start();
+  // After a burst of large hand-overs glibc keeps hundreds of MB it no longer uses: given back once quiet.
+  const heap = new HeapTrimmer({ quiet: () => handOvers.bytesInProgress === 0, logger: logger.child({ module: 'memory' }) });
+  heap.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       stopping = Date.now();
@@ -61,6 +66,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   // New requests are refused at once (503); one still running may take a moment, not the stop's budget.
+  heap.stop();
   const closing = app.close();
   await Promise.race([closing, new Promise((r) => setTimeout(r, 1_000).unref())]);
   app.server.closeAllConnections();

@@ -30,6 +30,11 @@ export class HandOverLimits {
 
   constructor(private readonly options: HandOverLimitOptions = DEFAULT_HAND_OVER_LIMITS) {}
 
+  /** Body bytes of the hand-overs in progress (reserved, not yet ended). */
+  get bytesInProgress(): number {
+    return this.bytesInFlight;
+  }
+
   /**
    * Reserves `bytes` (the body's Content-Length, or the route's limit when it is not given) among
    * the hand-overs in progress, or throws 503 with Retry-After; call the result once it ends. One

@@ -31,8 +31,8 @@ export interface HttpOptions {
   trustProxy?: boolean | number | string[];
   /** Who may read /metrics besides an administrator: a bearer token, client addresses/subnets. */
   metrics?: MetricsAccessOptions;
-  /** Per-token hand-over limits (rate and concurrency). */
-  handOver?: HandOverLimitOptions;
+  /** Hand-over limits (per token: rate and concurrency; for the server: bytes in progress), or the limits themselves to share them. */
+  handOver?: HandOverLimitOptions | HandOverLimits;
   throttle?: ThrottleOptions;
   /** Options for routes made by test-connection and test-email (extra CA). */
   route?: RouteOptions;
@@ -73,7 +73,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
     return payload;
   });
 
-  const api = new Api(app, postroom, new HandOverLimits(options.handOver));
+  const api = new Api(app, postroom, options.handOver instanceof HandOverLimits ? options.handOver : new HandOverLimits(options.handOver));
   const onHandOver = options.wakeOnHandOver ? () => postroom.dispatcher.wake() : () => postroom.dispatcher.handedOver();
   authRoutes(api, new LoginThrottle(postroom.store, options.throttle), options.secureCookies ?? false);
   settingsRoutes(api, { ...options.route, graphSlots: postroom.graphSlots }, options.endpoints);
