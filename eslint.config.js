@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'web/dist/', '.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'web/dist/', '.tmp/', 'native/*/build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -39,6 +39,12 @@ export default tseslint.config(
         })),
       ],
     },
+  },
+  {
+    // The native binding's loader is CommonJS (a .node file is loaded with require).
+    files: ['native/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The console runs in the browser.
