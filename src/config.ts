@@ -28,6 +28,8 @@ export interface RuntimeConfig {
   handOver: { perMinute: number; concurrent: number; maxBytesInFlight: number };
   /** POSTROOM_SESSION_IDLE_MINUTES, POSTROOM_SESSION_HOURS. */
   session: { idleMs: number; lifetimeMs: number };
+  /** POSTROOM_REQUEST_TIMEOUT_SECONDS: a request must arrive in full within this (a body sent slowly holds memory and a slot). */
+  requestTimeoutMs: number;
   /** POSTROOM_LEASE_SECONDS: how long a claimed e-mail stays with a process that stopped answering. */
   leaseMs: number;
   /**
@@ -111,6 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       concurrent: wholeNumber(env, 'POSTROOM_HANDOVER_CONCURRENCY', 32, 0),
       maxBytesInFlight: wholeNumber(env, 'POSTROOM_HANDOVER_MAX_MB_IN_FLIGHT', 200, 0) * 1024 * 1024,
     },
+    requestTimeoutMs: wholeNumber(env, 'POSTROOM_REQUEST_TIMEOUT_SECONDS', 120, 1) * 1000,
     session: {
       idleMs: wholeNumber(env, 'POSTROOM_SESSION_IDLE_MINUTES', 30, 1) * 60_000,
       lifetimeMs: wholeNumber(env, 'POSTROOM_SESSION_HOURS', 12, 1) * 3600_000,

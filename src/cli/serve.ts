@@ -23,6 +23,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     trustProxy: config.trustProxy,
     metrics: { token: config.metricsToken, allow: config.metricsAllow },
     handOver: handOvers,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -6,6 +6,7 @@ import type { Postroom } from '../app.js';
 import { authorize, type Access, type Caller } from './caller.js';
 import { fromZod } from './errors.js';
 import { errorReply, namedReplies } from './replies.js';
+import { describeDecimal } from './decimal.js';
 import { HandOverLimits } from './limits.js';
 
 type Schema = z.ZodType | undefined;
@@ -52,7 +53,8 @@ interface Documented {
 export const API_PREFIX = '/api/v1';
 
 /** A request's zod schema as JSON Schema: what the OpenAPI document says a body or query must be. */
-export const requestJsonSchema = (schema: z.ZodType): Record<string, unknown> => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+export const requestJsonSchema = (schema: z.ZodType): Record<string, unknown> =>
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', override: (ctx) => describeDecimal(ctx as unknown as Parameters<typeof describeDecimal>[0]) });
 
 /** Who called, found before the body is read (see route()). */
 const callers = new WeakMap<FastifyRequest, Caller | null>();
@@ -70,7 +72,8 @@ export class Api {
     this.documented.push(def);
     const parse = <T extends Schema>(schema: T, value: unknown, where: string): Infer<T> => {
       if (!schema) return undefined as Infer<T>;
-      const r = schema.safeParse(value ?? {});
+      // No body at all reads as an empty object; a JSON null is a body, and not an object.
+      const r = schema.safeParse(value === undefined ? {} : value);
       if (!r.success) throw fromZod(where, r.error);
       return r.data as Infer<T>;
     };
@@ -119,11 +122,20 @@ export class Api {
     // The answers every route of its kind may give, unless the route says more precisely.
     const usual = (r: Documented): Responses => {
       const out: Responses = {};
-      if (r.body || r.query || r.params) out[400] = 'refused input (field and reason given); nothing stored';
+      // A route without a body still parses one sent as JSON: a malformed one is refused, as is a foreign type.
+      const carriesBody = r.method !== 'GET';
+      if (r.body || r.query || r.params || carriesBody) out[400] = 'refused input (field and reason given); nothing stored';
       if (r.access !== 'public') out[401] = 'no session or bearer token';
       if (r.access === 'admin') out[403] = 'an API token on an administrator route, or a missing CSRF token or foreign Origin';
       if (r.access === 'admin-or-token') out[403] = 'a missing CSRF token or foreign Origin';
-      if (r.body) out[413] = "body over the route's size limit";
+      if (carriesBody) {
+        out[408] = 'request_timeout: the body did not arrive in full within the time allowed';
+        out[413] = "body over the route's size limit";
+        out[415] = 'unsupported_media_type: a body that is not application/json';
+      }
+      // Every route reads or writes the database: while it cannot be reached, or is full, nothing is done.
+      out[503] = 'database_unavailable: the database cannot be reached or keeps failing (Retry-After)';
+      if (r.method !== 'GET') out[507] = 'storage_full: the database or its disk is full; nothing stored (Retry-After)';
       return out;
     };
     const responsesOf = (r: Documented) =>
@@ -150,7 +162,8 @@ export class Api {
         summary: r.summary,
         security: r.access === 'public' ? [] : r.access === 'admin' ? [{ session: [] }] : [{ session: [] }, { bearer: [] }],
         ...(parameters.length ? { parameters } : {}),
-        ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: requestJsonSchema(r.body) } } } } : {}),
+        // A body whose every field is optional may be left out (it reads as {}).
+        ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { 'application/json': { schema: requestJsonSchema(r.body) } } } } : {}),
         responses: responsesOf(r),
       };
     }

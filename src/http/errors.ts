@@ -1,5 +1,7 @@
 // Postroom's errors as HTTP answers: the status comes from the code table in src/errors.ts, the
 // body is {error: code, message, fields?}. Anything unexpected is a 500 that says nothing more.
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { httpStatusOf, PostroomError, type ErrorCode, type FieldProblem } from '../errors.js';
@@ -63,6 +65,37 @@ export function toHttpError(err: unknown, lang: Language = 'en'): HttpError | nu
   if (fault?.kind === 'full') return new HttpError('storage_full', 'the database (or its disk) is full: nothing was stored; try again later', [], { 'retry-after': '30' });
   if (fault) return new HttpError('database_unavailable', 'the database cannot be reached or keeps failing: nothing was stored; try again in a few seconds', [], { 'retry-after': '5' });
   return null;
+}
+
+/** Longest path parameter the router reads; a user ID may be 200 characters, percent-encoded up to 1,800. */
+export const MAX_PARAM_LENGTH = 2_000;
+
+/** The router's own refusals (a path that is not valid percent-encoding, a parameter over the bound), in the one shape. */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+      : 'the path is not valid percent-encoding (a % must be followed by two hexadecimal digits of UTF-8)';
+  errorHandler(new HttpError('invalid_request', message), req, reply);
+}
+
+/**
+ * Node's own refusals, before a request exists (a request too slow to arrive, headers too large,
+ * malformed HTTP): in the one shape too, written on the socket as Node would.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request did not arrive in full within the time allowed']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'the request headers are larger than this server reads']
+        : [400, 'invalid_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: code, message });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {

@@ -6,7 +6,7 @@ import type { Postroom } from '../app.js';
 import { LoginThrottle, type ThrottleOptions } from '../access/index.js';
 import type { MicrosoftEndpoints, RouteOptions } from '../transports/index.js';
 import { Api } from './api.js';
-import { errorHandler } from './errors.js';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH } from './errors.js';
 import { createMetrics, MetricsAccess, type MetricsAccessOptions } from './metrics.js';
 import { HandOverLimits, type HandOverLimitOptions } from './limits.js';
 import { authRoutes } from './routes/auth.js';
@@ -38,6 +38,8 @@ export interface HttpOptions {
   route?: RouteOptions;
   /** Microsoft endpoints of a test stand-in; default: those of the microsoftCloud setting. */
   endpoints?: MicrosoftEndpoints;
+  /** A request must arrive in full within this; default 120 s. */
+  requestTimeoutMs?: number;
   /** Always run a campaign right after a hand-over, whatever the `wakeOnHandOver` setting says. */
   wakeOnHandOver?: boolean;
 }
@@ -58,11 +60,22 @@ function proxyTrust(trust: HttpOptions['trustProxy']): false | string[] | ((addr
 export async function buildHttpServer(postroom: Postroom, options: HttpOptions = {}): Promise<FastifyInstance> {
   // A server takes hand-overs for as long as it runs: its commits must not wait for checkpoints.
   postroom.store.sqlite?.checkpointInBackground();
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
   const app: FastifyInstance = Fastify({
     loggerInstance: postroom.logger.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new Fastify.LogController({ disableRequestLogging: true }),
     trustProxy: proxyTrust(options.trustProxy),
     bodyLimit: 1024 * 1024,
+    // Node's defaults under Fastify are no limit: a body dripping in would hold its slot forever.
+    requestTimeout,
+    // Node applies a request timeout only when the server is made with it (setting it afterwards, as
+    // Fastify does, is not enough), and looks for late requests every 30 s unless told otherwise.
+    http: { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.max(250, Math.min(5_000, requestTimeout / 4)) },
+    // A connection silent this long in both directions is closed (no handler waits this long).
+    connectionTimeout: 300_000,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   await app.register(cookie);
   app.setErrorHandler(errorHandler);

@@ -428,6 +428,57 @@ describe('who is calling is known before the body is read', () => {
   });
 });
 
+describe('a request that drips in or is not HTTP', () => {
+  /** Writes `head` (and then nothing) on a raw socket; resolves with everything the server sent back before it closed. */
+  function raw(url: string, head: string, timeoutMs = 8000): Promise<string> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(head));
+      let text = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the server still held the connection after ${timeoutMs} ms; it sent: ${text.slice(0, 200)}`));
+      }, timeoutMs);
+      socket.on('data', (c) => (text += c.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+    });
+  }
+  const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: string; message: string };
+
+  it('cuts off a hand-over whose body never finishes arriving, with 408 in the documented shape (it was held for ever)', async () => {
+    const env = await open('sqlite', { requestTimeoutMs: 1_000 });
+    try {
+      const app = await env.token('erp');
+      const started = Date.now();
+      const answer = await raw(env.server.url, `POST /api/v1/emails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${app.bearer}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"to":["a@example.org"],`);
+      assert.match(answer, /^HTTP\/1\.1 408 /, answer.slice(0, 200));
+      assert.deepEqual(Object.keys(bodyOf(answer)), ['error', 'message']);
+      assert.equal(bodyOf(answer).error, 'request_timeout');
+      assert.ok(Date.now() - started < 4_000, `cut off after ${Date.now() - started} ms (timeout 1 s)`);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('answers headers too large and malformed HTTP in the documented shape, not the framework\'s', async () => {
+    const env = await open('sqlite');
+    try {
+      const huge = await raw(env.server.url, `GET /api/v1/emails HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.match(huge, /^HTTP\/1\.1 431 /, huge.slice(0, 200));
+      assert.equal(bodyOf(huge).error, 'headers_too_large');
+      const broken = await raw(env.server.url, 'GARBAGE / NOT-HTTP\r\n\r\n');
+      assert.match(broken, /^HTTP\/1\.1 400 /, broken.slice(0, 200));
+      assert.equal(bodyOf(broken).error, 'invalid_request');
+    } finally {
+      await env.close();
+    }
+  });
+});
+
 describe('the public health check and the metrics', () => {
   let env: Awaited<ReturnType<typeof open>>;
   const METRICS_TOKEN = 'metrics-token-for-prometheus-0123456789';

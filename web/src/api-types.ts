@@ -55,6 +55,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description origin: sent from a foreign Origin (another site) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
                     headers: {
@@ -64,8 +82,35 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description too many failed attempts from this client */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -125,8 +170,17 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description the setup token is wrong, used or expired */
+                /** @description setup_refused: the setup token is wrong, used or expired; or origin: sent from a foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -136,6 +190,33 @@ export interface paths {
                 };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -179,6 +260,15 @@ export interface paths {
                         "application/json": components["schemas"]["PostAuthLogout200"];
                     };
                 };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description no session or bearer token */
                 401: {
                     headers: {
@@ -190,6 +280,51 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -242,6 +377,15 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -303,6 +447,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -318,7 +471,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         [key: string]: unknown;
@@ -362,8 +515,44 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -419,6 +608,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -466,6 +664,15 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -549,6 +756,51 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -574,7 +826,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** Format: email */
@@ -619,8 +871,44 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -680,6 +968,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -718,6 +1015,15 @@ export interface paths {
                         "application/json": components["schemas"]["PostSettingsEmailBouncesCheck200"];
                     };
                 };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description no session or bearer token */
                 401: {
                     headers: {
@@ -729,6 +1035,51 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -806,8 +1157,44 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -878,6 +1265,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -939,6 +1335,15 @@ export interface paths {
                 };
                 /** @description a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1059,6 +1464,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description with compose: true for a user on Outlook (New): graph_settings_missing (the Microsoft Graph settings named in the fields) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the size limit */
                 413: {
                     headers: {
@@ -1068,8 +1491,26 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description over the token's hand-over limit (Retry-After says when to try again) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description with compose: true for a user on Outlook (New): Microsoft Graph or the identity platform refused or failed (upstream) */
+                502: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1147,6 +1588,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1205,6 +1655,15 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1279,6 +1738,15 @@ export interface paths {
                 };
                 /** @description no such e-mail */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1361,6 +1829,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1428,8 +1905,62 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description no such e-mail */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description its status does not allow it */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1502,8 +2033,62 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description no such e-mail */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description its status does not allow it */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1547,6 +2132,15 @@ export interface paths {
                         "application/json": components["schemas"]["PostEmailsReleaseHeld200"];
                     };
                 };
+                /** @description refused input (field and reason given); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description no session or bearer token */
                 401: {
                     headers: {
@@ -1558,6 +2152,51 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1675,6 +2314,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Graph settings missing (named) */
                 409: {
                     headers: {
@@ -1686,6 +2334,15 @@ export interface paths {
                 };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1713,6 +2370,15 @@ export interface paths {
                 };
                 /** @description overloaded: this server is receiving as many hand-over bytes as it may hold (Retry-After) */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1765,6 +2431,15 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1831,6 +2506,15 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1912,8 +2596,44 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2008,6 +2728,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description the address is the postmaster's */
                 409: {
                     headers: {
@@ -2019,6 +2748,33 @@ export interface paths {
                 };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2079,6 +2835,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2126,6 +2891,15 @@ export interface paths {
                 };
                 /** @description an API token on an administrator route, or a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2188,8 +2962,44 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2272,6 +3082,51 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2316,6 +3171,15 @@ export interface paths {
                 };
                 /** @description a missing CSRF token or foreign Origin */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2379,8 +3243,44 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description body over the route's size limit */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2463,6 +3363,51 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2529,6 +3474,51 @@ export interface paths {
                 };
                 /** @description no such webhook */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over the route's size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full: the database or its disk is full; nothing stored (Retry-After) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2604,6 +3594,15 @@ export interface paths {
                 };
                 /** @description no such webhook */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable: the database cannot be reached or keeps failing (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2871,7 +3870,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "body_too_large" | "unsupported_media_type" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "overloaded" | "database_unavailable" | "storage_full";
+            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "request_timeout" | "body_too_large" | "unsupported_media_type" | "headers_too_large" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "overloaded" | "database_unavailable" | "storage_full";
             message: string;
             fields?: {
                 field: string;

@@ -31,7 +31,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     summary: 'Sign in as an administrator; sets the session and CSRF cookies',
     access: 'public',
     body: credentials,
-    responses: { 200: { description: 'signed in', schema: sessionReply }, 401: 'wrong user name or password', 429: 'too many failed attempts from this client' },
+    responses: { 200: { description: 'signed in', schema: sessionReply }, 401: 'wrong user name or password', 403: 'origin: sent from a foreign Origin (another site)', 429: 'too many failed attempts from this client' },
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       const client = req.ip;
@@ -58,7 +58,7 @@ export function authRoutes(api: Api, throttle: LoginThrottle, secureCookies: boo
     summary: 'Choose the administrator password with the one-time setup token printed at first start',
     access: 'public',
     body: z.object({ token: z.string().max(200), password: z.string().max(1024) }).strict(),
-    responses: { 200: { description: 'password set, signed in', schema: sessionReply }, 403: 'the setup token is wrong, used or expired' },
+    responses: { 200: { description: 'password set, signed in', schema: sessionReply }, 403: 'setup_refused: the setup token is wrong, used or expired; or origin: sent from a foreign Origin' },
     async handle({ body, req, reply }) {
       checkOrigin(req, false);
       if (!(await postroom.admins.completeSetup(body.token, body.password))) {

@@ -9,6 +9,7 @@ import type { Api } from '../api.js';
 import type { Caller } from '../caller.js';
 import { forbidden } from '../errors.js';
 import { createdDraftReply, emailDetailReply, emailSummaryReply, handOverReply, named } from '../replies.js';
+import { decimal } from '../decimal.js';
 
 const composedReply = z.object({ composed: z.literal('outlook-new'), draft: createdDraftReply });
 const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummaryReply), nextCursor: z.string().nullable() }));
@@ -16,7 +17,7 @@ const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.n
 const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])));
 
 const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
-const idParams = z.object({ id: z.coerce.number().int().positive({ message: 'must be an e-mail ID' }) });
+const idParams = z.object({ id: decimal(z.number().int().positive({ message: 'must be an e-mail ID' }), 'must be an e-mail ID') });
 
 /** The hand-over's body: what POST /emails validates, and what the OpenAPI document describes. */
 export const HAND_OVER_BODY = emailInputSchema;
@@ -49,7 +50,9 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
       200: { description: 'this idempotencyKey was seen before: the first e-mail, nothing new', schema: handOverReply },
       400: 'refused (field and reason given); nothing stored',
       413: 'body over the size limit',
+      409: 'with compose: true for a user on Outlook (New): graph_settings_missing (the Microsoft Graph settings named in the fields)',
       429: "over the token's hand-over limit (Retry-After says when to try again)",
+      502: 'with compose: true for a user on Outlook (New): Microsoft Graph or the identity platform refused or failed (upstream)',
       503: 'database_unavailable (the database cannot be reached or keeps failing) or overloaded (this server is receiving as many hand-over bytes as it may hold); nothing stored (Retry-After)',
       507: 'storage_full: the database or its disk is full; nothing stored (Retry-After)',
     },
@@ -78,8 +81,8 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     query: z.object({
       status: z.enum(STATUSES as [string, ...string[]]).optional(),
       q: z.string().max(200).optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(50),
-      cursor: z.string().regex(/^\d+$/, { message: 'is not a cursor from a previous page' }).optional(),
+      limit: decimal(z.number().int().min(1).max(500)).default(50),
+      cursor: z.string().regex(/^[0-9]{1,15}$/, { message: 'is not a cursor from a previous page' }).optional(),
     }),
     responses: { 200: { description: '{items, nextCursor}', schema: emailPageReply } },
     async handle({ query, caller }) {
@@ -111,7 +114,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     tag: 'emails',
     summary: 'E-mails sent, failed and bounced per hour over the last hours (24 by default), oldest first',
     access: 'admin',
-    query: z.object({ hours: z.coerce.number().int().min(1).max(24 * 14).default(24) }),
+    query: z.object({ hours: decimal(z.number().int().min(1).max(24 * 14)).default(24) }),
     responses: { 200: { description: '[{hour, sent, failed, bounced}]', schema: z.array(hourTallyReply) } },
     handle: ({ query }) => postroom.queue.hourly(query.hours),
   });
@@ -134,8 +137,8 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'A delivery report as it was received (its first 64 KiB), for an administrator to read',
     access: 'admin-or-token',
     params: z.object({
-      id: z.coerce.number().int().positive({ message: 'must be an e-mail ID' }),
-      reportId: z.coerce.number().int().positive({ message: 'must be a report ID' }),
+      id: decimal(z.number().int().positive(), 'must be an e-mail ID'),
+      reportId: decimal(z.number().int().positive(), 'must be a report ID'),
     }),
     responses: {
       200: { description: '{raw, truncated}', schema: named('RawReport', z.object({ raw: z.string(), truncated: z.boolean() })) },
@@ -157,7 +160,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'Send a failed, error, cancelled or bounced e-mail again at the next campaign (fresh retry window); recipients that bounced are sent to again',
     access: 'admin',
     params: idParams,
-    responses: { 200: { description: 'the e-mail, pending again', schema: emailDetailReply }, 409: 'its status does not allow it' },
+    responses: { 200: { description: 'the e-mail, pending again', schema: emailDetailReply }, 404: 'no such e-mail', 409: 'its status does not allow it' },
     async handle({ params }) {
       await postroom.queue.retry(params.id);
       onHandOver();
@@ -172,7 +175,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     summary: 'Cancel a pending, error or held e-mail',
     access: 'admin',
     params: idParams,
-    responses: { 200: { description: 'the e-mail, cancelled', schema: emailDetailReply }, 409: 'its status does not allow it' },
+    responses: { 200: { description: 'the e-mail, cancelled', schema: emailDetailReply }, 404: 'no such e-mail', 409: 'its status does not allow it' },
     async handle({ params }) {
       await postroom.queue.cancel(params.id);
       return postroom.queue.show(params.id);

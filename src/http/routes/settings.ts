@@ -21,6 +21,7 @@ import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
 import { viewFor } from '../language.js';
 import { named, routeKindReply, settingsViewReply } from '../replies.js';
+import { decimal } from '../decimal.js';
 
 const fieldInfoReply = named(
   'FieldInfo',
@@ -286,7 +287,7 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     tag: 'settings',
     summary: 'Who changed which setting when (secret values are never kept)',
     access: 'admin',
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    query: z.object({ limit: decimal(z.number().int().min(1).max(1000)).default(100) }),
     responses: { 200: { description: 'audit entries, newest first', schema: z.array(auditEntryReply) } },
     handle: ({ query }) => postroom.settings.audit(query.limit),
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
 import { named } from '../replies.js';
+import { decimal } from '../decimal.js';
 
 const tokenInfoReply = named(
   'TokenInfo',
@@ -50,7 +51,7 @@ export function tokenRoutes(api: Api): void {
     tag: 'tokens',
     summary: 'Revoke an API token: it stops working at once',
     access: 'admin',
-    params: z.object({ id: z.coerce.number().int().positive() }),
+    params: z.object({ id: decimal(z.number().int().positive()) }),
     responses: { 200: { description: 'revoked', schema: z.object({ revoked: z.number().int() }) }, 404: 'no such active token' },
     async handle({ params }) {
       if (!(await postroom.tokens.revoke(params.id))) throw notFound(`no active token ${params.id}`);

@@ -6,6 +6,7 @@ import { EMAIL_EVENT_TYPES, webhookInputSchema, type WebhookViewer } from '../..
 import type { Api } from '../api.js';
 import { named } from '../replies.js';
 import type { Caller } from '../caller.js';
+import { decimal } from '../decimal.js';
 
 const webhookReply = named('Webhook', z.object({
   id: z.number().int(),
@@ -35,7 +36,7 @@ const deliveryReply = named('WebhookDelivery', z.object({
 }));
 const deliveryPageReply = named('WebhookDeliveryPage', z.object({ items: z.array(deliveryReply), nextCursor: z.string().nullable() }));
 
-const idParams = z.object({ id: z.coerce.number().int().positive({ message: 'must be a webhook ID' }) });
+const idParams = z.object({ id: decimal(z.number().int().positive(), 'must be a webhook ID') });
 
 export function viewerOf(caller: Caller | null): WebhookViewer {
   if (caller?.kind === 'token') {
@@ -108,7 +109,7 @@ export function webhookRoutes(api: Api): void {
     access: 'admin-or-token',
     params: idParams,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(500).default(50),
+      limit: decimal(z.number().int().min(1).max(500)).default(50),
       cursor: z.string().regex(/^\d+$/, { message: 'is not a cursor from a previous page' }).optional(),
     }),
     responses: { 200: { description: '{items, nextCursor}', schema: deliveryPageReply }, 404: 'no such webhook' },
