@@ -345,7 +345,8 @@ export class EmailLifecycle {
     return writeTransaction(this.store, async (trx) => {
       const r = await trx
         .updateTable('emails')
-        .set({ status: TRANSITIONS.retry.to, due_at: now, first_failure_at: null, finished_at: null, updated_at: now })
+        // A scheduled e-mail keeps its time (cancelled before it came, then sent again): due at the later of the two.
+        .set({ status: TRANSITIONS.retry.to, due_at: sql<number>`case when send_at > ${now} then send_at else ${now} end`, first_failure_at: null, finished_at: null, updated_at: now })
         .where('id', 'in', ids)
         .where('status', 'in', TRANSITIONS.retry.from)
         .returning(['id', 'recipients', 'reports', 'to_addrs', 'cc_addrs', 'bcc_addrs'])

@@ -63,6 +63,21 @@ describe('scheduled sending', { concurrency: BACKENDS.length }, () => {
         assert.deepEqual(claimed.map((r) => r.id), [past.id], 'a time already past means at once');
       });
 
+      it('a cancelled scheduled e-mail sent again keeps its time (alone and in a bulk retry); one whose time passed is due at once', async () => {
+        const at = Date.now() + 3_600_000;
+        const one = await p.queue.handOver({ ...mail, sendAt: new Date(at).toISOString() }, 'test');
+        const two = await p.queue.handOver({ ...mail, sendAt: new Date(at + 60_000).toISOString() }, 'test');
+        const due = await p.queue.handOver({ ...mail, sendAt: new Date(Date.now() + 1_000).toISOString() }, 'test');
+        for (const e of [one, two, due]) await p.queue.cancel(e.id);
+        await p.queue.retry(one.id);
+        assert.equal((await p.queue.show(one.id)).nextAttemptAt, new Date(at).toISOString(), 'retried alone: still at its time, not now');
+        await new Promise((r) => setTimeout(r, 1_100));
+        assert.equal(await p.queue.retryMany({ status: 'cancelled' }, 'admin'), 2);
+        assert.equal((await p.queue.show(two.id)).nextAttemptAt, new Date(at + 60_000).toISOString(), 'bulk retry: still at its time');
+        const claimed = await p.queue.lifecycle.claim('test', Date.now() + 1, 60_000, 10);
+        assert.deepEqual(claimed.map((r) => r.id), [due.id], 'only the one whose time has passed goes out now');
+      });
+
       it('refuses a sendAt that is not an ISO time with a zone, or absurdly far ahead, naming the field', async () => {
         for (const sendAt of ['tomorrow', '2026-13-01T00:00:00Z', '2026-12-24T09:00:00', 1767000000]) {
           const errors = await refusedFields(p, { ...mail, sendAt });
