@@ -67,10 +67,18 @@ export class AdminAccounts {
   /** Sets the first password with the one-time token; false when the token is wrong or spent. */
   async completeSetup(setupToken: string, password: string): Promise<boolean> {
     checkPasswordPolicy(password);
-    const row = await this.store.db.selectFrom('admins').selectAll().where('username', '=', ADMIN).executeTakeFirst();
-    if (!row?.setup_token_hash || row.password_hash || (row.setup_expires_at ?? 0) < Date.now()) return false;
-    if (row.setup_token_hash !== tokenHash(setupToken)) return false;
-    await this.setPassword(password);
-    return true;
+    const hash = await hashPassword(password);
+    const now = Date.now();
+    // One statement claims the token and sets the password: of two requests racing with the same
+    // link, one wins and the other finds the token spent (a read, then a write, let both win).
+    const claimed = await this.store.db
+      .updateTable('admins')
+      .set({ password_hash: hash, setup_token_hash: null, setup_expires_at: null, updated_at: now })
+      .where('username', '=', ADMIN)
+      .where('password_hash', 'is', null)
+      .where('setup_token_hash', '=', tokenHash(setupToken))
+      .where('setup_expires_at', '>=', now)
+      .executeTakeFirst();
+    return Number(claimed.numUpdatedRows) === 1;
   }
 }

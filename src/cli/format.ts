@@ -4,6 +4,15 @@ import type { Address } from '../queue/index.js';
 import { FIELDS, type Problem, type SettingsView } from '../settings/index.js';
 import type { CampaignOutcome, InstanceStatus } from '../dispatcher/index.js';
 
+/**
+ * Text for a terminal: control characters (C0 but line feed and tab, DEL, C1) shown as \\uXXXX,
+ * so that a subject, a name or a receiver's reply stored in the queue cannot drive the
+ * administrator's terminal (escape sequences that retitle, hide text or fake a prompt).
+ */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 const addr = (a: Address) => (a.name ? `${a.name} <${a.email}>` : a.email);
 
 export function formatSettings(view: SettingsView): string {

@@ -11,11 +11,14 @@ import { EmailInputError, STATUSES } from '../queue/index.js';
 import { FIELDS, PRESETS, SECRET_KEYS, SETTING_KEYS, SettingsValidationError, coerceSettingText, isSettingKey } from '../settings/index.js';
 import type { EmailStatus } from '../db/index.js';
 import { exitCodeOf, PostroomError } from '../errors.js';
-import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus } from './format.js';
+import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus, visible } from './format.js';
 import type { WebhookInfo, WebhookViewer } from '../webhooks/index.js';
 import { COMMANDS, helpFor, overview } from './help.js';
 import { closest } from './suggest.js';
 import { parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from './addresses.js';
+
+/** Every line the commands print goes through here: stored text is shown, never obeyed (see visible). */
+const say = (text: string): void => console.log(visible(text));
 
 export class UsageError extends PostroomError {
   override name = 'UsageError';
@@ -46,7 +49,7 @@ const commandWords = (argv: string[]) => {
 function printHelp(words: string[]): number {
   const text = helpFor(words);
   if (text === null) throw unknownCommand(words[0] ?? '');
-  console.log(text);
+  say(text);
   return 0;
 }
 
@@ -70,7 +73,7 @@ function parse<T extends ParseArgsConfig>(command: string, config: T) {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command) {
-    console.log(overview());
+    say(overview());
     return 2;
   }
   if (command === 'help') {
@@ -162,9 +165,9 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
   const result = await withPostroom(config, (p) => p.queue.handOver(input, 'cli')).catch((err: unknown) => {
     throw err instanceof EmailInputError ? new EmailInputError(err.errors.map((e) => nameOption(e, recipients, values, attachments))) : err;
   });
-  if (values.json) console.log(JSON.stringify(result));
-  else if (result.duplicate) console.log(`e-mail ${result.id} was already handed over with this idempotency key (${result.status}); nothing new queued`);
-  else console.log(`queued e-mail ${result.id} (${result.status}) ${result.messageId}${values.at !== undefined ? `, scheduled for ${new Date(values.at).toISOString()}` : ''}`);
+  if (values.json) say(JSON.stringify(result));
+  else if (result.duplicate) say(`e-mail ${result.id} was already handed over with this idempotency key (${result.status}); nothing new queued`);
+  else say(`queued e-mail ${result.id} (${result.status}) ${result.messageId}${values.at !== undefined ? `, scheduled for ${new Date(values.at).toISOString()}` : ''}`);
   return 0;
 }
 
@@ -174,7 +177,7 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
     case 'get': {
       const { values } = parse('settings get', { args: rest, options: { json: { type: 'boolean', default: false } } });
       const view = await withPostroom(config, (p) => p.settings.view());
-      console.log(values.json ? JSON.stringify(view, null, 2) : formatSettings(view));
+      say(values.json ? JSON.stringify(view, null, 2) : formatSettings(view));
       return 0;
     }
     case 'set': {
@@ -207,9 +210,9 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
           }),
         );
       });
-      console.log(`saved ${Object.keys(patch).join(', ')}`);
-      for (const c of view.cleared) console.log(`note: ${c.message}`);
-      for (const p of view.problems) console.log(`problem: ${p.key}: ${p.message}`);
+      say(`saved ${Object.keys(patch).join(', ')}`);
+      for (const c of view.cleared) say(`note: ${c.message}`);
+      for (const p of view.problems) say(`problem: ${p.key}: ${p.message}`);
       return 0;
     }
     case 'preset': {
@@ -217,9 +220,9 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
       if (!name) throw new UsageError(`settings preset: name one of ${Object.keys(PRESETS).join(', ')}`);
       const view = await withPostroom(config, (p) => p.settings.applyPreset(name, actor()));
       const preset = PRESETS[name];
-      console.log(`applied preset ${name}: ${Object.entries(preset?.values ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-      if (preset) console.log(`next: ${preset.next}`);
-      for (const p of view.problems) console.log(`problem: ${p.key}: ${p.message}`);
+      say(`applied preset ${name}: ${Object.entries(preset?.values ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+      if (preset) say(`next: ${preset.next}`);
+      for (const p of view.problems) say(`problem: ${p.key}: ${p.message}`);
       return 0;
     }
     case 'audit': {
@@ -227,7 +230,7 @@ async function settings(config: RuntimeConfig, args: string[]): Promise<number> 
       const entries = await withPostroom(config, (p) => p.settings.audit(positiveInt(values.limit, '--limit')));
       for (const e of entries) {
         const change = e.secret ? '(secret changed)' : `${JSON.stringify(e.oldValue)} -> ${JSON.stringify(e.newValue)}`;
-        console.log(`${e.at}  ${e.actor}  ${e.key}  ${change}`);
+        say(`${e.at}  ${e.actor}  ${e.key}  ${change}`);
       }
       return 0;
     }
@@ -250,23 +253,23 @@ async function queue(config: RuntimeConfig, args: string[]): Promise<number> {
       const emails = await withPostroom(config, (p) =>
         p.queue.list({ status: values.status as EmailStatus | undefined, limit: positiveInt(values.limit, '--limit') }),
       );
-      if (values.json) console.log(JSON.stringify(emails, null, 2));
-      else if (emails.length === 0) console.log('no e-mails');
-      else for (const e of emails) console.log(formatEmailLine(e));
+      if (values.json) say(JSON.stringify(emails, null, 2));
+      else if (emails.length === 0) say('no e-mails');
+      else for (const e of emails) say(formatEmailLine(e));
       return 0;
     }
     case 'show': {
       const { values, positionals } = parse('queue show', { args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
       const id = emailId(positionals[0]);
       const detail = await withPostroom(config, (p) => p.queue.show(id));
-      console.log(values.json ? JSON.stringify(detail, null, 2) : formatEmailDetail(detail));
+      say(values.json ? JSON.stringify(detail, null, 2) : formatEmailDetail(detail));
       return 0;
     }
     case 'retry': {
       if (rest[0] !== undefined && !rest[0].startsWith('--')) {
         const id = emailId(rest[0]);
         await withPostroom(config, (p) => p.queue.retry(id));
-        console.log(`e-mail ${id} will be sent again at the next campaign`);
+        say(`e-mail ${id} will be sent again at the next campaign`);
         return 0;
       }
       // Recovery from a bad day: every e-mail of a status changed since a time, audited.
@@ -278,25 +281,25 @@ async function queue(config: RuntimeConfig, args: string[]): Promise<number> {
       const since = values.since === undefined ? undefined : Date.parse(values.since);
       if (since !== undefined && Number.isNaN(since)) throw new UsageError(`--since ${quoteValue(values.since ?? '')}: not a time (e.g. 2026-12-01T08:00:00Z)`);
       const retried = await withPostroom(config, (p) => p.queue.retryMany({ status, since }, 'cli'));
-      console.log(`${retried} ${status} e-mail${retried === 1 ? '' : 's'} will be sent again at the next campaign`);
+      say(`${retried} ${status} e-mail${retried === 1 ? '' : 's'} will be sent again at the next campaign`);
       return 0;
     }
     case 'cancel': {
       const id = emailId(rest[0]);
       await withPostroom(config, (p) => p.queue.cancel(id));
-      console.log(`e-mail ${id} cancelled`);
+      say(`e-mail ${id} cancelled`);
       return 0;
     }
     case 'release-held': {
       const n = await withPostroom(config, (p) => p.queue.releaseHeld());
-      console.log(`${n} held e-mail(s) released`);
+      say(`${n} held e-mail(s) released`);
       return 0;
     }
     case 'purge': {
       const { values } = parse('queue purge', { args: rest, options: { days: { type: 'string' } } });
       const days = values.days === undefined ? undefined : positiveInt(values.days, '--days');
       const n = await withPostroom(config, (p) => p.queue.purge(days));
-      console.log(`${n} finished e-mail(s) purged`);
+      say(`${n} finished e-mail(s) purged`);
       return 0;
     }
     default:
@@ -311,8 +314,8 @@ async function status(config: RuntimeConfig, args: string[]): Promise<number> {
     problems: (await p.settings.view()).problems,
     instances: await p.dispatcher.status.list(Date.now(), p.dispatcher.aliveWithinMs),
   }));
-  if (values.json) console.log(JSON.stringify(report, null, 2));
-  else console.log(formatStatus(report));
+  if (values.json) say(JSON.stringify(report, null, 2));
+  else say(formatStatus(report));
   return 0;
 }
 
@@ -324,7 +327,7 @@ async function adminCommand(config: RuntimeConfig, args: string[]): Promise<numb
     await p.admins.setPassword(password);
     await p.sessions.destroyAll('admin');
   });
-  console.log('password of admin set; every open session was signed out');
+  say('password of admin set; every open session was signed out');
   return 0;
 }
 
@@ -334,15 +337,15 @@ async function tokenCommand(config: RuntimeConfig, args: string[]): Promise<numb
     case 'create': {
       if (!arg) throw new UsageError('token create: give the token a NAME (the host application it is for)');
       const t = await withPostroom(config, (p) => p.tokens.create(arg, actor()));
-      console.log(t.token);
+      say(t.token);
       console.error(`token ${t.id} "${t.name}" created: this is the only time it is shown; send it as "Authorization: Bearer <token>"`);
       return 0;
     }
     case 'list': {
       const tokens = await withPostroom(config, (p) => p.tokens.list());
-      if (tokens.length === 0) console.log('no tokens');
+      if (tokens.length === 0) say('no tokens');
       for (const t of tokens) {
-        console.log(`${String(t.id).padStart(4)}  ${t.prefix}…  ${t.name}  created ${t.createdAt} by ${t.createdBy}  ${t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`}`);
+        say(`${String(t.id).padStart(4)}  ${t.prefix}…  ${t.name}  created ${t.createdAt} by ${t.createdBy}  ${t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`}`);
       }
       return 0;
     }
@@ -350,7 +353,7 @@ async function tokenCommand(config: RuntimeConfig, args: string[]): Promise<numb
       const id = emailId(arg, 'token');
       const ok = await withPostroom(config, (p) => p.tokens.revoke(id));
       if (!ok) throw new UsageError(`no active token ${id}`);
-      console.log(`token ${id} revoked`);
+      say(`token ${id} revoked`);
       return 0;
     }
     default:
@@ -368,31 +371,31 @@ async function webhookCommand(config: RuntimeConfig, args: string[]): Promise<nu
       if (positionals.length !== 1) throw new UsageError('webhook add: give the receiver URL (and --event TYPE to limit the events)');
       const input = { url: positionals[0], ...(values.event.length ? { events: values.event } : {}) };
       const hook = await withPostroom(config, (p) => p.webhooks.create(input, CLI_VIEWER));
-      console.log(hook.secret);
+      say(hook.secret);
       console.error(`webhook ${hook.id} added for ${hook.url} (${hook.events.join(', ')}): the secret above is shown only now; check each request's Postroom-Signature with it`);
       return 0;
     }
     case 'list': {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
       const hooks = await withPostroom(config, (p) => p.webhooks.list(CLI_VIEWER));
-      if (values.json) console.log(JSON.stringify(hooks, null, 2));
-      else if (hooks.length === 0) console.log('no webhooks');
-      else for (const h of hooks) console.log(formatWebhookLine(h));
+      if (values.json) say(JSON.stringify(hooks, null, 2));
+      else if (hooks.length === 0) say('no webhooks');
+      else for (const h of hooks) say(formatWebhookLine(h));
       return 0;
     }
     case 'remove': {
       const id = emailId(rest[0], 'webhook');
       await withPostroom(config, (p) => p.webhooks.remove(id, CLI_VIEWER));
-      console.log(`webhook ${id} removed`);
+      say(`webhook ${id} removed`);
       return 0;
     }
     case 'log': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { limit: { type: 'string', default: '20' } } });
       const id = emailId(positionals[0], 'webhook');
       const log = await withPostroom(config, (p) => p.webhooks.deliveries(id, CLI_VIEWER, positiveInt(values.limit, '--limit')));
-      if (log.length === 0) console.log('no deliveries yet');
+      if (log.length === 0) say('no deliveries yet');
       for (const d of log) {
-        console.log(`${d.createdAt}  ${d.eventId}  ${d.type.padEnd(23)} e-mail ${d.emailId}  ${d.status}  attempts ${d.attempts}  last ${d.lastStatus ?? '-'} ${JSON.stringify((d.lastBodyExcerpt ?? '').slice(0, 80))}`);
+        say(`${d.createdAt}  ${d.eventId}  ${d.type.padEnd(23)} e-mail ${d.emailId}  ${d.status}  attempts ${d.attempts}  last ${d.lastStatus ?? '-'} ${JSON.stringify((d.lastBodyExcerpt ?? '').slice(0, 80))}`);
       }
       return 0;
     }
@@ -470,10 +473,10 @@ function contentTypeOf(file: string): string {
 /** One line a person can act on; never a stack trace, never a secret. */
 export function describeError(err: unknown): { message: string; code: number } {
   // The codes table decides the exit code; every refusal (settings, e-mail, addresses typed) is a PostroomError.
-  if (err instanceof PostroomError) return { message: err.publicMessage, code: exitCodeOf(err.code) };
+  if (err instanceof PostroomError) return { message: visible(err.publicMessage), code: exitCodeOf(err.code) };
   // Every complaint of node's argument parser (unknown option, missing value, extra argument) is a usage mistake.
   if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
     return { message: err.message, code: exitCodeOf('usage') };
   }
-  return { message: err instanceof Error ? err.message : String(err), code: 1 };
+  return { message: visible(err instanceof Error ? err.message : String(err)), code: 1 };
 }

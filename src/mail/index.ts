@@ -4,3 +4,4 @@ export { address, uniqueMailboxes, type Address } from './address.js';
 export { applySenderPolicy, NoSenderError, type SenderPolicy, type SenderPolicyResult } from './sender-policy.js';
 export { buildMessage, type MessageParts, type OutgoingMessage, type OutgoingAttachment } from './message.js';
 export { ReportTags, readReportTag, REPORT_TAG_HEADER } from './report-tag.js';
+export { lineText } from './line-text.js';

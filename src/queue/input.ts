@@ -2,7 +2,7 @@
 // is stored: addresses, header injection (CR/LF), sizes, attachments.
 import { z } from 'zod';
 import { emailAddress } from '../settings/index.js';
-import type { Address } from '../mail/index.js';
+import { lineText, type Address } from '../mail/index.js';
 import { PostroomError } from '../errors.js';
 
 /** Documented limits (README, "Handing over e-mails"). */
@@ -19,10 +19,6 @@ export const LIMITS = {
   scheduleAheadDays: 366,
 } as const;
 
-const noLineBreak = (s: string) => !/[\r\n\u0000]/.test(s);
-const lineText = (max: number) =>
-  z.string().max(max, { message: `is longer than ${max} characters` }).refine(noLineBreak, { message: 'contains a line break' });
-
 export const addressSchema = z.union([
   emailAddress,
   z.object({ email: emailAddress, name: lineText(200).optional() }, { message: 'must be an address or {email, name}' }),
@@ -31,13 +27,17 @@ export const addressSchema = z.union([
 // Headers Postroom writes itself; letting the host set them would bypass the sender policy or break the MIME.
 const RESERVED_HEADERS = new Set([
   'from', 'sender', 'to', 'cc', 'bcc', 'subject', 'date', 'message-id', 'mime-version', 'return-path',
-  'content-type', 'content-transfer-encoding', 'content-disposition', 'received', 'dkim-signature',
+  'received', 'dkim-signature',
   // Errors-To sends bounces elsewhere; Resent-* (RFC 5322 3.6.6) makes a message claim a resender.
   'errors-to',
   // The tag delivery reports are matched by (mail/report-tag.ts).
   'x-postroom-id',
 ]);
-const isReserved = (name: string) => RESERVED_HEADERS.has(name.toLowerCase()) || name.toLowerCase().startsWith('resent-');
+// Content-* (Type, Transfer-Encoding, Disposition, ID, Location…) describe the MIME Postroom builds.
+const isReserved = (name: string) => {
+  const n = name.toLowerCase();
+  return RESERVED_HEADERS.has(n) || n.startsWith('resent-') || n.startsWith('content-');
+};
 
 const headerName = z
   .string()
@@ -67,9 +67,9 @@ const attachmentSchema = z.object({
 export const emailInputSchema = z
   .object({
     sender: z.object({ email: emailAddress, name: lineText(200).optional() }).optional(),
-    to: z.array(addressSchema).default([]),
-    cc: z.array(addressSchema).default([]),
-    bcc: z.array(addressSchema).default([]),
+    to: z.array(addressSchema).max(LIMITS.recipients, { message: `holds more than ${LIMITS.recipients} recipients` }).default([]),
+    cc: z.array(addressSchema).max(LIMITS.recipients, { message: `holds more than ${LIMITS.recipients} recipients` }).default([]),
+    bcc: z.array(addressSchema).max(LIMITS.recipients, { message: `holds more than ${LIMITS.recipients} recipients` }).default([]),
     subject: lineText(LIMITS.subjectChars),
     text: z.string().max(LIMITS.bodyChars, { message: 'is too long' }).optional(),
     html: z.string().max(LIMITS.bodyChars, { message: 'is too long' }).optional(),

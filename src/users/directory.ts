@@ -3,12 +3,13 @@
 import { z } from 'zod';
 import type { EmailSoftware, Store } from '../db/index.js';
 import { emailAddress } from '../settings/index.js';
+import { lineText } from '../mail/index.js';
 import { PostroomError } from '../errors.js';
 
 export const userInputSchema = z
   .object({
     email: emailAddress,
-    name: z.string().max(200, { message: 'is longer than 200 characters' }).refine((s) => !/[\r\n\u0000]/.test(s), { message: 'contains a line break' }).default(''),
+    name: lineText(200).default(''),
     emailSoftware: z.enum(['server', 'outlook-new'], { message: 'must be "server" or "outlook-new"' }).default('server'),
   })
   .strict();

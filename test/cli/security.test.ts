@@ -98,3 +98,36 @@ describe('the first-start setup link', () => {
     }
   });
 });
+
+describe('stored text is shown, never obeyed', () => {
+  it('queue list, queue show and webhook list print control characters as \\uXXXX: a subject, a name or a reply cannot drive the terminal', async (t) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-escapes-'));
+    t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const masterKey = crypto.randomBytes(32).toString('hex');
+    // Text that older versions took at hand-over (or a receiver's reply): planted in the database as it may be found there.
+    const { openPostroom } = await import('../../src/app.js');
+    const p = await openPostroom({ dataDir, masterKey });
+    try {
+      await p.settings.update({ postmaster: 'noreply@example.com' }, 'test');
+      const { id } = await p.queue.handOver({ to: [{ email: 'a@example.org', name: 'Bob' }], subject: 'Invoice', text: 'x' }, 'test');
+      await p.store.db
+        .updateTable('emails')
+        .set({ subject: 'Invoice \u001b]0;pwned\u0007\u001b[2J', to_addrs: JSON.stringify([{ email: 'a@example.org', name: 'Bob\u009b31m' }]) })
+        .where('id', '=', id)
+        .execute();
+      await p.store.db
+        .insertInto('webhooks')
+        .values({ url: 'https://hooks.example.org/x', events: '["email.sent"]', secret: 'sealed', owner_source: null, token_id: null, created_by: 'admin', created_at: Date.now(), failing_since: null, disabled_at: Date.now(), disabled_reason: 'receiver said \u001b[8mhidden\u001b[0m' })
+        .execute();
+      const env = { POSTROOM_DATA_DIR: dataDir, POSTROOM_MASTER_KEY: masterKey };
+      for (const args of [['queue', 'list'], ['queue', 'show', String(id)], ['webhook', 'list']]) {
+        const r = postroom(args, env);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+        assert.doesNotMatch(r.out, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, `${args.join(' ')} printed a raw control character: ${JSON.stringify(r.out)}`);
+        assert.match(r.out, /\\u001b|\\u009b/, `${args.join(' ')} shows the escape visibly: ${r.out}`);
+      }
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
+import { BACKENDS, createTestDatabase, openTestPostroom, sinkSettings, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -366,4 +366,28 @@ describe('first start', () => {
       await db.cleanup();
     }
   });
+
+  for (const backend of BACKENDS) {
+    it(`lets the link set one password only, however many requests race with it (${backend}); both won and the last replaced the first`, async () => {
+      const db = await createTestDatabase(backend);
+      const postroom = await openTestPostroom(db);
+      const server = await startHttp(postroom);
+      try {
+        const state = await postroom.admins.prepare(undefined);
+        const token = state.state === 'setup' ? state.setupToken : '';
+        const passwords = Array.from({ length: 6 }, (_, i) => `racing password number ${i}`);
+        const answers = await Promise.all(passwords.map((password) => new Client(server.url).post('/api/v1/auth/setup', { token, password })));
+        const won = answers.flatMap((a, i) => (a.status === 200 ? [i] : []));
+        assert.equal(won.length, 1, `one request sets the password: ${answers.map((a) => a.status).join(', ')}`);
+        assert.deepEqual(answers.filter((a) => a.status !== 200).map((a) => a.status), [403, 403, 403, 403, 403]);
+        for (const [i, password] of passwords.entries()) {
+          assert.equal((await new Client(server.url).login(password)).status, i === won[0] ? 200 : 401, `password ${i}`);
+        }
+      } finally {
+        await server.close();
+        await postroom.close();
+        await db.cleanup();
+      }
+    });
+  }
 });

@@ -173,6 +173,43 @@ describe('headers a host may not set', () => {
     assert.equal((await host.post('/api/v1/emails', { ...email, headers: { 'X-Resent-Note': 'fine' } })).status, 202, 'other headers still pass');
     assert.equal((await env.postroom.queue.list()).length, before + 1);
   });
+
+  it('refuses every Content-* header (Content-ID, Content-Location passed), naming it', async () => {
+    const host = await env.token('ERP-content');
+    for (const name of ['Content-ID', 'content-location', 'Content-Language', 'Content-Type']) {
+      const r = await host.post<{ fields: { field: string; message: string }[] }>('/api/v1/emails', { ...email, headers: { [name]: '<x@evil.example>' } });
+      assert.equal(r.status, 400, `${name}: ${r.text}`);
+      assert.deepEqual(r.body.fields, [{ field: `headers.${name}`, message: 'is set by Postroom and cannot be given' }]);
+    }
+  });
+
+  it('refuses control characters (terminal escapes) in a subject, a name, a file name or a header value, naming the field', async () => {
+    const host = await env.token('ERP-controls');
+    const before = (await env.postroom.queue.list()).length;
+    const esc = '\u001b]8;;https://evil.example\u0007click\u001b[2J';
+    const cases: [string, Record<string, unknown>][] = [
+      ['subject', { ...email, subject: `Invoice ${esc}` }],
+      ['to.0.name', { ...email, to: [{ email: 'a@example.org', name: `Bob\u009b31m` }] }],
+      ['attachments.0.filename', { ...email, attachments: [{ filename: 'a\u001b[31mred.pdf', contentBase64: 'aGk=' }] }],
+      ['headers.X-Note', { ...email, headers: { 'X-Note': `a\u007fb` } }],
+    ];
+    for (const [field, body] of cases) {
+      const r = await host.post<{ fields: { field: string; message: string }[] }>('/api/v1/emails', body);
+      assert.equal(r.status, 400, `${field}: ${r.text}`);
+      assert.deepEqual(r.body.fields, [{ field, message: 'contains a control character' }]);
+    }
+    assert.equal((await host.post('/api/v1/emails', { ...email, subject: 'Tabs\tand accents: été, Grüße, 東京' })).status, 202, 'a tab and any letter still pass');
+    assert.equal((await env.postroom.queue.list()).length, before + 1, 'nothing of the refused stored');
+  });
+
+  it('refuses a recipient list of a million addresses at once, before looking at each (it held the process)', async () => {
+    const host = await env.token('ERP-huge');
+    const to = Array.from({ length: 1_000_000 }, (_, i) => `u${i}@example.org`);
+    const { ms, result } = await timed(() => host.post<{ fields: { field: string; message: string }[] }>('/api/v1/emails', { ...email, to }));
+    assert.equal(result.status, 400, result.text.slice(0, 200));
+    assert.deepEqual(result.body.fields, [{ field: 'to', message: 'holds more than 500 recipients' }]);
+    assert.ok(ms < BOUND_MS, `answered in ${Math.round(ms)} ms`);
+  });
 });
 
 for (const backend of BACKENDS) {
