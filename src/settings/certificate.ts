@@ -1,6 +1,7 @@
 // The client certificate credential: one PEM text holding the certificate uploaded to the app
 // registration and its private key. Read here for the checks, the expiry and MSAL's thumbprint.
 import crypto from 'node:crypto';
+import { pemBlocks } from './pem.js';
 
 export interface ClientCertificate {
   /** The PEM certificate (and any chain after it), what MSAL sends as x5c. */
@@ -14,25 +15,29 @@ export interface ClientCertificate {
   expiresAt: number;
 }
 
-const CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+const KEY_LABEL = /^(?:RSA |EC |ENCRYPTED )?PRIVATE KEY$/;
 
 /**
  * Each PEM block rebuilt with its lines: a password field (the console's) drops the line breaks
  * of what is pasted into it, and OpenSSL reads no PEM without them.
  */
 export function normalizePem(text: string): string {
-  return text.replace(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g, (_m, label: string, body: string) => {
-    const b64 = body.replace(/\s+/g, '');
-    return `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`;
-  });
+  let out = '';
+  let at = 0;
+  for (const block of pemBlocks(text)) {
+    const b64 = block.body.replace(/\s+/g, '');
+    out += `${text.slice(at, block.start)}-----BEGIN ${block.label}-----\n${b64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${block.label}-----\n`;
+    at = block.end;
+  }
+  return out + text.slice(at);
 }
 
 /** Reads the PEM text; throws an Error whose message says what is wrong (never the key itself). */
 export function readClientCertificate(text: string): ClientCertificate {
   const pem = normalizePem(text);
-  const certs = pem.match(CERT) ?? [];
-  const keyPem = KEY.exec(pem)?.[0];
+  const blocks = pemBlocks(pem);
+  const certs = blocks.filter((b) => b.label === 'CERTIFICATE' && b.body.trim() !== '').map((b) => b.text);
+  const keyPem = blocks.find((b) => KEY_LABEL.test(b.label) && b.body.trim() !== '')?.text;
   if (certs.length === 0) throw new Error('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
   if (!keyPem) throw new Error('holds no PEM private key (-----BEGIN PRIVATE KEY-----) after the certificate');
   if (/ENCRYPTED/.test(keyPem)) throw new Error('holds an encrypted private key: export it without a passphrase (openssl pkey -in key.pem -out plain.pem)');

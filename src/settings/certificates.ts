@@ -2,6 +2,7 @@
 // of Microsoft): the field rule that refuses a bad PEM, and what the screen shows of a good one.
 import crypto from 'node:crypto';
 import { normalizePem } from './certificate.js';
+import { outsidePemBlocks, pemBlocks } from './pem.js';
 
 export interface CertificateInfo {
   subject: string;
@@ -11,8 +12,6 @@ export interface CertificateInfo {
   isCA: boolean;
 }
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
-
 /** "CN=Company Root CA, O=Company" from node's one-per-line form. */
 const oneLine = (dn: string) => dn.split('\n').filter(Boolean).reverse().join(', ');
 
@@ -20,22 +19,22 @@ const oneLine = (dn: string) => dn.split('\n').filter(Boolean).reverse().join(',
 export function readPemBundle(text: string): { certificates: CertificateInfo[]; pems: string[] } | { error: string } {
   const pems: string[] = [];
   const certificates: CertificateInfo[] = [];
-  const blocks = [...text.matchAll(BLOCK)];
+  const blocks = pemBlocks(text);
   if (blocks.length === 0) return { error: 'is not a PEM certificate (it should start with -----BEGIN CERTIFICATE-----)' };
-  const outside = text.replace(BLOCK, '').trim();
+  const outside = outsidePemBlocks(text, blocks).trim();
   if (outside) return { error: 'holds text outside the -----BEGIN/END CERTIFICATE----- lines' };
   for (const [i, block] of blocks.entries()) {
-    const type = block[1] ?? '';
+    const type = block.label;
     const which = blocks.length > 1 ? `block ${i + 1} ` : '';
     if (/PRIVATE KEY/.test(type)) return { error: `${which}is a private key: paste only the CA's certificate, never a key` };
     if (type !== 'CERTIFICATE') return { error: `${which}is a ${type}, not a CERTIFICATE` };
     let cert: crypto.X509Certificate;
     try {
-      cert = new crypto.X509Certificate(block[0]);
+      cert = new crypto.X509Certificate(block.text);
     } catch {
       return { error: `${which}cannot be read as a certificate (damaged or incomplete base64)` };
     }
-    pems.push(block[0]);
+    pems.push(block.text);
     certificates.push({ subject: oneLine(cert.subject), issuer: oneLine(cert.issuer), expiresAt: new Date(cert.validTo).toISOString(), isCA: cert.ca });
   }
   return { certificates, pems };

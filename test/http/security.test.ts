@@ -121,6 +121,12 @@ describe('regular expressions on outside input answer in linear time', () => {
     ['postmaster', `${'a.'.repeat(MB / 2)}@`],
     ['outlookNewAddress', `a@${'a.'.repeat(MB / 2)}!`],
     ['clientSecretExpiresAt', `${'2'.repeat(MB)}`],
+    // PEM: BEGIN lines without their END (a lazy body tried each against the rest: 14 s for 400 KB).
+    ['smtpCaCertificate', '-----BEGIN A-----'.repeat(MB / 17)],
+    ['smtpCaCertificate', Array.from({ length: MB / 24 }, (_, i) => `-----BEGIN A${i}-----`).join('')],
+    ['microsoftCaCertificate', '-----BEGIN CERTIFICATE-----'.repeat(MB / 28)],
+    ['clientCertificate', '-----BEGIN CERTIFICATE-----\n'.repeat(MB / 29)],
+    ['clientCertificate', `${'-----BEGIN PRIVATE KEY-----'.repeat(MB / 56)}${'-----END CERTIFICATE-----'.repeat(MB / 56)}`],
   ];
   for (const [key, value] of settingsCases) {
     it(`PATCH /settings/email answers 1 MB in ${key} (${String(value).slice(0, 4)}…) within the bound`, async () => {
