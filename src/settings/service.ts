@@ -82,6 +82,11 @@ export const SETTING_MEMORY_MS = 2_000;
 
 export class SettingsService {
   private readonly remembered = new RecentReads<SettingKey, unknown>(SETTING_MEMORY_MS);
+  /**
+   * What each PEM setting holds, read once per stored value: view() runs on every /healthz, which
+   * anyone may call, and a bundle of 1,800 certificates took half a second of the thread to parse.
+   */
+  private readonly certificatesRead = new Map<SettingKey, { stored: string; found: CertificateInfo[] }>();
 
   /**
    * `postmasterOwner` tells whose address an e-mail is (the user directory answers it): the
@@ -143,7 +148,7 @@ export class SettingsService {
     const certificateWarnings: Problem[] = [];
     for (const k of SETTING_KEYS) {
       if (FIELDS[k].kind !== 'pem' || !s[k]) continue;
-      const found = describePem(String(s[k]));
+      const found = this.certificatesOf(k, byKey.get(k)?.value ?? '', String(s[k]));
       certificates[k] = found;
       for (const message of expiryWarnings(found)) certificateWarnings.push({ key: k, message });
     }
@@ -155,6 +160,14 @@ export class SettingsService {
       route: routeKind(s),
       routes: activeRoutes(s),
     };
+  }
+
+  private certificatesOf(key: SettingKey, stored: string, pem: string): CertificateInfo[] {
+    const known = this.certificatesRead.get(key);
+    if (known?.stored === stored) return known.found;
+    const found = describePem(pem);
+    this.certificatesRead.set(key, { stored, found });
+    return found;
   }
 
   /**

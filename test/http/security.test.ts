@@ -1,8 +1,12 @@
 // What a token holder, a stranger on the network or a local user could do to a running Postroom
 // (issue 9), tried against a real HTTP server over real sockets; each test failed before its fix.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { BACKENDS, createTestDatabase, openTestPostroom } from '../helpers/backends.js';
@@ -525,11 +529,16 @@ describe('a request that drips in or is not HTTP', () => {
 describe('the public health check and the metrics', () => {
   let env: Awaited<ReturnType<typeof open>>;
   const METRICS_TOKEN = 'metrics-token-for-prometheus-0123456789';
+  let smallCaPem = '';
   before(async () => {
     env = await open('sqlite', { metrics: { token: METRICS_TOKEN, allow: ['10.0.0.0/8'] } });
     // A route that fails with an internal name in its error.
     await env.admin.patch('/api/v1/settings/email', { enabled: true, smtpHost: 'relay.internal.corp.example', smtpPort: 2525, startTls: true });
     await env.postroom.dispatcher.runCampaign();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-small-ca-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=C'], { cwd: dir, stdio: 'pipe' });
+    smallCaPem = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8').trim();
+    fs.rmSync(dir, { recursive: true });
   });
   after(() => env.close());
 
@@ -542,6 +551,26 @@ describe('the public health check and the metrics', () => {
     assert.match(JSON.stringify(details.body), /relay\.internal\.corp\.example/, 'the administrator sees why');
     const host = await env.token('monitor');
     assert.match((await host.get('/healthz')).text, /relay\.internal\.corp\.example/, 'a token sees why');
+  });
+
+  it('reads a large CA bundle once per change, not on every /healthz a stranger sends', async () => {
+    // 1,800 small certificates (≈ 1 MB): each /healthz parsed them all, ≈ 0.5 s of the thread; 40 at once held the server 20 s.
+    const bundle = Array.from({ length: 1800 }, () => smallCaPem).join('\n');
+    assert.equal((await env.admin.patch('/api/v1/settings/email', { smtpCaCertificate: bundle })).status, 200);
+    try {
+      const stranger = new Client(env.server.url);
+      const { ms, result } = await timed(() => Promise.all(Array.from({ length: 40 }, () => stranger.get('/healthz'))));
+      assert.deepEqual(new Set(result.map((r) => r.status)), new Set([200]));
+      assert.ok(ms < BOUND_MS, `40 health checks took ${Math.round(ms)} ms`);
+      const view = await env.admin.get<{ certificates: { smtpCaCertificate?: unknown[] } }>('/api/v1/settings/email');
+      assert.equal(view.body.certificates.smtpCaCertificate?.length, 1800, 'the screen still lists every certificate');
+      // A change is read again at once.
+      await env.admin.patch('/api/v1/settings/email', { smtpCaCertificate: testPki().caPem });
+      const changed = await env.admin.get<{ certificates: { smtpCaCertificate?: unknown[] } }>('/api/v1/settings/email');
+      assert.equal(changed.body.certificates.smtpCaCertificate?.length, 1);
+    } finally {
+      await env.admin.patch('/api/v1/settings/email', { smtpCaCertificate: '' });
+    }
   });
 
   it('answers /metrics to the metrics token, an allowed address or an administrator only', async () => {
