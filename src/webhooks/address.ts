@@ -2,6 +2,7 @@
 // private and loopback addresses only when the webhooksAllowPrivate setting says so.
 import dns from 'node:dns';
 import net from 'node:net';
+import { embeddedIpv4 } from './ipv6.js';
 
 /** A URL or an address that a webhook may not use; the message names the reason. */
 export class WebhookAddressError extends Error {
@@ -30,20 +31,19 @@ PRIVATE.addSubnet('127.0.0.0', 8, 'ipv4');
 PRIVATE.addSubnet('100.64.0.0', 10, 'ipv4');
 PRIVATE.addAddress('::1', 'ipv6');
 PRIVATE.addSubnet('fc00::', 7, 'ipv6');
-
-/** ::ffff:169.254.169.254 is 169.254.169.254: judge the IPv4 address inside. */
-function normalise(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return { address: mapped[1], family: 'ipv4' };
-  return { address, family: net.isIPv6(address) ? 'ipv6' : 'ipv4' };
-}
+PRIVATE.addSubnet('64:ff9b:1::', 48, 'ipv6'); // local-use NAT64 (RFC 8215): the IPv4 inside is the site's own
 
 /** Why `address` (an IP) may not receive webhooks, or null when it may. */
 export function addressRefusal(address: string, allowPrivate: boolean): string | null {
-  const { address: a, family } = normalise(address);
-  if (NEVER.check(a, family)) return `${address} is a link-local, metadata or reserved address`;
-  if (!allowPrivate && PRIVATE.check(a, family)) {
-    return `${address} is a private or loopback address (allowed only with the setting webhooksAllowPrivate)`;
+  const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+  // An IPv6 form that carries an IPv4 address is judged as that address too (::ffff:a.b.c.d, NAT64, 6to4…).
+  const judged: [string, 'ipv4' | 'ipv6'][] = [[address, family], ...(family === 'ipv6' ? embeddedIpv4(address) : []).map((v4): [string, 'ipv4'] => [v4, 'ipv4'])];
+  for (const [a, f] of judged) {
+    const carried = a === address ? '' : ` (it carries ${a})`;
+    if (NEVER.check(a, f)) return `${address} is a link-local, metadata or reserved address${carried}`;
+    if (!allowPrivate && PRIVATE.check(a, f)) {
+      return `${address} is a private or loopback address${carried} (allowed only with the setting webhooksAllowPrivate)`;
+    }
   }
   return null;
 }

@@ -232,6 +232,12 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         assert.match(await refusedUrl(p, `http://localhost:${receiver.port}/`), /localhost resolves to .*private or loopback/);
         assert.match(await refusedUrl(p, 'http://10.1.2.3/'), /private/);
         assert.match(await refusedUrl(p, 'http://[::1]/'), /private/);
+        // IPv6 forms that carry an IPv4 address are judged as that address: all passed before.
+        for (const carrier of ['::7f00:1', '::ffff:0:7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::', '2001:0:4136:e378:8000:63bf:80ff:fffe']) {
+          assert.match(await refusedUrl(p, `http://[${carrier}]/`), /private or loopback address \(it carries 127\.0\.0\.1\)/, carrier);
+        }
+        assert.match(await refusedUrl(p, 'http://[::a9fe:a9fe]/'), /link-local, metadata.*169\.254\.169\.254/);
+        assert.match(await refusedUrl(p, 'http://[2002:a9fe:a9fe::1]/'), /link-local, metadata.*169\.254\.169\.254/);
         const count = await p.store.db.selectFrom('webhooks').select('id').execute();
         assert.deepEqual(count, [], 'nothing was stored');
 
