@@ -49,7 +49,7 @@ export const settingsViewReply = named('SettingsView', z
     cleared: z
       .array(z.object({ key: z.string(), because: z.array(z.string()), message: z.string() }))
       .optional()
-      .describe('after a save: the secrets it cleared because where they go changed'),
+      .describe('after a save: the secrets it cleared because where or how they go changed'),
     certificates: z
       .record(z.string(), z.array(certificateInfoReply))
       .describe('what each PEM certificate setting holds (subject, issuer, expiry), by setting key; a setting left empty is absent'),

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './clouds.js';
 import { certificateProblem } from './certificate.js';
-import { secretBoundTo } from './bindings.js';
+import { secretsBoundTo } from './bindings.js';
 import { pemProblem, tidyPem } from './certificates.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
@@ -390,8 +390,8 @@ export interface FieldInfo {
   routes: RouteKind[];
   choices?: readonly string[];
   readOnly?: boolean;
-  /** The secret that saving a new value here clears (it was stored for the old value). */
-  clearsSecret?: SettingKey;
+  /** The secrets that saving a new value here clears (they were stored for the old value). */
+  clearsSecrets?: SettingKey[];
 }
 
 /** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
@@ -399,7 +399,7 @@ export function fieldCatalogue(): FieldInfo[] {
   const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
   return SETTING_KEYS.map((key) => {
     const f: FieldSpec<unknown> = FIELDS[key];
-    const clears = secretBoundTo(key);
+    const clears = secretsBoundTo(key);
     return {
       key,
       label: f.label,
@@ -409,7 +409,7 @@ export function fieldCatalogue(): FieldInfo[] {
       routes: f.routes ?? every,
       ...(f.choices ? { choices: f.choices } : {}),
       ...(f.readOnly ? { readOnly: true } : {}),
-      ...(clears ? { clearsSecret: clears } : {}),
+      ...(clears.length ? { clearsSecrets: clears } : {}),
     };
   });
 }

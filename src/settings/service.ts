@@ -202,7 +202,9 @@ export class SettingsService {
         if (parsed.has(secret) || !stored.has(secret)) continue;
         const because = boundTo.filter((k) => parsed.has(k) && JSON.stringify(parsed.get(k)) !== (stored.get(k) ?? JSON.stringify(FIELDS[k].default)));
         if (!because.length) continue;
-        await trx.deleteFrom('settings').where('key', '=', secret).execute();
+        // A certificate's expiry is read from it: it goes with it.
+        const withIt = secret === 'clientCertificate' ? [secret, 'clientCertificateExpiresAt'] : [secret];
+        await trx.deleteFrom('settings').where('key', 'in', withIt).execute();
         await trx
           .insertInto('settings_audit')
           .values({ at: now, actor: `${actor} (cleared: ${because.join(', ')} changed)`, key: secret, old_value: null, new_value: null, secret: 1 })

@@ -320,8 +320,47 @@ describe('a stored secret goes only where it was saved for', () => {
       assert.equal(r.body.settings.clientSecret?.set, false, `changing ${key} clears it`);
       assert.deepEqual(r.body.cleared.map((c) => c.key), ['clientSecret']);
     }
-    const fields = await env.admin.get<{ key: string; clearsSecret?: string }[]>('/api/v1/settings/email/fields');
-    assert.deepEqual(fields.body.filter((f) => f.clearsSecret).map((f) => `${f.key}>${f.clearsSecret}`), ['smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret', 'clientId>clientSecret', 'imapHost>imapPassword', 'imapPort>imapPassword', 'imapUser>imapPassword']);
+    const fields = await env.admin.get<{ key: string; clearsSecrets?: string[] }[]>('/api/v1/settings/email/fields');
+    assert.deepEqual(
+      fields.body.filter((f) => f.clearsSecrets).map((f) => `${f.key}>${f.clearsSecrets?.join('+')}`),
+      [
+        'smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret+clientCertificate', 'clientId>clientSecret+clientCertificate',
+        'startTls>smtpPassword', 'allowPlaintextAuth>smtpPassword', 'microsoftCloud>clientSecret+clientCertificate', 'smtpCaCertificate>smtpPassword+imapPassword',
+        'microsoftCaCertificate>clientSecret+clientCertificate', 'imapHost>imapPassword', 'imapPort>imapPassword', 'imapUser>imapPassword',
+      ],
+      'the console is told which secrets each field clears',
+    );
+  });
+
+  it('changing how a secret travels clears it too: TLS off, plain-text AUTH on, another CA, another Microsoft cloud; and the tenant keeps no client certificate', async () => {
+    const pki = testPki();
+    const certificate = `${pki.certPem}\n${pki.keyPem}`;
+    const smtp = { smtpHost: 'relay.example.com', smtpUser: 'relay', startTls: true, allowPlaintextAuth: false, smtpCaCertificate: '', smtpPassword: 'smtp-pw-123' };
+    const imap = { imapHost: 'imap.example.com', imapUser: 'bounces', imapPassword: 'imap-pw-123' };
+    const microsoft = { tenantId: 'fabrikam.onmicrosoft.com', clientId: '11111111-1111-1111-1111-111111111111', microsoftCloud: 'worldwide', microsoftCaCertificate: '', clientSecret: 'cs-value-123', clientCertificate: certificate };
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ startTls: false }, ['smtpPassword']],
+      [{ allowPlaintextAuth: true }, ['smtpPassword']],
+      [{ smtpCaCertificate: pki.caPem }, ['smtpPassword', 'imapPassword']],
+      [{ microsoftCloud: 'gcc-high' }, ['clientSecret', 'clientCertificate']],
+      [{ microsoftCaCertificate: pki.caPem }, ['clientSecret', 'clientCertificate']],
+      [{ tenantId: 'contoso.onmicrosoft.com' }, ['clientSecret', 'clientCertificate']],
+    ];
+    for (const [change, clearedKeys] of cases) {
+      const setUp = await env.admin.patch('/api/v1/settings/email', { ...smtp, ...imap, ...microsoft });
+      assert.equal(setUp.status, 200, setUp.text);
+      const r = await env.admin.patch<{ settings: Record<string, { set: boolean }>; cleared: { key: string; message: string }[] }>('/api/v1/settings/email', change);
+      const what = JSON.stringify(change).slice(0, 60);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.cleared.map((c) => c.key).sort(), [...clearedKeys].sort(), what);
+      for (const key of ['smtpPassword', 'imapPassword', 'clientSecret', 'clientCertificate']) {
+        assert.equal(r.body.settings[key]?.set, !clearedKeys.includes(key), `${what}: ${key}`);
+      }
+      assert.match(r.body.cleared[0]?.message ?? '', new RegExp(`because ${Object.keys(change)[0]} changed`));
+    }
+    // The certificate's expiry leaves with it.
+    const view = await env.admin.get<{ settings: { clientCertificateExpiresAt: string } }>('/api/v1/settings/email');
+    assert.equal(view.body.settings.clientCertificateExpiresAt, '');
   });
 });
 

@@ -3691,7 +3691,7 @@ export interface components {
             route: "smtp" | "oauth" | "graph";
             /** @description every route in use: the sending one, and drafts once an Outlook (New) mailbox is named */
             routes: components["schemas"]["RouteKind"][];
-            /** @description after a save: the secrets it cleared because where they go changed */
+            /** @description after a save: the secrets it cleared because where or how they go changed */
             cleared?: {
                 key: string;
                 because: string[];
@@ -3927,8 +3927,8 @@ export interface components {
             choices?: string[];
             /** @description derived by Postroom (a certificate expiry): shown, not saved */
             readOnly?: boolean;
-            /** @description the secret that saving a new value here clears (it was stored for the old value) */
-            clearsSecret?: string;
+            /** @description the secrets that saving a new value here clears (they were stored for the old value) */
+            clearsSecrets?: string[];
         };
         Preset: {
             name: string;

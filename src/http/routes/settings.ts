@@ -34,7 +34,7 @@ const fieldInfoReply = named(
     routes: z.array(routeKindReply),
     choices: z.array(z.string()).optional().describe('the values a text setting may take: the row offers a list'),
     readOnly: z.boolean().optional().describe('derived by Postroom (a certificate expiry): shown, not saved'),
-    clearsSecret: z.string().optional().describe('the secret that saving a new value here clears (it was stored for the old value)'),
+    clearsSecrets: z.array(z.string()).optional().describe('the secrets that saving a new value here clears (they were stored for the old value)'),
   }),
 );
 const presetReply = named(

@@ -73,8 +73,11 @@ export function ConfigPage() {
         {fields.map((f) => {
           if (f.kind === 'pem') return <CertificateRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} certificates={view.certificates?.[f.key] ?? []} />;
           if (f.kind === 'secret') return <SecretRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} />;
-          const secret = f.clearsSecret ? view.settings[f.clearsSecret] : undefined;
-          const clears = f.clearsSecret && typeof secret === 'object' && secret.set ? fieldLabel(fields.find((x) => x.key === f.clearsSecret) ?? { key: f.clearsSecret, label: f.clearsSecret }) : null;
+          const storedSecrets = (f.clearsSecrets ?? []).filter((k) => {
+            const secret = view.settings[k];
+            return typeof secret === 'object' && secret !== null && secret.set;
+          });
+          const clears = storedSecrets.map((k) => fieldLabel(fields.find((x) => x.key === k) ?? { key: k, label: k })).join(', ') || null;
           return <FieldRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} clears={clears} onSaved={onSaved} />;
         })}
       </div>

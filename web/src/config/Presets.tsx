@@ -40,9 +40,9 @@ export function Presets({ presets, fields, view, onApplied }: { presets: Preset[
       .filter(([k, v]) => view.settings[k] !== v)
       .map(([k, v]) => ({ key: k, label: labelFor(k), from: shown(view.settings[k]), to: shown(v) }));
 
-  // A secret is bound to where it goes (fields' clearsSecret): a preset that moves it clears it.
+  // A secret is bound to where and how it goes (fields' clearsSecrets): a preset that moves it clears it.
   const clearedBy = (p: Preset) => {
-    const secrets = new Set(changes(p).map((c) => fields.find((f) => f.key === c.key)?.clearsSecret).filter((k): k is string => Boolean(k)));
+    const secrets = new Set(changes(p).flatMap((c) => fields.find((f) => f.key === c.key)?.clearsSecrets ?? []));
     return [...secrets].filter((k) => (view.settings[k] as { set?: boolean } | undefined)?.set).map(labelFor);
   };
 
