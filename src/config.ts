@@ -21,6 +21,8 @@ export interface RuntimeConfig {
   metricsAllow: string[];
   /** POSTROOM_METRICS_TOKEN: the bearer token Prometheus sends for /metrics. */
   metricsToken: string | undefined;
+  /** POSTROOM_METRICS_HOSTS: names Prometheus scrapes by, for an address in POSTROOM_METRICS_ALLOW (IP addresses and localhost always). */
+  metricsHosts: string[];
   /**
    * POSTROOM_HANDOVER_PER_MINUTE, POSTROOM_HANDOVER_CONCURRENCY: per token; 0 = no limit.
    * POSTROOM_HANDOVER_MAX_MB_IN_FLIGHT: the bodies of every hand-over in progress, all callers together.
@@ -60,6 +62,13 @@ function addressList(name: string, text: string | undefined): string[] {
   const items = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const bad = items.filter((i) => !isAddressOrSubnet(i));
   if (bad.length) throw new ConfigError(`${name} must be a comma-separated list of IP addresses or subnets (10.0.0.0/8), not "${bad.join(', ')}"`);
+  return items;
+}
+
+function hostList(name: string, text: string | undefined): string[] {
+  const items = (text ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = items.filter((i) => !/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*\.?$/.test(i) || i.length > 253);
+  if (bad.length) throw new ConfigError(`${name} must be a comma-separated list of host names (postroom.internal), not "${bad.join(', ')}"`);
   return items;
 }
 
@@ -108,6 +117,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     trustProxy: parseTrustProxy(env.POSTROOM_TRUST_PROXY),
     metricsAllow: addressList('POSTROOM_METRICS_ALLOW', env.POSTROOM_METRICS_ALLOW),
     metricsToken: env.POSTROOM_METRICS_TOKEN || undefined,
+    metricsHosts: hostList('POSTROOM_METRICS_HOSTS', env.POSTROOM_METRICS_HOSTS),
     handOver: {
       perMinute: wholeNumber(env, 'POSTROOM_HANDOVER_PER_MINUTE', 120_000, 0),
       concurrent: wholeNumber(env, 'POSTROOM_HANDOVER_CONCURRENCY', 32, 0),

@@ -21,7 +21,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
   const app = await buildHttpServer(postroom, {
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
-    metrics: { token: config.metricsToken, allow: config.metricsAllow },
+    metrics: { token: config.metricsToken, allow: config.metricsAllow, hosts: config.metricsHosts },
     handOver: handOvers,
     requestTimeoutMs: config.requestTimeoutMs,
   });

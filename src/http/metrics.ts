@@ -137,15 +137,29 @@ export interface MetricsAccessOptions {
   token?: string | undefined;
   /** POSTROOM_METRICS_ALLOW: client addresses and subnets that need no token. */
   allow?: string[];
+  /** POSTROOM_METRICS_HOSTS: the names Prometheus scrapes this server by, besides IP addresses and localhost. */
+  hosts?: string[];
+}
+
+/** What the credentials and the address are worth: `wrong-host` is an allowed address asking under a name not ours. */
+export type MetricsGrant = 'granted' | 'wrong-host' | 'denied';
+
+/** The host name of a Host header ("[::1]:8080" → "::1"), lower case, without the root's dot. */
+export function hostNameOf(header: string): string {
+  const h = header.trim().toLowerCase();
+  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']') >>> 0) : h.replace(/:\d*$/, '');
+  return name.replace(/\.$/, '');
 }
 
 /** Who may scrape /metrics without an administrator session: the metrics token or an allowed address. */
 export class MetricsAccess {
   private readonly allowed = new net.BlockList();
   private readonly token: string | undefined;
+  private readonly hosts: Set<string>;
 
   constructor(options: MetricsAccessOptions = {}) {
     this.token = options.token || undefined;
+    this.hosts = new Set(['localhost', ...(options.hosts ?? []).map(hostNameOf)]);
     for (const entry of options.allow ?? []) {
       const [address = '', prefix] = entry.split('/');
       const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
@@ -154,14 +168,21 @@ export class MetricsAccess {
     }
   }
 
-  /** The bearer token is the metrics token, or the client address is on the list. */
-  permits(clientAddress: string, authorization: string | undefined): boolean {
+  /**
+   * The bearer token is the metrics token, or the client address is on the list and asks for
+   * this server by an IP address or a name of ours. Against DNS rebinding: a page in a browser
+   * on an allowed network, whose name the attacker pointed at this server, sends its own name.
+   */
+  permits(clientAddress: string, authorization: string | undefined, host?: string): MetricsGrant {
     const bearer = /^Bearer +(\S+)$/i.exec(authorization ?? '')?.[1];
-    if (this.token && bearer && sameSecret(bearer, this.token)) return true;
+    if (this.token && bearer && sameSecret(bearer, this.token)) return 'granted';
     // An IPv4 client on a dual-stack socket appears as ::ffff:a.b.c.d.
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(clientAddress)?.[1];
     const address = mapped ?? clientAddress;
     const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
-    return net.isIP(address) !== 0 && this.allowed.check(address, type);
+    if (net.isIP(address) === 0 || !this.allowed.check(address, type)) return 'denied';
+    if (host === undefined) return 'granted';
+    const name = hostNameOf(host);
+    return net.isIP(name) !== 0 || this.hosts.has(name) ? 'granted' : 'wrong-host';
   }
 }

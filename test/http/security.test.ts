@@ -634,6 +634,46 @@ describe('the public health check and the metrics', () => {
       await allowed.close();
     }
   });
+
+  it('answers an allowed address only under an IP address or a name of ours: a rebinding page gets nothing', async () => {
+    const allowed = await startHttp(env.postroom, { metrics: { allow: ['127.0.0.0/8'], hosts: ['postroom.internal'] } });
+    const port = new URL(allowed.url).port;
+    /** GET /metrics from 127.0.0.1 with this Host header (fetch will not set one). */
+    const scrape = (host: string, authorization?: string, to = port) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: to, path: '/metrics', headers: { host, ...(authorization ? { authorization } : {}) } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      // A page of attacker.example, whose name now points here, reads it as its own origin.
+      const rebound = await scrape(`attacker.example:${port}`);
+      assert.equal(rebound.status, 403);
+      assert.doesNotMatch(rebound.body, /postroom_emails/);
+      assert.equal((JSON.parse(rebound.body) as { error: string }).error, 'forbidden');
+      assert.match(rebound.body, /POSTROOM_METRICS_HOSTS, not attacker\.example/);
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `postroom.internal:${port}`, 'POSTROOM.internal.']) {
+        const r = await scrape(host);
+        assert.equal(r.status, 200, host);
+        assert.match(r.body, /^postroom_emails/m, host);
+      }
+    } finally {
+      await allowed.close();
+    }
+    // The metrics token does not depend on the name it is sent to.
+    const withToken = await startHttp(env.postroom, { metrics: { token: METRICS_TOKEN, allow: ['127.0.0.0/8'] } });
+    try {
+      const other = new URL(withToken.url).port;
+      assert.equal((await scrape(`prometheus.example:${other}`, `Bearer ${METRICS_TOKEN}`, other)).status, 200);
+      assert.equal((await scrape(`prometheus.example:${other}`, undefined, other)).status, 403);
+    } finally {
+      await withToken.close();
+    }
+  });
 });
 
 describe('console sessions and cookies', () => {

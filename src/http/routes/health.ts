@@ -6,8 +6,8 @@ import type { Registry } from 'prom-client';
 import type { Postroom } from '../../app.js';
 import { API_PREFIX, type Api } from '../api.js';
 import { identify } from '../caller.js';
-import { unauthorized } from '../errors.js';
-import type { MetricsAccess } from '../metrics.js';
+import { forbidden, unauthorized } from '../errors.js';
+import { hostNameOf, type MetricsAccess } from '../metrics.js';
 
 export function healthRoutes(app: FastifyInstance, postroom: Postroom, api: Api, metrics: Registry, metricsAccess: MetricsAccess): void {
   app.get('/healthz', async (req, reply) => {
@@ -47,8 +47,12 @@ export function healthRoutes(app: FastifyInstance, postroom: Postroom, api: Api,
   });
 
   app.get('/metrics', async (req, reply) => {
-    if (!metricsAccess.permits(req.ip, req.headers.authorization)) {
+    const grant = metricsAccess.permits(req.ip, req.headers.authorization, req.headers.host);
+    if (grant !== 'granted') {
       const caller = await identify(postroom, req).catch(() => null);
+      if (caller?.kind !== 'admin' && grant === 'wrong-host') {
+        throw forbidden(`/metrics is answered to an address in POSTROOM_METRICS_ALLOW only under an IP address, localhost or a name in POSTROOM_METRICS_HOSTS, not ${hostNameOf(req.headers.host ?? '')}`);
+      }
       if (caller?.kind !== 'admin') {
         void reply.header('www-authenticate', 'Bearer realm="postroom-metrics"');
         throw unauthorized('/metrics needs the metrics token (POSTROOM_METRICS_TOKEN) as a bearer token, an address in POSTROOM_METRICS_ALLOW, or an administrator session');
