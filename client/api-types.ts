@@ -3190,7 +3190,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Register a receiver of e-mail events; the signing secret is in this answer only. A token's webhook receives the events of the e-mails it handed over; an administrator's, all */
+        /** Register a receiver of e-mail events; the signing secret is in this answer only. A token's webhook receives the events of the e-mails it handed over (10 webhooks per token); an administrator's, all, or a token's with forToken. A private or loopback URL needs allowPrivateTarget, which only an administrator may set */
         post: {
             parameters: {
                 query?: never;
@@ -3203,6 +3203,10 @@ export interface paths {
                     "application/json": {
                         url: string;
                         events?: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed")[];
+                        /** @description administrators only: the URL may be a private or loopback address (a receiver on your own network) */
+                        allowPrivateTarget?: boolean;
+                        /** @description administrators only: the webhook belongs to this token (it hears of that token's e-mails, and the token sees it) instead of hearing of every e-mail */
+                        forToken?: number;
                     };
                 };
             };
@@ -3216,7 +3220,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedWebhook"];
                     };
                 };
-                /** @description refused URL or events (field and reason given); nothing stored */
+                /** @description refused URL or events, or a field only an administrator may set (field and reason given); nothing stored */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3245,6 +3249,15 @@ export interface paths {
                 };
                 /** @description request_timeout: the body did not arrive in full within the time allowed */
                 408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description webhook_limit: the token has 10 webhooks already; nothing stored */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3665,7 +3678,6 @@ export interface components {
                 smtpMaxConnections: number;
                 allowPlaintextAuth: boolean;
                 wakeOnHandOver: boolean;
-                webhooksAllowPrivate: boolean;
                 clientSecretExpiresAt: string;
                 microsoftCloud: string;
                 clientCertificate: components["schemas"]["SecretState"];
@@ -3870,7 +3882,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "no_sender" | "request_timeout" | "body_too_large" | "unsupported_media_type" | "headers_too_large" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "overloaded" | "database_unavailable" | "storage_full";
+            error: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "webhook_limit" | "no_sender" | "request_timeout" | "body_too_large" | "unsupported_media_type" | "headers_too_large" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "overloaded" | "database_unavailable" | "storage_full";
             message: string;
             fields?: {
                 field: string;
@@ -4037,8 +4049,12 @@ export interface components {
             events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed")[];
             /** @enum {string} */
             scope: "all" | "own";
+            /** @description the token whose e-mails it hears of (token:ID:name); null: every e-mail */
+            owner: string | null;
             createdAt: string;
             createdBy: string;
+            /** @description an administrator allowed this webhook a private or loopback address */
+            allowPrivateTarget: boolean;
             failingSince: string | null;
             disabledAt: string | null;
             disabledReason: string | null;
@@ -4049,8 +4065,12 @@ export interface components {
             events: ("email.sent" | "email.failed" | "email.deferred" | "email.recipient_refused" | "email.cancelled" | "email.held" | "email.bounced" | "email.delayed")[];
             /** @enum {string} */
             scope: "all" | "own";
+            /** @description the token whose e-mails it hears of (token:ID:name); null: every e-mail */
+            owner: string | null;
             createdAt: string;
             createdBy: string;
+            /** @description an administrator allowed this webhook a private or loopback address */
+            allowPrivateTarget: boolean;
             failingSince: string | null;
             disabledAt: string | null;
             disabledReason: string | null;
@@ -4068,6 +4088,7 @@ export interface components {
             attempts: number;
             nextAttemptAt: string | null;
             lastStatus: number | null;
+            /** @description the start of the receiver's last answer, or why there was none; null to a token for a webhook to a private address */
             lastBodyExcerpt: string | null;
             createdAt: string;
             deliveredAt: string | null;

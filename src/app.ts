@@ -89,7 +89,7 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     admins: new AdminAccounts(store),
     sessions: new Sessions(store, options.sessions),
     tokens: new ApiTokens(store),
-    webhooks: new Webhooks(store, sealer, settings),
+    webhooks: new Webhooks(store, sealer),
     deliverer,
     graphSlots,
     tags,

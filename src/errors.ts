@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, exit: 1, meaning: 'the e-mail\'s status does not allow this action' },
   postmaster_conflict: { status: 409, exit: 1, meaning: 'the postmaster and a user would share an address' },
   graph_settings_missing: { status: 409, exit: 1, meaning: 'Outlook (New) drafts need the Microsoft Graph settings named in the fields' },
+  webhook_limit: { status: 409, exit: 1, meaning: 'the token has as many webhooks as one may have (10): remove one first' },
   no_sender: { status: 409, exit: 1, meaning: 'the sender policy finds no sender (no user and no postmaster)' },
   request_timeout: { status: 408, exit: 1, meaning: 'the request did not arrive in full within the time allowed (POSTROOM_REQUEST_TIMEOUT_SECONDS)' },
   body_too_large: { status: 413, exit: 1, meaning: 'the request body is over the route\'s limit' },

@@ -19,8 +19,9 @@ const OVERVIEW = `Usage: postroom <command> [options]      (postroom help <comma
   admin password                         set the administrator's password (read from standard input)
   token create NAME | token list | token revoke ID
                                          API tokens for host applications (shown once when made)
-  webhook add URL [--event E]... | webhook list [--json] | webhook remove ID | webhook log ID [--limit N]
-                                         webhooks for every e-mail (the secret is shown once)
+  webhook add URL [--event E]... [--allow-private] [--for-token ID]
+  webhook list [--json] | webhook remove ID | webhook log ID [--limit N]
+                                         webhooks for every e-mail or a token's (the secret is shown once)
 
 Environment: POSTROOM_DATA_DIR (./data), POSTROOM_DATABASE_URL (postgres://…), POSTROOM_MASTER_KEY,
 POSTROOM_LOG_LEVEL. See README.md.`;
@@ -130,12 +131,14 @@ Every token: its prefix, name, who made it, when it was last used or revoked.`,
   'token revoke': `Usage: postroom token revoke ID
 
 Revokes a token at once.`,
-  webhook: `Usage: postroom webhook add URL [--event E]...
+  webhook: `Usage: postroom webhook add URL [--event E]... [--allow-private] [--for-token ID]
        postroom webhook list [--json] | webhook remove ID | webhook log ID [--limit N]
 
 Webhooks that hear of every e-mail (email.sent, email.failed, email.deferred,
 email.recipient_refused, email.cancelled, email.held): each event is POSTed signed with
-Postroom-Signature. The signing secret is printed once, by add.`,
+Postroom-Signature. The signing secret is printed once, by add.
+  --allow-private   the URL may be a private or loopback address (a receiver on your network)
+  --for-token ID    the webhook belongs to that token: it hears of that token's e-mails only`,
   help: `Usage: postroom help [COMMAND [SUBCOMMAND]]
 
 Shows the help of a command, or the list of commands.`,

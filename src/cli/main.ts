@@ -367,9 +367,18 @@ async function webhookCommand(config: RuntimeConfig, args: string[]): Promise<nu
   const [sub, ...rest] = args;
   switch (sub) {
     case 'add': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { event: { type: 'string', multiple: true, default: [] } } });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { event: { type: 'string', multiple: true, default: [] }, 'allow-private': { type: 'boolean', default: false }, 'for-token': { type: 'string' } },
+      });
       if (positionals.length !== 1) throw new UsageError('webhook add: give the receiver URL (and --event TYPE to limit the events)');
-      const input = { url: positionals[0], ...(values.event.length ? { events: values.event } : {}) };
+      const input = {
+        url: positionals[0],
+        ...(values.event.length ? { events: values.event } : {}),
+        ...(values['allow-private'] ? { allowPrivateTarget: true } : {}),
+        ...(values['for-token'] !== undefined ? { forToken: positiveInt(values['for-token'], '--for-token') } : {}),
+      };
       const hook = await withPostroom(config, (p) => p.webhooks.create(input, CLI_VIEWER));
       say(hook.secret);
       console.error(`webhook ${hook.id} added for ${hook.url} (${hook.events.join(', ')}): the secret above is shown only now; check each request's Postroom-Signature with it`);
@@ -406,7 +415,8 @@ async function webhookCommand(config: RuntimeConfig, args: string[]): Promise<nu
 
 function formatWebhookLine(h: WebhookInfo): string {
   const state = h.disabledAt ? `DISABLED ${h.disabledAt}: ${h.disabledReason ?? ''}` : h.failingSince ? `failing since ${h.failingSince}` : 'active';
-  return `${String(h.id).padStart(4)}  ${h.url}  ${h.scope === 'all' ? 'all e-mails' : `e-mails of ${h.createdBy}`}  [${h.events.join(', ')}]  ${state}`;
+  const where = h.allowPrivateTarget ? `${h.url} (private address allowed)` : h.url;
+  return `${String(h.id).padStart(4)}  ${where}  ${h.owner === null ? 'all e-mails' : `e-mails of ${h.owner}`}  [${h.events.join(', ')}]  ${state}`;
 }
 
 function emailId(text: string | undefined, what = 'e-mail'): number {

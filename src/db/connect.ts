@@ -12,6 +12,7 @@ import { access } from './migrations/003_access.js';
 import { security } from './migrations/004_security.js';
 import { recipients } from './migrations/005_recipients.js';
 import { graphSlots } from './migrations/007_graph_slots.js';
+import { privateWebhooks } from './migrations/010_private_webhooks.js';
 import { makePrivate, preparePrivateDir } from './private-dir.js';
 import { webhooks } from './migrations/008_webhooks.js';
 import { bounces } from './migrations/009_bounces.js';
@@ -180,6 +181,7 @@ class StaticProvider implements MigrationProvider {
       '007_graph_slots': graphSlots(this.dialect),
       '008_webhooks': webhooks(this.dialect),
       '009_bounces': bounces(this.dialect),
+      '010_private_webhooks': privateWebhooks(),
     };
   }
 }

@@ -179,6 +179,8 @@ export interface WebhookTable {
   token_id: number | null;
   created_by: string;
   created_at: number;
+  /** The administrator who allowed a private or loopback target; null: public addresses only. */
+  private_allowed_by: string | null;
   failing_since: number | null;
   disabled_at: number | null;
   disabled_reason: string | null;

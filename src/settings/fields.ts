@@ -235,13 +235,6 @@ export const FIELDS = {
     default: false,
     schema: z.boolean(),
   }),
-  webhooksAllowPrivate: field({
-    label: 'Allow webhooks to private addresses',
-    help: 'Checked: a webhook may point to a private or loopback address (a receiver on your own network). Link-local and cloud metadata addresses are always refused.',
-    kind: 'bool',
-    default: false,
-    schema: z.boolean(),
-  }),
   clientSecretExpiresAt: field({
     label: 'Client secret expires on',
     help: 'The expiry date chosen when the secret was made; warnings start 30 days before.',

@@ -37,7 +37,6 @@ export const FRENCH_LABELS: Partial<Record<SettingKey, string>> = {
   outlookNewDraftsIn: 'Brouillons Outlook (New) dans',
   smtpCaCertificate: 'Certificat de l’AC du serveur SMTP',
   microsoftCaCertificate: 'Certificat de l’AC d’un proxy placé devant Microsoft',
-  webhooksAllowPrivate: 'Autoriser les webhooks vers des adresses privées',
   bounceProcessing: 'Lire les retours dans la boîte du postmaster',
   imapHost: 'Hôte IMAP',
   imapPort: 'Port IMAP',
@@ -139,6 +138,11 @@ export const MESSAGES: Entry[] = [
     french: (m) => `${m[1] ? `le bloc ${g(m, 1)} ` : ''}ne peut pas être lu comme un certificat (base64 abîmé ou incomplet)`,
   },
   { id: 'field.unknown', english: /^is not a setting$/, french: () => 'n’est pas un paramètre' },
+  {
+    id: 'field.retired.webhooksAllowPrivate',
+    english: /^is no longer a setting: an administrator allows a private or loopback address for one webhook \(allowPrivateTarget\)$/,
+    french: () => 'n’est plus un paramètre : un administrateur autorise une adresse privée ou de bouclage pour un webhook précis (allowPrivateTarget)',
+  },
   { id: 'field.invalid', english: /^is not valid$/, french: () => 'n’est pas valide' },
   { id: 'patch.empty', english: /^no setting to change was given$/, french: () => 'aucun paramètre à modifier n’a été donné' },
   {

@@ -267,6 +267,11 @@ export class SettingsService {
   }
 }
 
+/** Settings that were, and what took their place: a script that still sets one learns where to go. */
+const RETIRED_SETTINGS: Record<string, string> = {
+  webhooksAllowPrivate: 'is no longer a setting: an administrator allows a private or loopback address for one webhook (allowPrivateTarget)',
+};
+
 function parsePatch(patch: Record<string, unknown>): Map<SettingKey, unknown> {
   const errors: FieldError[] = [];
   const out = new Map<SettingKey, unknown>();
@@ -274,7 +279,7 @@ function parsePatch(patch: Record<string, unknown>): Map<SettingKey, unknown> {
   if (entries.length === 0) errors.push({ key: '(none)', message: 'no setting to change was given' });
   for (const [key, raw] of entries) {
     if (!isSettingKey(key)) {
-      errors.push({ key, message: 'is not a setting' });
+      errors.push({ key, message: (Object.hasOwn(RETIRED_SETTINGS, key) ? RETIRED_SETTINGS[key] : undefined) ?? 'is not a setting' });
       continue;
     }
     if (FIELDS[key].readOnly) {

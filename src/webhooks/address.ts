@@ -1,5 +1,5 @@
 // Where a webhook may point: http or https only; never link-local or cloud metadata addresses;
-// private and loopback addresses only when the webhooksAllowPrivate setting says so.
+// private and loopback addresses only for a webhook an administrator allowed them (allowPrivateTarget).
 import dns from 'node:dns';
 import net from 'node:net';
 import { embeddedIpv4 } from './ipv6.js';
@@ -22,7 +22,7 @@ NEVER.addSubnet('ff00::', 8, 'ipv6');
 NEVER.addAddress('::', 'ipv6');
 NEVER.addAddress('fd00:ec2::254', 'ipv6'); // AWS metadata over IPv6
 
-// The company's own network: allowed only with webhooksAllowPrivate. Loopback counts as private.
+// The company's own network: allowed only per webhook, by an administrator. Loopback counts as private.
 const PRIVATE = new net.BlockList();
 PRIVATE.addSubnet('10.0.0.0', 8, 'ipv4');
 PRIVATE.addSubnet('172.16.0.0', 12, 'ipv4');
@@ -42,7 +42,7 @@ export function addressRefusal(address: string, allowPrivate: boolean): string |
     const carried = a === address ? '' : ` (it carries ${a})`;
     if (NEVER.check(a, f)) return `${address} is a link-local, metadata or reserved address${carried}`;
     if (!allowPrivate && PRIVATE.check(a, f)) {
-      return `${address} is a private or loopback address${carried} (allowed only with the setting webhooksAllowPrivate)`;
+      return `${address} is a private or loopback address${carried} (an administrator may allow it for one webhook: allowPrivateTarget)`;
     }
   }
   return null;

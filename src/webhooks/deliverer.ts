@@ -1,12 +1,13 @@
 // The webhook deliverer: its own timer, beside the sending process and never in its way. Each
-// round fans new e-mail events out to the webhooks listening, then POSTs the deliveries that are due.
+// round fans new e-mail events out to the webhooks listening, then POSTs the deliveries that are due,
+// in one lane per owner (a token, or the administrators): a receiver that hangs holds its own lane only.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Selectable } from 'kysely';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { errorMessage, GroupCommit, writeTransaction, type Database, type Store } from '../db/index.js';
 import type { Sealer, SettingsService } from '../settings/index.js';
 import { addressRefusal, guardedLookup, WebhookAddressError } from './address.js';
@@ -61,6 +62,8 @@ export class WebhookDeliverer {
   private loop: Promise<void> | null = null;
   private wakeUp: AbortController | null = null;
   private lastPurgeAt = 0;
+  /** The owners whose lane is delivering in this process, and the lane. */
+  private readonly lanes = new Map<string, Promise<{ delivered: number; failed: number }>>();
   /** Deliveries in progress, cut off by a stop past its grace. */
   private readonly requests = new Set<http.ClientRequest>();
   /** SQLite: outcomes that arrive together share a commit, as the queue's do. */
@@ -90,14 +93,14 @@ export class WebhookDeliverer {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
-        await this.round();
+        await this.startRound(Date.now());
         this.wakeUp = new AbortController();
         await sleep(this.o.pollMs, undefined, { signal: this.wakeUp.signal }).catch(() => undefined);
       }
     })();
   }
 
-  /** Lets the round in progress finish (each request ends within the timeout). */
+  /** Lets the round and the lanes in progress finish (each request ends within the timeout). */
   async stop(): Promise<void> {
     this.running = false;
     this.wakeUp?.abort();
@@ -107,20 +110,42 @@ export class WebhookDeliverer {
       for (const req of this.requests) req.destroy(new Error('Postroom stopped before the receiver answered'));
     }, this.o.stopGraceMs);
     await this.loop;
+    await Promise.all(this.lanes.values());
     clearTimeout(cut);
     this.loop = null;
   }
 
-  /** One round. Never throws: a failing database is logged and the next round tries again. */
+  /**
+   * One round, waiting for the lanes it started. Never throws: a failing database is logged and
+   * the next round tries again. The timer's rounds do not wait: a slow owner's lane goes on beside
+   * the next rounds, which start lanes for the other owners.
+   */
   async round(now = Date.now()): Promise<RoundReport> {
+    const { report, started } = await this.startRound(now);
+    for (const outcome of await Promise.all(started)) {
+      report.delivered += outcome.delivered;
+      report.failedAttempts += outcome.failed;
+    }
+    return report;
+  }
+
+  private async startRound(now: number): Promise<{ report: RoundReport; started: Promise<{ delivered: number; failed: number }>[] }> {
     const report: RoundReport = { fannedOut: 0, delivered: 0, failedAttempts: 0 };
+    const started: Promise<{ delivered: number; failed: number }>[] = [];
     try {
       for (let n = await this.fanOut(now); n > 0; n = await this.fanOut(now)) report.fannedOut += n;
-      const due = await this.claim(now);
-      if (due.length) {
-        const outcome = await this.deliverAll(due, now + this.leaseMs - this.o.timeoutMs);
-        report.delivered += outcome.delivered;
-        report.failedAttempts += outcome.failed;
+      for (const owner of await this.ownersDue(now)) {
+        if (this.lanes.has(owner)) continue;
+        const due = await this.claim(owner, now);
+        if (due.length === 0) continue;
+        const lane = this.deliverAll(due, now + this.leaseMs - this.o.timeoutMs)
+          .catch((err: unknown) => {
+            this.log.error({ err: errorMessage(err) }, 'webhook deliveries failed; they are tried again after their lease');
+            return { delivered: 0, failed: 0 };
+          })
+          .finally(() => this.lanes.delete(owner));
+        this.lanes.set(owner, lane);
+        started.push(lane);
       }
       if (now - this.lastPurgeAt > 3_600_000) {
         this.lastPurgeAt = now;
@@ -129,7 +154,7 @@ export class WebhookDeliverer {
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'webhook round failed; the next one tries again');
     }
-    return report;
+    return { report, started };
   }
 
   /** Turns stored events into one delivery per listening webhook, in the same transaction as their removal. */
@@ -191,11 +216,25 @@ export class WebhookDeliverer {
     });
   }
 
+  /** The owners (a token's source; '' for the administrators' webhooks) with deliveries due. */
+  private async ownersDue(now: number): Promise<string[]> {
+    const rows = await this.opts.store.db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+      .select((eb) => eb.fn.coalesce('w.owner_source', sql.lit('')).as('owner'))
+      .distinct()
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where('w.disabled_at', 'is', null)
+      .execute();
+    return rows.map((r) => r.owner);
+  }
+
   /**
-   * Takes due deliveries under a lease (next_attempt_at moved past the longest this round can
-   * take): another instance skips them, and if this process dies they are due again after it.
+   * Takes one owner's due deliveries under a lease (next_attempt_at moved past the longest its lane
+   * can take): another instance skips them, and if this process dies they are due again after it.
    */
-  private async claim(now: number): Promise<DeliveryRow[]> {
+  private async claim(owner: string, now: number): Promise<DeliveryRow[]> {
     const { store } = this.opts;
     const limit = this.o.concurrency * 4;
     const leaseMs = this.leaseMs;
@@ -205,7 +244,10 @@ export class WebhookDeliverer {
         .select('id')
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', now)
-        .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('id').where('disabled_at', 'is', null))
+        .where('webhook_id', 'in', (eb) => {
+          const live = eb.selectFrom('webhooks').select('id').where('disabled_at', 'is', null);
+          return owner === '' ? live.where('owner_source', 'is', null) : live.where('owner_source', '=', owner);
+        })
         .orderBy('next_attempt_at')
         .orderBy('id')
         .limit(limit);
@@ -222,7 +264,6 @@ export class WebhookDeliverer {
     const hooks = new Map<number, WebhookRow>();
     const ids = [...new Set(due.map((d) => d.webhook_id))];
     for (const h of await this.opts.store.db.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute()) hooks.set(h.id, h);
-    const allowPrivate = await this.opts.settings.value('webhooksAllowPrivate');
     const chains = new Map<string, DeliveryRow[]>();
     for (const d of due) chains.set(`${d.webhook_id}:${d.email_id}`, [...(chains.get(`${d.webhook_id}:${d.email_id}`) ?? []), d]);
     const queue = [...chains.values()];
@@ -234,7 +275,7 @@ export class WebhookDeliverer {
           if (Date.now() > startBy || (!this.running && this.loop !== null)) break;
           const hook = hooks.get(d.webhook_id);
           if (!hook) continue; // removed meanwhile: its deliveries went with it
-          const ok = await this.deliverOne(d, hook, allowPrivate);
+          const ok = await this.deliverOne(d, hook);
           tally[ok ? 'delivered' : 'failed']++;
         }
       }
@@ -243,11 +284,12 @@ export class WebhookDeliverer {
     return tally;
   }
 
-  private async deliverOne(d: DeliveryRow, hook: WebhookRow, allowPrivate: boolean): Promise<boolean> {
+  private async deliverOne(d: DeliveryRow, hook: WebhookRow): Promise<boolean> {
     let answer: Answer;
     try {
       const secret = this.opts.sealer.open(SECRET_NAME, hook.secret);
-      answer = await this.post(hook.url, d, secret, allowPrivate);
+      // A private or loopback address only where an administrator allowed it, for this webhook.
+      answer = await this.post(hook.url, d, secret, hook.private_allowed_by !== null);
     } catch (err) {
       answer = { status: null, excerpt: errorMessage(err) };
     }

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { writeTransaction, type Database, type Store } from '../db/index.js';
 import { PostroomError } from '../errors.js';
 import type { Selectable } from 'kysely';
-import type { Sealer, SettingsService } from '../settings/index.js';
+import type { Sealer } from '../settings/index.js';
+import { tokenSource } from '../access/index.js';
 import { checkWebhookTarget, parseWebhookUrl, WebhookAddressError } from './address.js';
 import { EMAIL_EVENT_TYPES, type EmailEventType } from './events.js';
 
@@ -24,6 +25,18 @@ export class WebhookInputError extends PostroomError {
   }
   override get fields() {
     return this.errors;
+  }
+}
+
+/** How many webhooks one token may have: each event fans out to every one of them. */
+export const WEBHOOKS_PER_TOKEN = 10;
+
+/** A token that has WEBHOOKS_PER_TOKEN webhooks asks for one more. */
+export class WebhookLimitError extends PostroomError {
+  override name = 'WebhookLimitError';
+  readonly code = 'webhook_limit';
+  constructor() {
+    super(`a token may have ${WEBHOOKS_PER_TOKEN} webhooks (each event is posted to every one): remove one first`);
   }
 }
 
@@ -46,6 +59,16 @@ export const webhookInputSchema = z
       .array(z.enum(EMAIL_EVENT_TYPES, { message: `must be one of ${EMAIL_EVENT_TYPES.join(', ')}` }))
       .min(1, { message: 'needs at least one event (leave it out for all of them)' })
       .optional(),
+    allowPrivateTarget: z
+      .boolean({ message: 'must be true or false' })
+      .optional()
+      .describe('administrators only: the URL may be a private or loopback address (a receiver on your own network)'),
+    forToken: z
+      .number({ message: 'must be a token ID' })
+      .int({ message: 'must be a token ID' })
+      .positive({ message: 'must be a token ID' })
+      .optional()
+      .describe("administrators only: the webhook belongs to this token (it hears of that token's e-mails, and the token sees it) instead of hearing of every e-mail"),
   })
   .strict();
 
@@ -55,8 +78,12 @@ export interface WebhookInfo {
   events: EmailEventType[];
   /** "all": every e-mail (made by an administrator); "own": the e-mails its token handed over. */
   scope: 'all' | 'own';
+  /** The token whose e-mails it hears of, as token:ID:name; null for every e-mail. */
+  owner: string | null;
   createdAt: string;
   createdBy: string;
+  /** Whether an administrator allowed this webhook a private or loopback address. */
+  allowPrivateTarget: boolean;
   failingSince: string | null;
   disabledAt: string | null;
   disabledReason: string | null;
@@ -85,8 +112,10 @@ function info(r: Selectable<Database['webhooks']>): WebhookInfo {
     url: r.url,
     events: JSON.parse(r.events) as EmailEventType[],
     scope: r.owner_source === null ? 'all' : 'own',
+    owner: r.owner_source,
     createdAt: iso(r.created_at) as string,
     createdBy: r.created_by,
+    allowPrivateTarget: r.private_allowed_by !== null,
     failingSince: iso(r.failing_since),
     disabledAt: iso(r.disabled_at),
     disabledReason: r.disabled_reason,
@@ -97,7 +126,6 @@ export class Webhooks {
   constructor(
     private readonly store: Store,
     private readonly sealer: Sealer,
-    private readonly settings: SettingsService,
   ) {}
 
   /** Checks the URL (form, then where it resolves) and stores the webhook; the secret is in this answer only. */
@@ -106,10 +134,16 @@ export class Webhooks {
     if (!parsed.success) {
       throw new WebhookInputError(parsed.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : '(body)', message: i.message })));
     }
+    const { allowPrivateTarget = false, forToken } = parsed.data;
+    if (viewer.kind === 'token') {
+      const adminOnly = [allowPrivateTarget && 'allowPrivateTarget', forToken !== undefined && 'forToken'].filter((f): f is string => Boolean(f));
+      if (adminOnly.length) throw new WebhookInputError(adminOnly.map((field) => ({ field, message: 'only an administrator may set it' })));
+    }
+    const owner = viewer.kind === 'token' ? { source: viewer.source, tokenId: viewer.tokenId } : forToken !== undefined ? await this.tokenOwner(forToken) : null;
     let url: URL;
     try {
       url = parseWebhookUrl(parsed.data.url);
-      await checkWebhookTarget(url, await this.settings.value('webhooksAllowPrivate'));
+      await checkWebhookTarget(url, allowPrivateTarget);
     } catch (err) {
       if (err instanceof WebhookAddressError) throw new WebhookInputError([{ field: 'url', message: err.message }]);
       throw err;
@@ -121,20 +155,36 @@ export class Webhooks {
       url: url.toString(),
       events: JSON.stringify(events),
       secret: this.sealer.seal(SECRET_NAME, secret),
-      owner_source: viewer.kind === 'token' ? viewer.source : null,
-      token_id: viewer.kind === 'token' ? viewer.tokenId : null,
+      owner_source: owner?.source ?? null,
+      token_id: owner?.tokenId ?? null,
       created_by: viewer.actor,
       created_at: now,
+      private_allowed_by: allowPrivateTarget ? viewer.actor : null,
       failing_since: null,
       disabled_at: null,
       disabled_reason: null,
     };
     const id = await writeTransaction(this.store, async (trx) => {
+      // Counted in the transaction that adds it: parallel requests cannot all pass the count.
+      if (owner) {
+        // PostgreSQL: the token's row serialises its webhook creations (SQLite's writes are serial).
+        if (this.store.dialect === 'postgres') await trx.selectFrom('api_tokens').select('id').where('id', '=', owner.tokenId).forUpdate().execute();
+        const { n } = await trx.selectFrom('webhooks').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_source', '=', owner.source).executeTakeFirstOrThrow();
+        if (Number(n) >= WEBHOOKS_PER_TOKEN) throw new WebhookLimitError();
+      }
       const { id } = await trx.insertInto('webhooks').values(row).returning('id').executeTakeFirstOrThrow();
-      await trx.insertInto('settings_audit').values(audit(now, viewer.actor, id, null, { url: row.url, events })).execute();
+      const audited = { url: row.url, events, ...(owner ? { owner: owner.source } : {}), ...(allowPrivateTarget ? { allowPrivateTarget } : {}) };
+      await trx.insertInto('settings_audit').values(audit(now, viewer.actor, id, null, audited)).execute();
       return id;
     });
     return { ...info({ ...row, id }), secret };
+  }
+
+  /** The owner a webhook made for a token gets: that token's, as if it had made it. */
+  private async tokenOwner(tokenId: number): Promise<{ source: string; tokenId: number }> {
+    const token = await this.store.db.selectFrom('api_tokens').select(['id', 'name', 'revoked_at']).where('id', '=', tokenId).executeTakeFirst();
+    if (!token || token.revoked_at !== null) throw new WebhookInputError([{ field: 'forToken', message: `token ${tokenId} does not exist or is revoked` }]);
+    return { source: tokenSource(token), tokenId: token.id };
   }
 
   async list(viewer: WebhookViewer): Promise<WebhookInfo[]> {
@@ -168,7 +218,10 @@ export class Webhooks {
 
   /** The delivery log, newest first. */
   async deliveries(id: number, viewer: WebhookViewer, limit = 50, beforeId?: number): Promise<DeliveryInfo[]> {
-    await this.row(id, viewer);
+    const hook = await this.row(id, viewer);
+    // A receiver on the company's network may answer with what it should not show: a token reads
+    // only the status of its answers. Postroom's own reasons (no answer, refused) carry no status.
+    const hideReceiverBody = viewer.kind === 'token' && hook.private_allowed_by !== null;
     let q = this.store.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', id).orderBy('id', 'desc').limit(limit);
     if (beforeId !== undefined) q = q.where('id', '<', beforeId);
     return (await q.execute()).map((d) => ({
@@ -181,7 +234,7 @@ export class Webhooks {
       attempts: d.attempts,
       nextAttemptAt: d.status === 'pending' ? iso(d.next_attempt_at) : null,
       lastStatus: d.last_status,
-      lastBodyExcerpt: d.last_body_excerpt,
+      lastBodyExcerpt: hideReceiverBody && d.last_status !== null ? null : d.last_body_excerpt,
       createdAt: iso(d.created_at) as string,
       deliveredAt: iso(d.delivered_at),
     }));

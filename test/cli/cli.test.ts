@@ -170,7 +170,7 @@ const ALL_KEYS = [
   'startTls', 'postmaster', 'outlookNewAddress', 'forcePostmaster', 'maxRetrySeconds', 'campaignIntervalSeconds', 'retentionDays',
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
   'microsoftCloud', 'clientCertificate', 'clientCertificateExpiresAt', 'outlookNewDraftsIn', 'smtpCaCertificate', 'microsoftCaCertificate',
-  'webhooksAllowPrivate', 'bounceProcessing', 'imapHost', 'imapPort', 'imapUser', 'imapPassword', 'bounceCheckIntervalSeconds',
+  'bounceProcessing', 'imapHost', 'imapPort', 'imapUser', 'imapPassword', 'bounceCheckIntervalSeconds',
 ];
 
 const QUEUED = /^queued e-mail (\d+) \(pending\) (<[^>\s]+>)$/m;

@@ -42,25 +42,26 @@ describe('postroom webhook and send --at (the real binary)', () => {
     try {
       const refused = await postroom('webhook', 'add', receiver.url);
       assert.equal(refused.code, 1, refused.stderr);
-      assert.match(refused.stderr, /^postroom: webhook refused, nothing stored: url: 127\.0\.0\.1 is a private or loopback address .*webhooksAllowPrivate\)\n$/);
+      assert.match(refused.stderr, /^postroom: webhook refused, nothing stored: url: 127\.0\.0\.1 is a private or loopback address .*allowPrivateTarget\)\n$/);
+      const noToken = await postroom('webhook', 'add', receiver.url, '--allow-private', '--for-token', '7');
+      assert.match(noToken.stderr, /forToken: token 7 does not exist or is revoked/);
       const metadata = await postroom('webhook', 'add', 'http://169.254.169.254/');
       assert.match(metadata.stderr, /link-local, metadata/);
 
-      assert.equal((await postroom('settings', 'set', 'webhooksAllowPrivate=true')).code, 0);
-      const added = await postroom('webhook', 'add', receiver.url, '--event', 'email.sent', '--event', 'email.failed');
+      const added = await postroom('webhook', 'add', receiver.url, '--allow-private', '--event', 'email.sent', '--event', 'email.failed');
       assert.equal(added.code, 0, added.stderr);
       const secret = added.stdout.trim();
       assert.match(secret, /^whsec_[\w-]{43}$/, 'the secret alone on stdout');
       assert.match(added.stderr, /webhook 1 added .*email\.sent, email\.failed.*shown only now/);
 
       const list = await postroom('webhook', 'list');
-      assert.match(list.stdout, /^\s+1 {2}http:\/\/127\.0\.0\.1:\d+\/hooks\/postroom {2}all e-mails {2}\[email\.sent, email\.failed\] {2}active$/m);
+      assert.match(list.stdout, /^\s+1 {2}http:\/\/127\.0\.0\.1:\d+\/hooks\/postroom \(private address allowed\) {2}all e-mails {2}\[email\.sent, email\.failed\] {2}active$/m);
       assert.ok(!list.stdout.includes(secret), 'the list never shows the secret');
       const json = JSON.parse((await postroom('webhook', 'list', '--json')).stdout) as { id: number; events: string[] }[];
       assert.deepEqual(json.map((h) => [h.id, h.events]), [[1, ['email.sent', 'email.failed']]]);
       assert.equal((await postroom('webhook', 'log', '1')).stdout.trim(), 'no deliveries yet');
 
-      const badEvent = await postroom('webhook', 'add', receiver.url, '--event', 'email.opened');
+      const badEvent = await postroom('webhook', 'add', receiver.url, '--allow-private', '--event', 'email.opened');
       assert.match(badEvent.stderr, /events\.0: must be one of email\.sent/);
       assert.equal((await postroom('webhook', 'remove', '1')).stdout.trim(), 'webhook 1 removed');
       const again = await postroom('webhook', 'remove', '1');

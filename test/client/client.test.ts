@@ -18,14 +18,17 @@ describe('typed client', () => {
   let server: TestServer;
   let receiver: WebhookReceiver;
   let client: PostroomClient;
+  let tokenId: number;
 
   before(async () => {
     db = await createTestDatabase('sqlite');
     postroom = await openTestPostroom(db);
-    await postroom.settings.update({ postmaster: 'noreply@example.com', webhooksAllowPrivate: true }, 'test');
+    await postroom.settings.update({ postmaster: 'noreply@example.com' }, 'test');
     server = await startHttp(postroom);
     receiver = await startWebhookReceiver();
-    client = createPostroomClient({ baseUrl: server.url, token: (await postroom.tokens.create('erp', 'test')).token });
+    const token = await postroom.tokens.create('erp', 'test');
+    tokenId = token.id;
+    client = createPostroomClient({ baseUrl: server.url, token: token.token });
   });
 
   after(async () => {
@@ -36,7 +39,11 @@ describe('typed client', () => {
   });
 
   it('hands over, registers a webhook, and verifies the signed event it receives', async () => {
-    const hook = await client.createWebhook({ url: receiver.url, events: ['email.cancelled'] });
+    const own = await client.createWebhook({ url: 'http://203.0.113.7/hooks', events: ['email.sent'] });
+    assert.deepEqual([own.scope, own.allowPrivateTarget], ['own', false]);
+    assert.deepEqual(await client.removeWebhook(own.id), { removed: own.id });
+    // The receiver is on this machine: a private address, which an administrator registers for the token.
+    const hook = await postroom.webhooks.create({ url: receiver.url, events: ['email.cancelled'], allowPrivateTarget: true, forToken: tokenId }, { kind: 'admin', actor: 'admin:test' });
     const sendAt = new Date(Date.now() + 3_600_000).toISOString();
     const { id, status } = await client.handOver({ to: ['a@example.org'], subject: 'Invoice 7', text: 'x', idempotencyKey: 'inv-7', sendAt });
     assert.equal(status, 'pending');

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { openStore } from '../../src/db/index.js';
-import { createTestDatabase } from '../helpers/backends.js';
+import { sql } from 'kysely';
+import { BACKENDS, createTestDatabase } from '../helpers/backends.js';
 
 const CONNECT = fileURLToPath(new URL('../../src/db/index.ts', import.meta.url));
 
@@ -54,4 +55,28 @@ describe('schema migrations', () => {
       await second.cleanup();
     }
   });
+
+  for (const backend of BACKENDS) {
+    it(`upgrading keeps the webhooks the retired webhooksAllowPrivate let through, and drops the setting (${backend})`, async () => {
+      const db = await createTestDatabase(backend);
+      try {
+        const open = () => openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, pgSchema: db.pgSchema });
+        // A database as the version before left it: the setting on, a webhook made under it.
+        const before = await open();
+        await sql`delete from kysely_migration where name = '010_private_webhooks'`.execute(before.db);
+        await sql`alter table webhooks drop column private_allowed_by`.execute(before.db);
+        await before.db.insertInto('settings').values({ key: 'webhooksAllowPrivate', value: 'true', updated_at: 1, updated_by: 'admin' }).execute();
+        await sql`insert into webhooks (url, events, secret, owner_source, token_id, created_by, created_at) values ('http://10.0.0.5/h', '[]', 's', null, null, 'admin', 1)`.execute(before.db);
+        await before.close();
+
+        const after = await open();
+        const hooks = await after.db.selectFrom('webhooks').select(['url', 'private_allowed_by']).execute();
+        assert.deepEqual(hooks, [{ url: 'http://10.0.0.5/h', private_allowed_by: 'webhooksAllowPrivate (the setting this replaced)' }]);
+        assert.deepEqual(await after.db.selectFrom('settings').select('key').where('key', '=', 'webhooksAllowPrivate').execute(), []);
+        await after.close();
+      } finally {
+        await db.cleanup();
+      }
+    });
+  }
 });

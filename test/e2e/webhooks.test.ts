@@ -44,17 +44,17 @@ describe('Webhooks page (browser)', () => {
     await db?.cleanup();
   });
 
-  it('refuses a private address without the setting, naming why under the field', async () => {
+  it('refuses a private address unless allowed for this webhook, naming why under the field', async () => {
     await page.getByLabel('Receiver URL').fill(receiver.url);
     await page.getByRole('button', { name: 'Add webhook' }).click();
     const why = page.locator('#webhook-url-error');
     await why.waitFor();
-    assert.match(await why.innerText(), /private or loopback address.*webhooksAllowPrivate/);
+    assert.match(await why.innerText(), /private or loopback address.*allowPrivateTarget/);
     assert.equal((await postroom.webhooks.list({ kind: 'admin', actor: 'test' })).length, 0, 'nothing stored');
   });
 
   it('adds a webhook for some events, shows its secret once, and lists it as active', async () => {
-    await postroom.settings.update({ webhooksAllowPrivate: true }, 'test');
+    await page.getByLabel(/Allow a private or loopback address/).check();
     await page.getByLabel('email.held').uncheck();
     await page.getByRole('button', { name: 'Add webhook' }).click();
     const secret = (await page.locator('.token-value').innerText()).trim();
@@ -65,7 +65,8 @@ describe('Webhooks page (browser)', () => {
     await page.reload();
     await page.getByRole('cell', { name: receiver.url }).waitFor();
     assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page');
-    assert.match(await page.locator('tbody tr').first().innerText(), /active/);
+    assert.match(await page.locator('tbody tr').first().innerText(), /private address allowed[\s\S]*every e-mail[\s\S]*active/);
+    assert.equal(stored?.allowPrivateTarget, true);
   });
 
   it("shows the delivery log with the receiver's answer", async () => {

@@ -76,8 +76,7 @@ describe('bounce processing over IMAP (Dovecot)', () => {
     const metrics = createMetrics(postroom);
     const receiver = await startWebhookReceiver();
     try {
-      await postroom.settings.update({ webhooksAllowPrivate: true }, 'test');
-      await postroom.webhooks.create({ url: receiver.url, events: ['email.bounced', 'email.delayed'] }, ADMIN);
+      await postroom.webhooks.create({ allowPrivateTarget: true, url: receiver.url, events: ['email.bounced', 'email.delayed'] }, ADMIN);
       const one = await send(postroom, ['carol@example.net'], 'Invoice 1');
       const two = await send(postroom, ['alice@example.net', 'bob@example.net'], 'Invoice 2');
       const three = await send(postroom, ['dave@example.net'], 'Invoice 3');

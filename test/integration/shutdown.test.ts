@@ -22,8 +22,8 @@ describe('a container stop while sends hang at the relay', () => {
     const db = await createTestDatabase('sqlite');
     const view = await openTestPostroom(db);
     try {
-      await view.settings.update(sinkSettings(sink.port, { smtpMaxConnections: 3, webhooksAllowPrivate: true }), 'test');
-      await view.webhooks.create({ url: receiver.url, events: ['email.cancelled'] }, { kind: 'admin', actor: 'admin:test' });
+      await view.settings.update(sinkSettings(sink.port, { smtpMaxConnections: 3 }), 'test');
+      await view.webhooks.create({ allowPrivateTarget: true, url: receiver.url, events: ['email.cancelled'] }, { kind: 'admin', actor: 'admin:test' });
       const ids: number[] = [];
       for (let i = 0; i < 3; i++) ids.push((await view.queue.handOver({ to: [`h${i}@example.org`], subject: `Hang ${i}`, text: 'x' }, 'test')).id);
       // An event for the receiver that never answers.

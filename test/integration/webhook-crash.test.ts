@@ -45,8 +45,8 @@ describe('webhooks across a crash', () => {
       const db = await createTestDatabase(backend);
       const postroom = await openTestPostroom(db);
       try {
-        await postroom.settings.update(sinkSettings(sink.port, { webhooksAllowPrivate: true }), 'test');
-        const hook = await postroom.webhooks.create({ url: receiver.url, events: ['email.sent'] }, { kind: 'admin', actor: 'admin:test' });
+        await postroom.settings.update(sinkSettings(sink.port), 'test');
+        const hook = await postroom.webhooks.create({ allowPrivateTarget: true, url: receiver.url, events: ['email.sent'] }, { kind: 'admin', actor: 'admin:test' });
         // Until the kill, the receiver acknowledges nothing: whatever the first process managed,
         // no delivery of this event can have been completed before it died.
         receiver.answers.push(...Array<'hang'>(50).fill('hang'));

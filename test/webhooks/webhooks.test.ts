@@ -1,6 +1,7 @@
 // Webhooks on each real backend with a real HTTP receiver: signed events for every outcome, in
 // order per e-mail, retried after a 500 or a silent receiver, disabled after failing, scoped to
-// the token that made them, and never pointed at link-local, metadata or (unless allowed) private addresses.
+// the token that made them, and never pointed at link-local, metadata or (unless an administrator
+// allowed it for the webhook) private addresses.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
@@ -42,7 +43,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
           dispatcher: { route: { ca: testPki().caPem }, backoff: { baseMs: 50, capMs: 100 } },
           webhooks: { backoffBaseMs: 30, backoffCapMs: 60, timeoutMs: 2000 },
         });
-        await p.settings.update(sinkSettings(sink.port, { webhooksAllowPrivate: true }), 'test');
+        await p.settings.update(sinkSettings(sink.port), 'test');
       });
 
       afterEach(async () => {
@@ -53,7 +54,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
       });
 
       it('delivers signed events for deferred, sent, partly refused and failed e-mails, ordered by statusVersion', async () => {
-        const hook = await p.webhooks.create({ url: receiver.url }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url }, ADMIN);
         assert.match(hook.secret, /^whsec_/, 'the secret is shown when the webhook is made');
 
         sink.dataReplies.push({ code: 451, message: '4.3.0 try again later' });
@@ -105,7 +106,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
       it('writes held and cancelled events, and none for e-mails no webhook listens to', async () => {
         const before = await p.queue.handOver(mail(['a@example.org'], 'before any webhook'), 'test');
         await p.queue.cancel(before.id);
-        const hook = await p.webhooks.create({ url: receiver.url, events: ['email.held', 'email.cancelled'] }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url, events: ['email.held', 'email.cancelled'] }, ADMIN);
         const e = await p.queue.handOver(mail(['a@example.org'], 'held then cancelled'), 'test');
         assert.equal(await p.queue.lifecycle.hold(Date.now() + 1, Date.now()), 1);
         await p.queue.cancel(e.id);
@@ -117,7 +118,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
       });
 
       it('retries after a 500, keeping each answer in the delivery log', async () => {
-        const hook = await p.webhooks.create({ url: receiver.url }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url }, ADMIN);
         receiver.answers.push(500);
         const e = await p.queue.handOver(mail(['a@example.org'], 'x'), 'test');
         await p.queue.cancel(e.id);
@@ -140,7 +141,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
       it('gives up an attempt when the receiver does not answer within the timeout', async () => {
         await p.close();
         p = await openTestPostroom(db, { webhooks: { timeoutMs: 300, backoffBaseMs: 30, backoffCapMs: 60 } });
-        const hook = await p.webhooks.create({ url: receiver.url }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url }, ADMIN);
         receiver.answers.push('hang');
         const e = await p.queue.handOver(mail(['a@example.org'], 'x'), 'test');
         await p.queue.cancel(e.id);
@@ -158,7 +159,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
       it('disables a webhook failing for the whole window, with an audit entry, and gives up its deliveries', async () => {
         await p.close();
         p = await openTestPostroom(db, { webhooks: { disableAfterMs: 100, backoffBaseMs: 20, backoffCapMs: 20 } });
-        const hook = await p.webhooks.create({ url: receiver.url }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url }, ADMIN);
         receiver.answers.push(503, 503, 503, 503, 503);
         const e = await p.queue.handOver(mail(['a@example.org'], 'x'), 'test');
         await p.queue.cancel(e.id);
@@ -187,8 +188,8 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         const asB: WebhookViewer = { kind: 'token', source: tokenSource(b), tokenId: b.id, actor: tokenSource(b) };
         const other = await startWebhookReceiver();
         try {
-          const hookA = await p.webhooks.create({ url: receiver.url }, asA);
-          const hookAll = await p.webhooks.create({ url: other.url }, ADMIN);
+          const hookA = await p.webhooks.create({ allowPrivateTarget: true, forToken: a.id, url: receiver.url }, ADMIN);
+          const hookAll = await p.webhooks.create({ allowPrivateTarget: true, url: other.url }, ADMIN);
           const fromA = await p.queue.handOver(mail(['a@example.org'], 'from A'), tokenSource(a));
           const fromB = await p.queue.handOver(mail(['a@example.org'], 'from B'), tokenSource(b));
           await p.queue.cancel(fromA.id);
@@ -227,8 +228,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         assert.match(await refusedUrl(p, 'http://[fe80::1]/'), /link-local/);
         assert.match(await refusedUrl(p, 'http://[::ffff:169.254.169.254]/'), /link-local/);
         assert.match(await refusedUrl(p, 'http://[fd00:ec2::254]/'), /metadata/);
-        await p.settings.update({ webhooksAllowPrivate: false }, 'test');
-        assert.match(await refusedUrl(p, receiver.url), /private or loopback.*webhooksAllowPrivate/);
+        assert.match(await refusedUrl(p, receiver.url), /private or loopback.*allowPrivateTarget/);
         assert.match(await refusedUrl(p, `http://localhost:${receiver.port}/`), /localhost resolves to .*private or loopback/);
         assert.match(await refusedUrl(p, 'http://10.1.2.3/'), /private/);
         assert.match(await refusedUrl(p, 'http://[::1]/'), /private/);
@@ -241,12 +241,11 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         const count = await p.store.db.selectFrom('webhooks').select('id').execute();
         assert.deepEqual(count, [], 'nothing was stored');
 
-        // Allowed when made, then the setting is turned off: checked again when delivering, by
-        // name (resolved at connection time, against DNS rebinding) and by IP.
-        await p.settings.update({ webhooksAllowPrivate: true }, 'test');
-        const byName = await p.webhooks.create({ url: `http://localhost:${receiver.port}/x` }, ADMIN);
-        const byIp = await p.webhooks.create({ url: receiver.url }, ADMIN);
-        await p.settings.update({ webhooksAllowPrivate: false }, 'test');
+        // Checked again at each delivery, by name (resolved at connection time, against DNS
+        // rebinding) and by IP: two webhooks as if made while their names pointed elsewhere.
+        const byName = await p.webhooks.create({ allowPrivateTarget: true, url: `http://localhost:${receiver.port}/x` }, ADMIN);
+        const byIp = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url }, ADMIN);
+        await p.store.db.updateTable('webhooks').set({ private_allowed_by: null }).execute();
         const e = await p.queue.handOver(mail(['a@example.org'], 'x'), 'test');
         await p.queue.cancel(e.id);
         await p.deliverer.round();
@@ -257,8 +256,39 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
         assert.match(viaIp?.lastBodyExcerpt ?? '', /127\.0\.0\.1 is a private or loopback/);
       });
 
+      it('never delivers to link-local or metadata addresses, even where an administrator allowed private ones', async () => {
+        for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::a9fe:a9fe]/', 'http://[fd00:ec2::254]/']) {
+          await assert.rejects(p.webhooks.create({ allowPrivateTarget: true, url }, ADMIN), /link-local, metadata/, url);
+        }
+      });
+
+      it("a receiver that hangs holds its own token's deliveries only: another token's go out at once", async () => {
+        const slow = await p.tokens.create('slow-app', 'test');
+        const fast = await p.tokens.create('fast-app', 'test');
+        const hanging = await startWebhookReceiver();
+        hanging.answers = Array<'hang'>(100).fill('hang');
+        try {
+          for (let i = 0; i < 10; i++) {
+            await p.webhooks.create({ allowPrivateTarget: true, forToken: slow.id, url: `${hanging.url}/${i}`, events: ['email.cancelled'] }, ADMIN);
+          }
+          await p.webhooks.create({ allowPrivateTarget: true, forToken: fast.id, url: receiver.url, events: ['email.cancelled'] }, ADMIN);
+          // 30 deliveries to a receiver that never answers (each attempt waits out the 2 s timeout).
+          for (let i = 0; i < 3; i++) await p.queue.cancel((await p.queue.handOver(mail(['a@example.org'], `slow ${i}`), tokenSource(slow))).id);
+          p.deliverer.start();
+          await sleep(1200);
+          const handedAt = Date.now();
+          await p.queue.cancel((await p.queue.handOver(mail(['a@example.org'], 'fast'), tokenSource(fast))).id);
+          const [got] = await receiver.waitFor(1, 10_000);
+          const waited = (got?.receivedAt ?? Infinity) - handedAt;
+          // One poll (1 s) away; it waited behind the other token's hung attempts (4 s or more) before.
+          assert.ok(waited < 2500, `the other token's event arrived ${waited} ms after its e-mail`);
+        } finally {
+          await hanging.close();
+        }
+      });
+
       it('delivers to a host name, connecting to the address it checked', async () => {
-        const hook = await p.webhooks.create({ url: `http://localhost:${receiver.port}/by-name` }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: `http://localhost:${receiver.port}/by-name` }, ADMIN);
         const e = await p.queue.handOver(mail(['a@example.org'], 'x'), 'test');
         await p.queue.cancel(e.id);
         await p.deliverer.round();
@@ -268,7 +298,7 @@ describe('webhooks', { concurrency: BACKENDS.length }, () => {
       });
 
       it('keeps the secret sealed at rest and out of every list and the audit', async () => {
-        const hook = await p.webhooks.create({ url: receiver.url }, ADMIN);
+        const hook = await p.webhooks.create({ allowPrivateTarget: true, url: receiver.url }, ADMIN);
         const [row] = await p.store.db.selectFrom('webhooks').select('secret').execute();
         assert.ok(row && !row.secret.includes(hook.secret), 'the stored secret is sealed');
         assert.ok(!JSON.stringify(await p.webhooks.list(ADMIN)).includes(hook.secret), 'not in the list');

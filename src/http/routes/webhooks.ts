@@ -13,8 +13,10 @@ const webhookReply = named('Webhook', z.object({
   url: z.string(),
   events: z.array(z.enum(EMAIL_EVENT_TYPES)),
   scope: z.enum(['all', 'own']),
+  owner: z.string().nullable().describe('the token whose e-mails it hears of (token:ID:name); null: every e-mail'),
   createdAt: z.string(),
   createdBy: z.string(),
+  allowPrivateTarget: z.boolean().describe('an administrator allowed this webhook a private or loopback address'),
   failingSince: z.string().nullable(),
   disabledAt: z.string().nullable(),
   disabledReason: z.string().nullable(),
@@ -30,7 +32,7 @@ const deliveryReply = named('WebhookDelivery', z.object({
   attempts: z.number().int(),
   nextAttemptAt: z.string().nullable(),
   lastStatus: z.number().int().nullable(),
-  lastBodyExcerpt: z.string().nullable(),
+  lastBodyExcerpt: z.string().nullable().describe("the start of the receiver's last answer, or why there was none; null to a token for a webhook to a private address"),
   createdAt: z.string(),
   deliveredAt: z.string().nullable(),
 }));
@@ -53,12 +55,14 @@ export function webhookRoutes(api: Api): void {
     method: 'POST',
     path: '/webhooks',
     tag: 'webhooks',
-    summary: "Register a receiver of e-mail events; the signing secret is in this answer only. A token's webhook receives the events of the e-mails it handed over; an administrator's, all",
+    summary:
+      "Register a receiver of e-mail events; the signing secret is in this answer only. A token's webhook receives the events of the e-mails it handed over (10 webhooks per token); an administrator's, all, or a token's with forToken. A private or loopback URL needs allowPrivateTarget, which only an administrator may set",
     access: 'admin-or-token',
     body: webhookInputSchema,
     responses: {
       201: { description: 'the webhook with its signing secret (shown in this answer only)', schema: createdWebhookReply },
-      400: 'refused URL or events (field and reason given); nothing stored',
+      400: 'refused URL or events, or a field only an administrator may set (field and reason given); nothing stored',
+      409: 'webhook_limit: the token has 10 webhooks already; nothing stored',
     },
     async handle({ body, caller, reply }) {
       const created = await webhooks.create(body, viewerOf(caller));

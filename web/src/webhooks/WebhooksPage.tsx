@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, call, errorText } from '../api';
 import { Confirm } from '../shell/Confirm';
 import { DeliveryLog } from './DeliveryLog';
+import type { TokenInfo } from '../types';
 import { EVENT_TYPES, type EventType, type WebhookInfo } from './types';
 import './webhooks.css';
 
@@ -13,6 +14,10 @@ export function WebhooksPage() {
   const [hooks, setHooks] = useState<WebhookInfo[] | null>(null);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<Set<EventType>>(new Set(EVENT_TYPES));
+  const [allowPrivate, setAllowPrivate] = useState(false);
+  // '' : every e-mail; else the ID of the token whose e-mails the webhook hears of.
+  const [forToken, setForToken] = useState('');
+  const [tokens, setTokens] = useState<TokenInfo[]>([]);
   const [made, setMade] = useState<{ url: string; secret: string } | null>(null);
   const [error, setError] = useState('');
   const [urlError, setUrlError] = useState('');
@@ -21,13 +26,19 @@ export function WebhooksPage() {
 
   const load = () => void call<WebhookInfo[]>('GET', '/webhooks').then(setHooks, (e: unknown) => setError(errorText(e)));
   useEffect(load, []);
+  useEffect(() => void call<TokenInfo[]>('GET', '/tokens').then((list) => setTokens(list.filter((k) => !k.revokedAt)), () => undefined), []);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
     setError('');
     setUrlError('');
     try {
-      const h = await call<WebhookInfo & { secret: string }>('POST', '/webhooks', { url: url.trim(), events: [...events] });
+      const h = await call<WebhookInfo & { secret: string }>('POST', '/webhooks', {
+        url: url.trim(),
+        events: [...events],
+        ...(allowPrivate ? { allowPrivateTarget: true } : {}),
+        ...(forToken ? { forToken: Number(forToken) } : {}),
+      });
       setMade({ url: h.url, secret: h.secret });
       setUrl('');
       load();
@@ -73,6 +84,20 @@ export function WebhooksPage() {
           <button disabled={!url.trim() || events.size === 0}>{t('webhooks.add')}</button>
         </div>
         {urlError && <p id="webhook-url-error" className="field-error" role="alert">{urlError}</p>}
+        <label className="check">
+          <input type="checkbox" checked={allowPrivate} onChange={(e) => setAllowPrivate(e.target.checked)} /> {t('webhooks.allowPrivate')}
+        </label>
+        <div className="inline">
+          <label htmlFor="webhook-for">{t('webhooks.for')}</label>
+          <select id="webhook-for" value={forToken} onChange={(e) => setForToken(e.target.value)}>
+            <option value="">{t('webhooks.everyEmail')}</option>
+            {tokens.map((k) => (
+              <option key={k.id} value={String(k.id)}>
+                {t('webhooks.emailsOf', { who: k.name })}
+              </option>
+            ))}
+          </select>
+        </div>
         <fieldset>
           <legend>{t('webhooks.events')}</legend>
           {EVENT_TYPES.map((t) => (
@@ -96,9 +121,12 @@ export function WebhooksPage() {
           <tbody>
             {hooks?.map((h) => (
               <tr key={h.id}>
-                <td className="mono">{h.url}</td>
+                <td className="mono">
+                  {h.url}
+                  {h.allowPrivateTarget && <span className="private-target"> · {t('webhooks.privateAllowed')}</span>}
+                </td>
                 <td>{h.events.length === EVENT_TYPES.length ? t('webhooks.allEvents') : h.events.join(', ')}</td>
-                <td>{h.scope === 'all' ? t('webhooks.everyEmail') : t('webhooks.emailsOf', { who: h.createdBy })}</td>
+                <td>{h.owner === null ? t('webhooks.everyEmail') : t('webhooks.emailsOf', { who: h.owner })}</td>
                 <td>
                   {h.disabledAt ? (
                     <span className="badge failed">{t('webhooks.disabled')}</span>
