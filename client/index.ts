@@ -9,6 +9,7 @@ type JsonBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] ext
 
 export type EmailInput = JsonBody<'/api/v1/emails', 'post'>;
 export type HandOverResult = Schemas['HandOverResult'];
+export type BatchItemResult = Schemas['BatchResult']['results'][number];
 export type EmailSummary = Schemas['EmailSummary'];
 export type EmailDetail = Schemas['EmailDetail'];
 export type EmailPage = Schemas['EmailPage'];
@@ -28,6 +29,22 @@ export class PostroomApiError extends Error {
     readonly fields: { field: string; message: string }[] = [],
   ) {
     super(message);
+  }
+}
+
+/**
+ * A batch of handOverMany that Postroom refused whole (rate limit, database unavailable, disk
+ * full): nothing of it was stored. `results` holds what the batches before it became, `nextIndex`
+ * the first e-mail not stored: hand over `emails.slice(nextIndex)` again after Retry-After.
+ */
+export class PostroomBatchError extends PostroomApiError {
+  override name = 'PostroomBatchError';
+  constructor(
+    cause: PostroomApiError,
+    readonly results: BatchItemResult[],
+    readonly nextIndex: number,
+  ) {
+    super(cause.status, cause.code, cause.message, cause.fields);
   }
 }
 
@@ -60,6 +77,25 @@ export function createPostroomClient(options: ClientOptions) {
   return {
     /** 202 for a new e-mail; for an idempotencyKey seen before, the first e-mail (duplicate: true). */
     handOver: (email: EmailInput) => call<HandOverResult>('POST', '/emails', email),
+    /**
+     * Many e-mails in batches of up to 500 (POST /emails/batch), one after the other: a result per
+     * e-mail in order, `index` counting from the first of `emails`. One refused e-mail refuses
+     * itself only; a batch refused whole throws a PostroomBatchError saying where to resume.
+     */
+    async handOverMany(emails: EmailInput[], options: { batchSize?: number } = {}): Promise<BatchItemResult[]> {
+      const size = Math.min(Math.max(1, options.batchSize ?? 500), 500);
+      const results: BatchItemResult[] = [];
+      for (let from = 0; from < emails.length; from += size) {
+        try {
+          const { results: part } = await call<{ results: BatchItemResult[] }>('POST', '/emails/batch', { emails: emails.slice(from, from + size) });
+          for (const r of part) results.push({ ...r, index: r.index + from });
+        } catch (err) {
+          if (err instanceof PostroomApiError) throw new PostroomBatchError(err, results, from);
+          throw err;
+        }
+      }
+      return results;
+    },
     getEmail: (id: number) => call<EmailDetail>('GET', `/emails/${id}`),
     listEmails: (query: { status?: EmailSummary['status']; q?: string; limit?: number; cursor?: string } = {}) => {
       const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));

@@ -7,6 +7,7 @@ const OVERVIEW = `Usage: postroom <command> [options]      (postroom help <comma
   serve                                  run the HTTP API, the console and the sending process
   send --to A [--to B]... --subject S (--text T | --html H) [options]
                                          hand an e-mail over to the queue
+  send --batch FILE.jsonl                hand over one e-mail a line (a month-end run)
   status [--json]                        is mail moving? queue counts, sending processes, last campaign
   settings get [--json]                  show Configuration > Email and its problems
   settings set KEY=VALUE...              change settings (VALUE "-" reads it from standard input)
@@ -38,8 +39,12 @@ the one-time link where the admin password is chosen.`,
   send: `Usage: postroom send --to A [--to B]... [--cc C]... [--bcc D]... --subject S (--text T | --html H)
                      [--attach FILE]... [--sender-email E [--sender-name N]]
                      [--header "Name: value"]... [--idempotency-key K] [--at ISO-TIME] [--json]
+       postroom send --batch FILE.jsonl [--json]
 
 Hands an e-mail over to the queue; the sending process delivers it at its next campaign.
+With --batch, every line of FILE is one e-mail in the JSON of POST /api/v1/emails (to, subject,
+text, idempotencyKey…), handed over 500 at a time; a refused line refuses itself only. A
+progress bar on a terminal, then a summary naming each refused line (exit status 1 if any).
 
   --to, --cc, --bcc A     recipients; repeat the option or separate addresses with commas
   --subject S             the subject (one line)
@@ -50,7 +55,7 @@ Hands an e-mail over to the queue; the sending process delivers it at its next c
   --sender-name N         that user's name
   --header "Name: value"  an extra header, such as Reply-To (repeatable)
   --idempotency-key K     the same key never makes a second e-mail
-  --json                  print the result as JSON
+  --json                  print the result as JSON (with --batch: one result a line)
 
 ${ADDRESS_FORMS}`,
   status: `Usage: postroom status [--json]

@@ -15,6 +15,7 @@ import { formatEmailDetail, formatEmailLine, formatSettings, formatStatus, visib
 import type { WebhookInfo, WebhookViewer } from '../webhooks/index.js';
 import { COMMANDS, helpFor, overview } from './help.js';
 import { closest } from './suggest.js';
+import { formatBatchSummary, sendBatch } from './batch.js';
 import { parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from './addresses.js';
 
 /** Every line the commands print goes through here: stored text is shown, never obeyed (see visible). */
@@ -126,8 +127,10 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
       'idempotency-key': { type: 'string' },
       at: { type: 'string' },
       json: { type: 'boolean', default: false },
+      batch: { type: 'string' },
     },
   });
+  if (values.batch !== undefined) return sendBatchFile(config, values.batch, values.json, args);
   if (values.subject === undefined) throw new UsageError('send: --subject is required (postroom send --help)');
   const recipients: Record<'to' | 'cc' | 'bcc', ParsedOption[]> = {
     to: parseAddressOption('--to', values.to),
@@ -169,6 +172,21 @@ async function send(config: RuntimeConfig, args: string[]): Promise<number> {
   else if (result.duplicate) say(`e-mail ${result.id} was already handed over with this idempotency key (${result.status}); nothing new queued`);
   else say(`queued e-mail ${result.id} (${result.status}) ${result.messageId}${values.at !== undefined ? `, scheduled for ${new Date(values.at).toISOString()}` : ''}`);
   return 0;
+}
+
+/** send --batch FILE: every other option of send describes one e-mail, which the file does. */
+async function sendBatchFile(config: RuntimeConfig, file: string, json: boolean, args: string[]): Promise<number> {
+  const others = args.filter((a) => a.startsWith('--') && !['--batch', '--json'].includes(a.split('=')[0] ?? ''));
+  if (others.length) throw new UsageError(`send --batch: each line of the file is one e-mail; ${others[0]?.split('=')[0]} is not taken with it`);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`send --batch ${quoteValue(file)}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const summary = await withPostroom(config, (p) => sendBatch(p, file, 'cli', json ? (r) => say(JSON.stringify(r)) : undefined));
+  if (!json) say(formatBatchSummary(file, summary));
+  // A refused line is the script's to fix: it must not pass for a clean run.
+  return summary.refused.length ? 1 : 0;
 }
 
 async function settings(config: RuntimeConfig, args: string[]): Promise<number> {

@@ -28,6 +28,8 @@ export interface RouteDef<B extends Schema, Q extends Schema, P extends Schema> 
   summary: string;
   access: Access;
   body?: B;
+  /** What the document says the body is, when the route reads it more loosely (a batch answers each bad item itself). */
+  documentedBody?: z.ZodType;
   query?: Q;
   params?: P;
   /** Bytes; the default is 1 MiB. */
@@ -45,6 +47,7 @@ interface Documented {
   summary: string;
   access: Access;
   body?: z.ZodType | undefined;
+  documentedBody?: z.ZodType | undefined;
   query?: z.ZodType | undefined;
   params?: z.ZodType | undefined;
   responses: Responses;
@@ -67,6 +70,14 @@ export class Api {
     readonly postroom: Postroom,
     private readonly limits: HandOverLimits = new HandOverLimits(),
   ) {}
+
+  /**
+   * A request that hands over `count` e-mails counts them all against its token's rate (the
+   * request itself counted one when it came in); throws 429 when that goes over.
+   */
+  countHandOvers(caller: Caller | null, count: number): void {
+    if (caller?.kind === 'token' && count > 1) this.limits.count(`token:${caller.token.id}`, count - 1);
+  }
 
   route<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(def: RouteDef<B, Q, P>): void {
     this.documented.push(def);
@@ -163,7 +174,7 @@ export class Api {
         security: r.access === 'public' ? [] : r.access === 'admin' ? [{ session: [] }] : [{ session: [] }, { bearer: [] }],
         ...(parameters.length ? { parameters } : {}),
         // A body whose every field is optional may be left out (it reads as {}).
-        ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { 'application/json': { schema: requestJsonSchema(r.body) } } } } : {}),
+        ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { 'application/json': { schema: requestJsonSchema(r.documentedBody ?? r.body) } } } } : {}),
         responses: responsesOf(r),
       };
     }

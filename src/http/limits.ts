@@ -59,6 +59,21 @@ export class HandOverLimits {
     };
   }
 
+  /**
+   * Counts `extra` more hand-overs in this minute's window for a request already let in (the
+   * e-mails of a batch after its first), or throws 429 with Retry-After if they do not fit.
+   */
+  count(key: string, extra: number, now = Date.now()): void {
+    const c = this.counters.get(key);
+    const { perMinute } = this.options;
+    if (!c || perMinute <= 0) return;
+    if (c.started + extra > perMinute) {
+      const seconds = Math.max(1, Math.ceil((c.windowStart + 60_000 - now) / 1000));
+      throw limited(`this batch would take this token over ${perMinute} e-mails handed over in a minute, its limit: try again in ${seconds} s (or send a smaller batch)`, seconds);
+    }
+    c.started += extra;
+  }
+
   /** Counts a hand-over starting, or throws 429 with Retry-After; call the result once it ends. */
   acquire(key: string, now = Date.now()): () => void {
     let c = this.counters.get(key);

@@ -11,6 +11,7 @@ import { createMetrics, MetricsAccess, type MetricsAccessOptions } from './metri
 import { HandOverLimits, type HandOverLimitOptions } from './limits.js';
 import { authRoutes } from './routes/auth.js';
 import { draftRoutes, emailRoutes } from './routes/emails.js';
+import { batchRoutes } from './routes/batch.js';
 import { OutlookDrafts } from '../outlook/index.js';
 import { sendingRoutes } from './routes/sending.js';
 import { healthRoutes } from './routes/health.js';
@@ -92,6 +93,7 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   settingsRoutes(api, { ...options.route, graphSlots: postroom.graphSlots }, options.endpoints);
   const drafts = new OutlookDrafts(postroom.settings, postroom.users, options.endpoints, options.route?.ca, postroom.graphSlots);
   emailRoutes(api, onHandOver, drafts);
+  batchRoutes(api, onHandOver);
   draftRoutes(api, drafts);
   sendingRoutes(api, onHandOver);
   userRoutes(api);

@@ -1,6 +1,7 @@
 // The e-mail queue: hand-over and its checks, the stored record and its repository, the
 // message a route sends, and the administrator actions.
 export { Queue, STATUSES, EmailNotFoundError, EmailStateError, type HandOverResult, type EmailSummary, type EmailDetail, type HourTally, type RetryFilter } from './service.js';
+export { BATCH_MAX_EMAILS, type BatchItemResult } from './batch.js';
 export { EmailInputError, LIMITS, emailInputSchema, type EmailInput, type ValidEmailInput, type Address } from './input.js';
 export { EmailRepository, type EmailRow, type AttemptRecord } from './repository.js';
 export { EmailLifecycle, type Lease, type Outcome } from './lifecycle.js';

@@ -57,9 +57,12 @@ export class EmailRepository {
    * one round trip and one commit; a row a constraint refuses sends the group again one by one.
    */
   private readonly pgHandOvers: GroupCommit<NewEmail['row'], number> | null;
+  /** SQLite: a batch of hand-overs is one item of a group commit, so it is stored whole or not at all. */
+  private readonly batches: GroupCommit<NewEmail[], number[]> | null;
 
   constructor(private readonly store: Store) {
     this.handOvers = store.sqlite ? GroupCommit.withStatements(store, insertEmailSqlite) : null;
+    this.batches = store.sqlite ? GroupCommit.withStatements(store, (prepare, emails: NewEmail[]) => emails.map((e) => insertEmailSqlite(prepare, e))) : null;
     this.pgHandOvers = store.sqlite ? null : new GroupCommit((rows) => this.insertRows(rows), { refusesOne: refusesOneRowPg, health: store.health });
   }
 
@@ -71,33 +74,57 @@ export class EmailRepository {
     if (this.handOvers) return this.handOvers.submit(email);
     // One statement is atomic by itself: no transaction round trips for the common case.
     if (email.attachments.length === 0 && this.pgHandOvers) return this.pgHandOvers.submit(email.row);
+    return writeTransaction(this.store, (trx) => this.insertOne(trx, email));
+  }
+
+  /** An e-mail with its attachments, in the caller's transaction (PostgreSQL). */
+  private async insertOne(trx: Kysely<Database>, email: NewEmail): Promise<number> {
+    for (const a of email.attachments) {
+      await trx
+        .insertInto('blobs')
+        .values({ sha256: a.sha256, size: a.content.length, content: a.content })
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+    }
+    const { id } = await trx
+      .insertInto('emails')
+      .values({ ...email.row, claim_count: 0, attempt_count: 0 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    let position = 0;
+    for (const a of email.attachments) {
+      await trx
+        .insertInto('email_attachments')
+        .values({ email_id: id, position: position++, filename: a.filename, content_type: a.contentType, content_id: a.contentId, blob_sha256: a.sha256 })
+        .execute();
+    }
+    return id;
+  }
+
+  /**
+   * Stores every e-mail in one transaction and returns their ids in order: all are stored, or
+   * none (a constraint refusing one row refuses the batch; the caller sorts it out).
+   */
+  async insertMany(emails: NewEmail[]): Promise<number[]> {
+    if (emails.length === 0) return [];
+    if (this.batches) return this.batches.submit(emails);
     return writeTransaction(this.store, async (trx) => {
-      for (const a of email.attachments) {
-        await trx
-          .insertInto('blobs')
-          .values({ sha256: a.sha256, size: a.content.length, content: a.content })
-          .onConflict((oc) => oc.column('sha256').doNothing())
-          .execute();
+      const ids = new Map<NewEmail, number>();
+      const plain = emails.filter((e) => e.attachments.length === 0);
+      // Without attachments: one multi-row insert per 500 rows (PostgreSQL takes 65,535 parameters, a row 28).
+      for (let i = 0; i < plain.length; i += 500) {
+        const chunk = plain.slice(i, i + 500);
+        const stored = await this.insertRows(chunk.map((e) => e.row), trx);
+        chunk.forEach((e, k) => ids.set(e, stored[k] as number));
       }
-      const { id } = await trx
-        .insertInto('emails')
-        .values({ ...email.row, claim_count: 0, attempt_count: 0 })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      let position = 0;
-      for (const a of email.attachments) {
-        await trx
-          .insertInto('email_attachments')
-          .values({ email_id: id, position: position++, filename: a.filename, content_type: a.contentType, content_id: a.contentId, blob_sha256: a.sha256 })
-          .execute();
-      }
-      return id;
+      for (const e of emails) if (e.attachments.length > 0) ids.set(e, await this.insertOne(trx, e));
+      return emails.map((e) => ids.get(e) as number);
     });
   }
 
   /** One insert for all the rows; each row's id is found by its Message-ID (unique, made here). */
-  private async insertRows(rows: NewEmail['row'][]): Promise<number[]> {
-    const stored = await this.db
+  private async insertRows(rows: NewEmail['row'][], db: Kysely<Database> = this.db): Promise<number[]> {
+    const stored = await db
       .insertInto('emails')
       .values(rows.map((row) => ({ ...row, claim_count: 0, attempt_count: 0 })))
       .returning(['id', 'message_id'])
@@ -108,6 +135,16 @@ export class EmailRepository {
       if (id === undefined) throw new Error(`the insert returned no id for ${r.message_id}`);
       return id;
     });
+  }
+
+  /** The caller's e-mails among these idempotency keys, by key. */
+  async findByIdempotencyKeys(source: string, keys: string[]): Promise<Map<string, EmailRow>> {
+    const found = new Map<string, EmailRow>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db.selectFrom('emails').selectAll().where('source', '=', source).where('idempotency_key', 'in', keys.slice(i, i + 500)).execute();
+      for (const r of rows) if (r.idempotency_key !== null) found.set(r.idempotency_key, r);
+    }
+    return found;
   }
 
   /** Keys are the caller's own: another source's e-mail with the same key is never returned. */

@@ -1,11 +1,11 @@
 // The queue as host applications and administrators see it: hand an e-mail over, list and
 // inspect, retry, cancel, release held e-mails, purge. The sending process works beside it.
-import crypto from 'node:crypto';
-import os from 'node:os';
 import type { Store, EmailStatus } from '../db/index.js';
 import { cloudOf, UPLOAD_SESSION_MIN_BYTES, type SettingsService } from '../settings/index.js';
-import { base64Bytes, parseEmailInput, toAddress, EmailInputError, type Address, type ValidEmailInput } from './input.js';
+import { base64Bytes, parseEmailInput, EmailInputError, type Address, type ValidEmailInput } from './input.js';
 import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
+import { newEmail } from './new-email.js';
+import { handOverBatch, type BatchItemResult } from './batch.js';
 import { EmailLifecycle } from './lifecycle.js';
 import { FINISHED, refusal, TRANSITIONS, type Verb } from './states.js';
 import { bouncedSummary, deferredSummary, parseRecipients, recipientViews, type RecipientView } from './recipients.js';
@@ -127,6 +127,12 @@ export class Queue {
     return this.handOverValid(parseEmailInput(input), source);
   }
 
+  /** Up to BATCH_MAX_EMAILS e-mails, each checked alone, the valid ones stored together; a result each, in order. */
+  async handOverMany(inputs: unknown[], source: string): Promise<BatchItemResult[]> {
+    const deps = { repo: this.repo, postmaster: () => this.settings.recentValue('postmaster'), refuseWhatRouteCannotTake: (e: ValidEmailInput) => this.refuseWhatGraphCannotTake(e) };
+    return handOverBatch(deps, inputs, source);
+  }
+
   /**
    * In a Microsoft cloud without Graph upload sessions (US Government L4/L5), a file of 3 MB or
    * more has no way into a message sent through Graph: refused now rather than failed later.
@@ -159,52 +165,10 @@ export class Queue {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }
     await this.refuseWhatGraphCannotTake(email);
-    const now = Date.now();
-    const sendAt = email.sendAt === undefined ? null : Date.parse(email.sendAt);
-    const attachments = email.attachments.map((a) => {
-      const content = Buffer.from(a.contentBase64, 'base64');
-      return {
-        filename: a.filename,
-        contentType: a.contentType ?? 'application/octet-stream',
-        contentId: a.contentId ?? null,
-        sha256: crypto.createHash('sha256').update(content).digest('hex'),
-        content,
-      };
-    });
-    const domain = (email.sender?.email ?? postmaster).split('@')[1] ?? os.hostname();
-    const messageId = newMessageId(now, domain);
-    const size =
-      email.subject.length + (email.text?.length ?? 0) + (email.html?.length ?? 0) + attachments.reduce((n, a) => n + a.content.length, 0);
-    const row = {
-      status: 'pending' as const,
-      message_id: messageId,
-      idempotency_key: email.idempotencyKey ?? null,
-      sender_email: email.sender?.email ?? null,
-      sender_name: email.sender?.name ?? null,
-      to_addrs: JSON.stringify(email.to.map(toAddress)),
-      cc_addrs: JSON.stringify(email.cc.map(toAddress)),
-      bcc_addrs: JSON.stringify(email.bcc.map(toAddress)),
-      subject: email.subject,
-      text_body: email.text ?? null,
-      html_body: email.html ?? null,
-      headers: JSON.stringify(email.headers),
-      created_at: now,
-      updated_at: now,
-      due_at: sendAt === null ? now : Math.max(now, sendAt),
-      send_at: sendAt,
-      lease_owner: null,
-      first_failure_at: null,
-      finished_at: null,
-      last_reply_code: null,
-      last_reply: null,
-      rejected_recipients: null,
-      recipients: null,
-      size_bytes: size,
-      attachment_count: attachments.length,
-      source,
-    };
+    const stored = newEmail(email, source, postmaster, Date.now());
+    const messageId = stored.row.message_id;
     try {
-      const id = await this.repo.insert({ row, attachments });
+      const id = await this.repo.insert(stored);
       return { id, status: 'pending', messageId, duplicate: false };
     } catch (err) {
       // Two hand-overs with one key at the same moment: the unique index lets one through.
@@ -318,15 +282,6 @@ export class Queue {
     if (!row) throw new EmailNotFoundError(id);
     throw new EmailStateError(refusal(verb, id, row.status));
   }
-}
-
-/**
- * `<time.random@domain>`: unique and unguessable (80 random bits), and in the order of creation,
- * so the Message-ID index (bounces are matched by it) grows at its end instead of touching a
- * random page of it at every hand-over.
- */
-export function newMessageId(now: number, domain: string): string {
-  return `<${now.toString(36).padStart(9, '0')}.${crypto.randomBytes(10).toString('hex')}@${domain}>`;
 }
 
 function summary(row: EmailRow): EmailSummary {

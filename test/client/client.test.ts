@@ -61,6 +61,18 @@ describe('typed client', () => {
     assert.deepEqual(await client.removeWebhook(hook.id), { removed: hook.id });
   });
 
+  it('hands over many e-mails in batches of 500, a result for each in order; one bad e-mail refuses itself only', async () => {
+    const emails = Array.from({ length: 1_100 }, (_, i) => ({ to: [`c${i}@example.org`], subject: `Invoice ${i}`, text: 'x' }));
+    emails[777] = { to: [], subject: 'nobody', text: 'x' };
+    const results = await client.handOverMany(emails);
+    assert.deepEqual(results.map((r) => r.index), emails.map((_, i) => i));
+    const refused = results.filter((r) => 'error' in r);
+    assert.deepEqual(refused.map((r) => [r.index, 'error' in r ? r.error.fields?.[0]?.field : '']), [[777, 'to']]);
+    const stored = results.filter((r): r is Extract<typeof r, { id: number }> => 'id' in r);
+    assert.equal(new Set(stored.map((r) => r.id)).size, 1_099);
+    assert.equal((await client.getEmail(stored[1_000]?.id ?? 0)).subject, 'Invoice 1001');
+  });
+
   it('throws a PostroomApiError with the code and the fields at fault', async () => {
     const err = await client.createWebhook({ url: 'http://169.254.169.254/' }).catch((e: unknown) => e);
     assert.ok(err instanceof PostroomApiError, `expected a PostroomApiError, got ${String(err)}`);

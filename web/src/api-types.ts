@@ -2212,6 +2212,171 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/emails/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand over up to 500 e-mails at once: each is checked alone (an e-mail the schema refuses is answered in its result, not by a 400 for the batch), the valid ones are stored in one transaction, and the answer has a result per e-mail in order. Idempotency keys work per e-mail; each e-mail counts against the token's hand-over rate */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        emails: {
+                            sender?: {
+                                /** Format: email */
+                                email: string;
+                                name?: string;
+                            };
+                            /** @default [] */
+                            to?: (string | {
+                                /** Format: email */
+                                email: string;
+                                name?: string;
+                            })[];
+                            /** @default [] */
+                            cc?: (string | {
+                                /** Format: email */
+                                email: string;
+                                name?: string;
+                            })[];
+                            /** @default [] */
+                            bcc?: (string | {
+                                /** Format: email */
+                                email: string;
+                                name?: string;
+                            })[];
+                            subject: string;
+                            text?: string;
+                            html?: string;
+                            /** @default [] */
+                            attachments?: {
+                                filename: string;
+                                contentType?: string;
+                                contentBase64: string;
+                                contentId?: string;
+                            }[];
+                            /** @default {} */
+                            headers?: {
+                                [key: string]: string;
+                            };
+                            compose?: boolean;
+                            idempotencyKey?: string;
+                            /** Format: date-time */
+                            sendAt?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description {results: [{index, id, status, messageId, duplicate} | {index, error: {code, message, fields}}]} */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchResult"];
+                    };
+                };
+                /** @description the batch itself is refused (no emails array, none, or more than 500); nothing stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no session or bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description a missing CSRF token or foreign Origin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description request_timeout: the body did not arrive in full within the time allowed */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description body over 50 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unsupported_media_type: a body that is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the batch would take the token over its hand-over rate (Retry-After); nothing stored */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description database_unavailable or overloaded; nothing of the batch stored (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description storage_full; nothing of the batch stored (Retry-After) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outlook/drafts": {
         parameters: {
             query?: never;
@@ -3903,6 +4068,28 @@ export interface components {
             sent: number;
             failed: number;
             bounced: number;
+        };
+        BatchResult: {
+            /** @description one per e-mail, in the order of the request */
+            results: ({
+                id: number;
+                status: components["schemas"]["EmailStatus"];
+                messageId: string;
+                duplicate: boolean;
+                /** @description the position of the e-mail in the request, from 0 */
+                index: number;
+            } | {
+                index: number;
+                error: {
+                    message: string;
+                    fields?: {
+                        field: string;
+                        message: string;
+                    }[];
+                    /** @enum {string} */
+                    code: "invalid_request" | "usage" | "unauthorized" | "forbidden" | "csrf" | "origin" | "setup_refused" | "not_found" | "conflict" | "postmaster_conflict" | "graph_settings_missing" | "webhook_limit" | "no_sender" | "request_timeout" | "body_too_large" | "unsupported_media_type" | "headers_too_large" | "too_many_attempts" | "rate_limited" | "internal" | "master_key" | "config" | "upstream" | "overloaded" | "database_unavailable" | "storage_full";
+                };
+            })[];
         };
         SendingState: {
             /** @enum {string} */

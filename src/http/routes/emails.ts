@@ -16,7 +16,7 @@ const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummary
 const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.number().int(), failed: z.number().int(), bounced: z.number().int() }));
 const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])));
 
-const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
+export const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
 const idParams = z.object({ id: decimal(z.number().int().positive({ message: 'must be an e-mail ID' }), 'must be an e-mail ID') });
 
 /** The hand-over's body: what POST /emails validates, and what the OpenAPI document describes. */
