@@ -166,7 +166,8 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
         // A new port clears the password saved for the old one (it is bound to host, port and user): given again.
         assert.deepEqual((await p.settings.update({ smtpPort: 465, smtpPassword: 'relay-pass' }, 'alice')).problems, [], 'port 465 is TLS from the first byte');
         await p.settings.update({ smtpPort: 25, smtpPassword: 'relay-pass' }, 'alice');
-        assert.deepEqual((await p.settings.update({ allowPlaintextAuth: true }, 'alice')).problems, [], 'allowed on purpose');
+        // Allowing plain-text AUTH clears the password saved without it (bound to how it travels): given again.
+        assert.deepEqual((await p.settings.update({ allowPlaintextAuth: true, smtpPassword: 'relay-pass' }, 'alice')).problems, [], 'allowed on purpose');
       });
 
       it('returns secrets masked, never in clear, and clears them on request', async () => {
@@ -296,7 +297,7 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
         assert.equal(s.smtpUser, 'sender@corp.example');
         assert.equal(s.postmaster, 'pm@corp.example');
         assert.equal((await p.settings.load()).smtpPassword, '', 'the password was for relay.corp.example: never sent to Google');
-        assert.deepEqual(view.cleared.map((c) => [c.key, c.because]), [['smtpPassword', ['smtpHost', 'smtpPort']]]);
+        assert.deepEqual(view.cleared.map((c) => [c.key, c.because]), [['smtpPassword', ['smtpHost', 'smtpPort', 'startTls']]]);
 
         const audit = await p.settings.audit();
         const presetRows = audit.slice(0, audit.length - auditedBefore);
@@ -305,7 +306,7 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
           ['maxMessagesPerMinute', 'smtpHost', 'smtpMaxConnections', 'smtpPassword', 'smtpPort', 'startTls', 'useOAuth'],
         );
         for (const row of presetRows) {
-          const expected = row.key === 'smtpPassword' ? 'alice (preset google-workspace) (cleared: smtpHost, smtpPort changed)' : 'alice (preset google-workspace)';
+          const expected = row.key === 'smtpPassword' ? 'alice (preset google-workspace) (cleared: smtpHost, smtpPort, startTls changed)' : 'alice (preset google-workspace)';
           assert.equal(row.actor, expected);
         }
         assert.equal(new Set(presetRows.map((a) => a.at)).size, 1, 'one change, one moment');
