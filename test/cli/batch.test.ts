@@ -1,35 +1,21 @@
 // `postroom send --batch FILE.jsonl`, the real binary as an administrator runs it: one e-mail a
 // line handed over 500 at a time, each refused line named in the summary, a progress bar on a terminal.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { assertBuilt } from '../helpers/built.js';
+import { BIN, ROOT, cleanEnv, postroomCommand } from '../helpers/cli.js';
 
 assertBuilt();
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'postroom.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-cli-batch-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const ENV: NodeJS.ProcessEnv = { POSTROOM_DATA_DIR: path.join(dir, 'data'), POSTROOM_MASTER_KEY: '22'.repeat(32) };
-const baseEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSTROOM_') && k !== 'NODE_TEST_CONTEXT'));
-
-function postroom(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...baseEnv(), ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const postroom = postroomCommand(ENV);
 
 const invoice = (i: number, extra: Record<string, unknown> = {}) => JSON.stringify({ to: [`customer${i}@example.org`], subject: `Invoice ${i}`, text: 'Attached.', idempotencyKey: `inv-${i}`, ...extra });
 
@@ -65,7 +51,7 @@ describe('postroom send --batch (the real binary)', () => {
     fs.writeFileSync(file, Array.from({ length: 1_100 }, (_, i) => invoice(5_000 + i)).join('\n'));
     // `script` gives the command a terminal, as an administrator's shell does.
     const command = `${process.execPath} ${BIN} send --batch ${file}`;
-    const out = execFileSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...baseEnv(), ...ENV, TERM: 'xterm' }, encoding: 'utf8' });
+    const out = execFileSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...cleanEnv(), ...ENV, TERM: 'xterm' }, encoding: 'utf8' });
     assert.match(out, /\r\[#{14}-{16}\] 500 \/ 1,100/);
     assert.match(out, /\r\[#{30}\] 1,100 \/ 1,100/);
     assert.match(out, /1,100 e-mails in .*: 1,100 queued/);

@@ -1,40 +1,21 @@
 // `postroom webhook add|list|remove|log` and `postroom send --at`, the real binary as an
 // administrator runs it (compiled code: npm run build first), against a real HTTP receiver.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { assertBuilt } from '../helpers/built.js';
+import { postroomCommand } from '../helpers/cli.js';
 
 // These tests run the built `postroom` command: a stale build would test old code.
 assertBuilt();
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'postroom.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-cli-webhook-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function postroom(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('POSTROOM_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...env, POSTROOM_DATA_DIR: dir, POSTROOM_MASTER_KEY: '11'.repeat(32) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const postroom = postroomCommand({ POSTROOM_DATA_DIR: dir, POSTROOM_MASTER_KEY: '11'.repeat(32) });
 
 describe('postroom webhook and send --at (the real binary)', () => {
   it('adds a webhook (secret printed once), lists it without the secret, refuses a bad URL, removes it', async () => {
