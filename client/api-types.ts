@@ -3811,7 +3811,7 @@ export interface components {
             updatedAt: string | null;
         };
         /** @enum {string} */
-        RouteKind: "smtp" | "oauth" | "graph" | "drafts";
+        RouteKind: "smtp" | "oauth" | "graph" | "google" | "drafts";
         CertificateInfo: {
             subject: string;
             issuer: string;
@@ -3856,6 +3856,9 @@ export interface components {
                 imapUser: string;
                 imapPassword: components["schemas"]["SecretState"];
                 bounceCheckIntervalSeconds: number;
+                useGoogleServiceAccount: boolean;
+                googleServiceAccountKey: components["schemas"]["SecretState"];
+                googleServiceAccount: string;
             };
             /** @description stop sending until fixed */
             problems: components["schemas"]["Problem"][];
@@ -3865,7 +3868,7 @@ export interface components {
              * @description the sending route the settings choose
              * @enum {string}
              */
-            route: "smtp" | "oauth" | "graph";
+            route: "smtp" | "oauth" | "graph" | "google";
             /** @description every route in use: the sending one, and drafts once an Outlook (New) mailbox is named */
             routes: components["schemas"]["RouteKind"][];
             /** @description after a save: the secrets it cleared because where or how they go changed */

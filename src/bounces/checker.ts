@@ -14,6 +14,8 @@ import {
   microsoftTrust,
   smtpTrust,
   tokenProviderFor,
+  googleTokenProviderFor,
+  GMAIL_SCOPE,
   tokenRoles,
   type MailboxSlots,
   type MicrosoftEndpoints,
@@ -174,14 +176,16 @@ export class BounceChecker {
     }
     const imap = { host: mailbox.host, port: mailbox.port, implicitTls: mailbox.implicitTls, user: mailbox.user, ca: smtpTrust(s, this.o.ca) };
     if (mailbox.auth.kind === 'password') return openImapMailbox({ ...imap, secret: { password: mailbox.auth.password } });
-    const provider = tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, this.o.ca));
-    const token = (renew: boolean) => () => provider.getToken(endpoints.smtpScope, { forceRefresh: renew });
+    const google = mailbox.auth.kind === 'google';
+    const provider = google ? googleTokenProviderFor(s.googleServiceAccountKey, mailbox.user, this.o.ca) : tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, this.o.ca));
+    const scope = google ? GMAIL_SCOPE : endpoints.smtpScope;
+    const token = (renew: boolean) => () => provider.getToken(scope, { forceRefresh: renew });
     try {
       return await openImapMailbox({ ...imap, secret: { token: token(false) } });
     } catch (err) {
       // A permission granted since is only in a new token (as for SMTP's 535): one more try with one.
       if (!(err instanceof MailboxError && err.signInRefused)) throw err;
-      provider.invalidate(endpoints.smtpScope);
+      provider.invalidate(scope);
       return openImapMailbox({ ...imap, secret: { token: token(true) } });
     }
   }
@@ -337,7 +341,7 @@ export interface MailboxCheckStatus {
 }
 
 function describe(m: BounceMailbox): string {
-  return m.kind === 'graph' ? `Microsoft Graph, mailbox ${m.mailbox}` : `IMAP ${m.user} on ${m.host}:${m.port} (${m.implicitTls ? 'TLS' : 'STARTTLS'}${m.auth.kind === 'xoauth2' ? ', OAuth 2.0' : ''})`;
+  return m.kind === 'graph' ? `Microsoft Graph, mailbox ${m.mailbox}` : `IMAP ${m.user} on ${m.host}:${m.port} (${m.implicitTls ? 'TLS' : 'STARTTLS'}${m.auth.kind === 'xoauth2' ? ', OAuth 2.0' : m.auth.kind === 'google' ? ', Google service account' : ''})`;
 }
 
 /** The cursor belongs to one mailbox: another host, user or route starts over. */

@@ -30,7 +30,7 @@ const settingValue = (key: SettingKey) => {
   }
 };
 
-export const routeKindReply = named('RouteKind', z.enum(['smtp', 'oauth', 'graph', 'drafts']));
+export const routeKindReply = named('RouteKind', z.enum(['smtp', 'oauth', 'graph', 'google', 'drafts']));
 
 export const certificateInfoReply = named('CertificateInfo', z.object({
   subject: z.string(),
@@ -44,7 +44,7 @@ export const settingsViewReply = named('SettingsView', z
     settings: z.object(Object.fromEntries(SETTING_KEYS.map((k) => [k, settingValue(k)]))),
     problems: z.array(problemReply).describe('stop sending until fixed'),
     warnings: z.array(problemReply).describe('need attention soon; sending goes on'),
-    route: z.enum(['smtp', 'oauth', 'graph']).describe('the sending route the settings choose'),
+    route: z.enum(['smtp', 'oauth', 'graph', 'google']).describe('the sending route the settings choose'),
     routes: z.array(routeKindReply).describe('every route in use: the sending one, and drafts once an Outlook (New) mailbox is named'),
     cleared: z
       .array(z.object({ key: z.string(), because: z.array(z.string()), message: z.string() }))

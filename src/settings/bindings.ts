@@ -3,7 +3,7 @@
 // protection on the way to the right one (TLS off, plain-text AUTH, a CA of its own), and receive it.
 import type { SettingKey } from './fields.js';
 
-export type BoundSecret = 'smtpPassword' | 'clientSecret' | 'clientCertificate' | 'imapPassword';
+export type BoundSecret = 'smtpPassword' | 'clientSecret' | 'clientCertificate' | 'imapPassword' | 'googleServiceAccountKey';
 
 // Microsoft's sign-in: the tenant and the app, the cloud whose authority receives the credential,
 // and the CA a TLS-inspecting proxy is trusted with.
@@ -18,6 +18,9 @@ export const SECRET_BINDINGS: Record<BoundSecret, readonly SettingKey[]> = {
   clientSecret: MICROSOFT_SIGN_IN,
   clientCertificate: MICROSOFT_SIGN_IN,
   imapPassword: ['imapHost', 'imapPort', 'imapUser', 'smtpCaCertificate'],
+  // The key goes only to Google's token endpoint, but the tokens it gets (a whole mailbox, for an
+  // hour) go to the SMTP and IMAP servers: bound to where and how those are reached.
+  googleServiceAccountKey: ['smtpHost', 'smtpPort', 'startTls', 'allowPlaintextAuth', 'smtpCaCertificate', 'imapHost', 'imapPort'],
 };
 
 /** The secrets a change of this setting clears. */

@@ -6,6 +6,7 @@ import { CLOUD_NAMES } from './clouds.js';
 import { certificateProblem } from './certificate.js';
 import { secretsBoundTo } from './bindings.js';
 import { pemProblem, tidyPem } from './certificates.js';
+import { googleKeyProblem } from './google-key.js';
 
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 const hostname = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -43,8 +44,8 @@ function pemSchema() {
     });
 }
 
-/** The ways out a setting can serve: SMTP with a password, SMTP with XOAUTH2, Graph, Outlook (New) drafts. */
-export type RouteKind = 'smtp' | 'oauth' | 'graph' | 'drafts';
+/** The ways out a setting can serve: SMTP with a password, SMTP with XOAUTH2 (Microsoft or a Google service account), Graph, Outlook (New) drafts. */
+export type RouteKind = 'smtp' | 'oauth' | 'graph' | 'google' | 'drafts';
 
 export interface FieldSpec<T> {
   label: string;
@@ -75,7 +76,7 @@ export const FIELDS = {
   smtpHost: field({
     label: 'SMTP host',
     help: 'The server Postroom hands e-mails to. Empty with OAuth: smtp.office365.com.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'string',
     default: '',
     schema: hostSchema(),
@@ -83,7 +84,7 @@ export const FIELDS = {
   smtpPort: field({
     label: 'SMTP port',
     help: '587 for STARTTLS (the usual), 465 for implicit TLS, 25 for a relay on your network.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'int',
     default: 587,
     schema: int(1, 65535),
@@ -91,7 +92,7 @@ export const FIELDS = {
   smtpUser: field({
     label: 'SMTP user',
     help: 'Empty: no authentication. With OAuth: the mailbox to sign in as; empty means the sender.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'string',
     default: '',
     schema: plainText(256),
@@ -151,7 +152,7 @@ export const FIELDS = {
   startTls: field({
     label: 'Using the STARTTLS command',
     help: 'Checked: the connection must be encrypted with STARTTLS, or nothing is sent. Uncheck only for a relay on a trusted network.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'bool',
     default: true,
     schema: z.boolean(),
@@ -215,7 +216,7 @@ export const FIELDS = {
   smtpMaxConnections: field({
     label: 'Maximum simultaneous SMTP connections',
     help: 'Exchange answers "432 4.3.2" beyond 3 connections per mailbox.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'int',
     default: 3,
     schema: int(1, 50),
@@ -223,7 +224,7 @@ export const FIELDS = {
   allowPlaintextAuth: field({
     label: 'Allow a password over an unencrypted connection',
     help: 'Warning: checked, the SMTP password (or OAuth token) may cross the network in clear text when STARTTLS is unchecked, readable by anyone on the way. Unchecked: Postroom never sends it without TLS.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'bool',
     default: false,
     schema: z.boolean(),
@@ -290,7 +291,7 @@ export const FIELDS = {
   smtpCaCertificate: field({
     label: "SMTP server's CA certificate",
     help: "For a relay whose certificate comes from your company's own CA: paste that CA's certificate (PEM). Trusted for the SMTP route only, besides the system's CAs. Empty: the system's CAs only.",
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'pem',
     default: '',
     schema: pemSchema(),
@@ -314,7 +315,7 @@ export const FIELDS = {
   imapHost: field({
     label: 'IMAP host',
     help: 'The server of the postmaster\'s mailbox. Empty: from the route (outlook.office365.com with OAuth, imap.gmail.com for Google, else the SMTP host). Not used with Microsoft Graph, which reads the mailbox itself.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'string',
     default: '',
     schema: hostSchema(),
@@ -322,7 +323,7 @@ export const FIELDS = {
   imapPort: field({
     label: 'IMAP port',
     help: '993 for implicit TLS (the usual); any other port must offer STARTTLS, or the mailbox is not read.',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'int',
     default: 993,
     schema: int(1, 65535),
@@ -330,7 +331,7 @@ export const FIELDS = {
   imapUser: field({
     label: 'IMAP user',
     help: 'Empty: the SMTP user (with OAuth, the postmaster mailbox).',
-    routes: ['smtp', 'oauth'],
+    routes: ['smtp', 'oauth', 'google'],
     kind: 'string',
     default: '',
     schema: plainText(256),
@@ -349,6 +350,33 @@ export const FIELDS = {
     kind: 'int',
     default: 300,
     schema: int(5, 86_400),
+  }),
+  useGoogleServiceAccount: field({
+    label: 'Use a Google service account (Google Workspace)',
+    help: 'Sign in to Gmail SMTP (smtp.gmail.com:587 unless SMTP host and port say otherwise) with a token of a service account that has domain-wide delegation, sending as the SMTP user or else the postmaster. No password.',
+    kind: 'bool',
+    default: false,
+    schema: z.boolean(),
+  }),
+  googleServiceAccountKey: field({
+    label: 'Google service account key (JSON)',
+    help: 'The JSON key file of the service account, as Google gives it (IAM & Admin > Service accounts > Keys > Add key > JSON). Stored encrypted; never shown again.',
+    routes: ['google'],
+    kind: 'secret',
+    default: '',
+    schema: z.string().max(16_384, { message: 'is longer than 16384 characters' }).superRefine((v, ctx) => {
+      const problem = v === '' ? null : googleKeyProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  }),
+  googleServiceAccount: field({
+    label: 'Google service account',
+    help: 'Read from the key when it is saved: the service account, its client ID (the one to grant domain-wide delegation to) and the key.',
+    routes: ['google'],
+    kind: 'string',
+    readOnly: true,
+    default: '',
+    schema: plainText(400),
   }),
 } as const;
 
@@ -389,7 +417,7 @@ export interface FieldInfo {
 
 /** What a form needs to draw Configuration > Email, in screen order; the rules stay server-side. */
 export function fieldCatalogue(): FieldInfo[] {
-  const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'drafts'];
+  const every: RouteKind[] = ['smtp', 'oauth', 'graph', 'google', 'drafts'];
   return SETTING_KEYS.map((key) => {
     const f: FieldSpec<unknown> = FIELDS[key];
     const clears = secretsBoundTo(key);

@@ -1,8 +1,9 @@
 // Where bounce processing reads the postmaster's mailbox, derived from the sending route: IMAP with a
-// password (a company server, Google), IMAP with XOAUTH2 (Exchange Online), or Microsoft Graph.
+// password (a company server, Google), IMAP with XOAUTH2 (Exchange Online, or Gmail with a Google
+// service account's token for the user it acts as), or Microsoft Graph.
 import type { EmailSettings, SettingKey } from './fields.js';
 import { cloudOf } from './clouds.js';
-import { routeKind } from './routes.js';
+import { googleDelegatedUser, routeKind } from './routes.js';
 
 export type BounceMailbox =
   | {
@@ -12,16 +13,19 @@ export type BounceMailbox =
       /** 993: TLS from the first byte; any other port: STARTTLS, required. */
       implicitTls: boolean;
       user: string;
-      auth: { kind: 'password'; password: string } | { kind: 'xoauth2' };
+      /** xoauth2: a Microsoft app token; google: a service account's token for `user`. */
+      auth: { kind: 'password'; password: string } | { kind: 'xoauth2' } | { kind: 'google' };
     }
   | { kind: 'graph'; mailbox: string };
 
 export type MailboxPlan = { mailbox: BounceMailbox; problems: [] } | { mailbox: null; problems: { key: SettingKey; message: string }[] };
 
 /** The IMAP host that goes with an SMTP host when the administrator names none. */
-export function defaultImapHost(s: Pick<EmailSettings, 'smtpHost' | 'useOAuth' | 'useGraph' | 'microsoftCloud'>): string {
-  if (routeKind(s) === 'oauth') return cloudOf(s.microsoftCloud).imapHost;
+export function defaultImapHost(s: Pick<EmailSettings, 'smtpHost' | 'useOAuth' | 'useGraph' | 'microsoftCloud'> & Partial<Pick<EmailSettings, 'useGoogleServiceAccount'>>): string {
+  const route = routeKind(s);
+  if (route === 'oauth') return cloudOf(s.microsoftCloud).imapHost;
   const smtp = s.smtpHost.trim().toLowerCase().replace(/\.$/, '');
+  if (route === 'google' && smtp === '') return 'imap.gmail.com';
   if (smtp === 'smtp.gmail.com' || smtp === 'smtp-relay.gmail.com' || smtp === 'smtp.googlemail.com') return 'imap.gmail.com';
   if (smtp === 'smtp.office365.com') return 'outlook.office365.com';
   return smtp;
@@ -44,6 +48,12 @@ export function bounceMailbox(s: EmailSettings): MailboxPlan {
     const user = s.imapUser || s.postmaster;
     if (!user) return { mailbox: null, problems: [{ key: 'imapUser', message: 'bounce processing needs the mailbox to read: set the Mail postmaster (or IMAP user)' }] };
     return { mailbox: { kind: 'imap', host, port: s.imapPort, implicitTls, user, auth: { kind: 'xoauth2' } }, problems: [] };
+  }
+  if (route === 'google') {
+    // The token is for the one user the service account acts as: that mailbox is the one read.
+    const user = googleDelegatedUser(s);
+    if (!user) return { mailbox: null, problems: [{ key: 'imapUser', message: 'bounce processing needs the mailbox to read: set the Mail postmaster (or IMAP user)' }] };
+    return { mailbox: { kind: 'imap', host, port: s.imapPort, implicitTls, user, auth: { kind: 'google' } }, problems: [] };
   }
   if (!host) return { mailbox: null, problems: [{ key: 'imapHost', message: 'bounce processing needs the IMAP host of the postmaster\'s mailbox' }] };
   const user = s.imapUser || s.smtpUser;

@@ -43,6 +43,9 @@ export const FRENCH_LABELS: Partial<Record<SettingKey, string>> = {
   imapUser: 'Utilisateur IMAP',
   imapPassword: 'Mot de passe IMAP',
   bounceCheckIntervalSeconds: 'Vérifier la boîte toutes les (secondes)',
+  useGoogleServiceAccount: 'Utiliser un compte de service Google (Google Workspace)',
+  googleServiceAccountKey: 'Clé du compte de service Google (JSON)',
+  googleServiceAccount: 'Compte de service Google',
 };
 
 /** A setting named in an English message (by its label or its key), named again in French. */
@@ -138,6 +141,22 @@ export const MESSAGES: Entry[] = [
     french: (m) => `${m[1] ? `le bloc ${g(m, 1)} ` : ''}ne peut pas être lu comme un certificat (base64 abîmé ou incomplet)`,
   },
   { id: 'field.unknown', english: /^is not a setting$/, french: () => 'n’est pas un paramètre' },
+  // The Google service account key (google-key.ts).
+  {
+    id: 'googleKey.notJson',
+    english: /^is not JSON: paste the whole key file Google gave you \(it starts with \{"type": "service_account"\)$/,
+    french: () => 'n’est pas du JSON\u00a0: collez tout le fichier de clé donné par Google (il commence par {"type": "service_account")',
+  },
+  {
+    id: 'googleKey.notServiceAccount',
+    english: /^is not a service account key \("type" is not "service_account"\): create a JSON key under IAM & Admin > Service accounts > Keys$/,
+    french: () => 'n’est pas une clé de compte de service («\u00a0type\u00a0» n’est pas «\u00a0service_account\u00a0»)\u00a0: créez une clé JSON sous IAM et administration > Comptes de service > Clés',
+  },
+  { id: 'googleKey.lacks', english: /^lacks (.+): paste the whole key file$/, french: (m) => `il manque ${g(m, 1)}\u00a0: collez tout le fichier de clé` },
+  { id: 'googleKey.unreadable', english: /^holds a private_key that cannot be read$/, french: () => 'contient une private_key illisible' },
+  { id: 'googleKey.notRsa', english: /^holds a non-RSA private_key: Google signs service account tokens with RS256$/, french: () => 'contient une private_key qui n’est pas RSA\u00a0: Google signe les jetons des comptes de service en RS256' },
+  { id: 'googleKey.email', english: /^holds a client_email that is not an address$/, french: () => 'contient un client_email qui n’est pas une adresse' },
+  { id: 'googleKey.clientId', english: /^holds a client_id that is not the numeric ID Google gives$/, french: () => 'contient un client_id qui n’est pas l’identifiant numérique donné par Google' },
   {
     id: 'field.retired.webhooksAllowPrivate',
     english: /^is no longer a setting: an administrator allows a private or loopback address for one webhook \(allowPrivateTarget\)$/,

@@ -1,4 +1,4 @@
-// The values of the three setup guides, applied as one audited change. Presets never touch
+// The values of the setup guides, applied as one audited change. Presets never touch
 // addresses (the administrator's own); a secret bound to a setting they move is cleared (bindings.ts).
 import type { EmailSettings } from './fields.js';
 
@@ -54,6 +54,40 @@ export const PRESETS: Record<string, Preset> = {
       imapPort: 993,
     },
     next: 'fill in SMTP user (the Google account) and SMTP password (an app password, not the account password)',
+  },
+  'google-service-account': {
+    name: 'google-service-account',
+    title: 'Google Workspace with a service account (no password)',
+    values: {
+      smtpHost: 'smtp.gmail.com',
+      smtpPort: 587,
+      startTls: true,
+      useGoogleServiceAccount: true,
+      useOAuth: false,
+      useGraph: false,
+      smtpMaxConnections: 3,
+      maxMessagesPerMinute: 60,
+      // Bounces, when read: imap.gmail.com with the same service account's token.
+      imapHost: '',
+      imapPort: 993,
+    },
+    next: 'save the service account key (JSON) and the postmaster mailbox, and grant domain-wide delegation to the client ID shown',
+  },
+  'google-relay': {
+    name: 'google-relay',
+    title: 'Google Workspace SMTP relay service (smtp-relay.gmail.com)',
+    values: {
+      smtpHost: 'smtp-relay.gmail.com',
+      smtpPort: 587,
+      // The relay service requires TLS ("SMTP relay service" setting "Require TLS encryption").
+      startTls: true,
+      useGoogleServiceAccount: false,
+      useOAuth: false,
+      useGraph: false,
+      smtpMaxConnections: 3,
+      maxMessagesPerMinute: 150,
+    },
+    next: "allow this server's public IP address in the Admin console's SMTP relay service (then leave SMTP user empty), or require SMTP authentication there and fill in SMTP user and an app password",
   },
 };
 

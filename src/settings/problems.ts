@@ -1,7 +1,7 @@
 // Rules between settings. They never block a save: they make the configuration incomplete,
 // and an incomplete configuration sends nothing (e-mails wait, none is lost).
 import { FIELDS, type EmailSettings, type SettingKey } from './fields.js';
-import { needsMicrosoftApp, routeKind } from './routes.js';
+import { googleDelegatedUser, needsMicrosoftApp, routeBoxesChecked, routeKind } from './routes.js';
 import { bounceMailbox } from './mailbox.js';
 
 export interface Problem {
@@ -15,26 +15,35 @@ export function findProblems(s: EmailSettings): Problem[] {
   const problems: Problem[] = [];
   const add = (key: SettingKey, message: string) => problems.push({ key, message });
 
-  if (s.useOAuth && s.useGraph) {
-    add('useGraph', `"${label('useOAuth')}" and "${label('useGraph')}" cannot both be checked: choose one route`);
+  const checked = routeBoxesChecked(s);
+  if (checked.length > 1) {
+    const [first, second] = checked as [SettingKey, SettingKey];
+    add(second, `"${label(first)}" and "${label(second)}" cannot both be checked: choose one route`);
   }
   const route = routeKind(s);
-  const microsoft = route !== 'smtp';
+  const microsoft = route === 'oauth' || route === 'graph';
   const why = `"${label(route === 'oauth' ? 'useOAuth' : 'useGraph')}" is checked`;
   if (microsoft) {
     if (!s.tenantId) add('tenantId', `Tenant ID is required when ${why}`);
     if (!s.clientId) add('clientId', `Client ID is required when ${why}`);
     if (!s.clientSecret && !s.clientCertificate) add('clientSecret', `Client Secret (or Client certificate) is required when ${why}`);
   }
-  if (!microsoft) {
+  if (route === 'google') {
+    const google = `"${label('useGoogleServiceAccount')}" is checked`;
+    if (!s.googleServiceAccountKey) add('googleServiceAccountKey', `Google service account key (JSON) is required when ${google}`);
+    // The mailbox the service account acts as (domain-wide delegation's subject).
+    if (!googleDelegatedUser(s)) add('postmaster', `Mail postmaster (or SMTP user) is required when ${google}`);
+  }
+  if (route === 'smtp') {
     if (!s.smtpHost) add('smtpHost', 'SMTP host is required to send by SMTP');
     if (s.smtpUser && !s.smtpPassword) add('smtpPassword', `SMTP password is required when SMTP user is set`);
   }
   // A password or token is never sent in clear text unless the administrator allowed it.
-  if (!s.useGraph && (s.useOAuth || s.smtpUser) && !s.startTls && s.smtpPort !== 465 && !s.allowPlaintextAuth) {
+  const token = route === 'oauth' || route === 'google';
+  if (!s.useGraph && (token || s.smtpUser) && !s.startTls && s.smtpPort !== 465 && !s.allowPlaintextAuth) {
     add(
       'startTls',
-      `"${label('startTls')}" is unchecked on port ${s.smtpPort}, so the ${s.useOAuth ? 'OAuth token' : 'SMTP password'} would cross the network unencrypted: check it (or use port 465), or check "${label('allowPlaintextAuth')}"`,
+      `"${label('startTls')}" is unchecked on port ${s.smtpPort}, so the ${token ? 'OAuth token' : 'SMTP password'} would cross the network unencrypted: check it (or use port 465), or check "${label('allowPlaintextAuth')}"`,
     );
   }
   if (s.forcePostmaster && !s.postmaster) {

@@ -17,6 +17,7 @@ import { PRESETS, PRESET_NAMES } from './presets.js';
 import { describePem, expiryWarnings, type CertificateInfo } from './certificates.js';
 import type { Sealer } from './secrets.js';
 import { readClientCertificate } from './certificate.js';
+import { describeGoogleKey, readGoogleServiceAccountKey } from './google-key.js';
 import { PostroomError } from '../errors.js';
 import { SECRET_BINDINGS, clearedMessage, type BoundSecret, type ClearedSecret } from './bindings.js';
 
@@ -183,6 +184,9 @@ export class SettingsService {
     if (typeof certificate === 'string') {
       parsed.set('clientCertificateExpiresAt', certificate ? new Date(readClientCertificate(certificate).expiresAt).toISOString().slice(0, 10) : '');
     }
+    // Whose Google key it is is read from it too, for the screen (the key itself is never shown).
+    const googleKey = parsed.get('googleServiceAccountKey');
+    if (typeof googleKey === 'string') parsed.set('googleServiceAccount', googleKey ? describeGoogleKey(readGoogleServiceAccountKey(googleKey)) : '');
     const postmaster = parsed.get('postmaster');
     if (typeof postmaster === 'string' && postmaster) {
       const owner = await this.postmasterOwner(postmaster);
@@ -203,7 +207,7 @@ export class SettingsService {
         const because = boundTo.filter((k) => parsed.has(k) && JSON.stringify(parsed.get(k)) !== (stored.get(k) ?? JSON.stringify(FIELDS[k].default)));
         if (!because.length) continue;
         // A certificate's expiry is read from it: it goes with it.
-        const withIt = secret === 'clientCertificate' ? [secret, 'clientCertificateExpiresAt'] : [secret];
+        const withIt = secret === 'clientCertificate' ? [secret, 'clientCertificateExpiresAt'] : secret === 'googleServiceAccountKey' ? [secret, 'googleServiceAccount'] : [secret];
         await trx.deleteFrom('settings').where('key', 'in', withIt).execute();
         await trx
           .insertInto('settings_audit')

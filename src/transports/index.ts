@@ -1,12 +1,13 @@
 // Sending routes behind one interface: SMTP with a password (or none), SMTP with XOAUTH2 and a
 // Microsoft token, and Microsoft Graph.
-import { routeKind, type EmailSettings } from '../settings/index.js';
+import { googleDelegatedUser, routeKind, type EmailSettings } from '../settings/index.js';
 import type { Route } from './route.js';
 import { createSmtpRoute, type RouteOptions as SmtpRouteOptions } from './smtp.js';
 import { createGraphRoute } from './graph.js';
 import { credentialsOf, microsoftEndpoints, tokenProviderFor, type MicrosoftEndpoints } from './oauth.js';
 import { mailboxSlotsFor, type MailboxSlots } from './graph-slots.js';
 import { microsoftTrust, smtpTrust } from './trust.js';
+import { GMAIL_SCOPE, GMAIL_SMTP_HOST, googleTokenProviderFor } from './google.js';
 
 export { DeliveryError, type Route, type RouteName, type DeliveryReport, type RejectedRecipient, type FailureKind, type FailureScope } from './route.js';
 export { classifySmtpError } from './smtp-errors.js';
@@ -24,6 +25,12 @@ export { GraphClient, graphFailure, planAttachments, needsDraft, type Attachment
 export { missingGraphPermissions } from './graph.js';
 export { mailboxSlotsFor, withSlot, ProcessSlots, DatabaseSlots, GRAPH_SLOTS_PER_MAILBOX, type MailboxSlots } from './graph-slots.js';
 export { exchangeSmtpAdvice } from './exchange-advice.js';
+export { GoogleTokenProvider, googleTokenProviderFor, googleTokenUrl, GMAIL_SCOPE, GMAIL_SMTP_HOST, GMAIL_IMAP_HOST, GOOGLE_TOKEN_URL } from './google.js';
+
+// Gmail answers a refused XOAUTH2 sign-in with 535 5.7.8; its usual causes with a service account.
+export const GMAIL_535_HELP =
+  'check that domain-wide delegation grants the service account\'s client ID the scope https://mail.google.com/, ' +
+  'that the user is a mailbox of the Workspace domain (the SMTP user, else the postmaster), and that the tokens are for that user';
 
 /**
  * The Microsoft endpoints for these settings: given ones (a test stand-in) or the cloud's, with
@@ -58,13 +65,19 @@ export function createRoute(settings: EmailSettings, options: RouteOptions = {},
     // Empty SMTP host: Exchange Online's submission host in the chosen cloud.
     return createSmtpRoute({ ...settings, smtpHost: settings.smtpHost || endpoints.smtpHost }, smtpOptions, { provider, scope: endpoints.smtpScope });
   }
+  if (kind === 'google') {
+    // The service account acts as one user: the SMTP user, else the postmaster. Empty SMTP host: Gmail's.
+    const user = googleDelegatedUser(settings);
+    const provider = googleTokenProviderFor(settings.googleServiceAccountKey, user, options.ca);
+    return createSmtpRoute(settings, smtpOptions, { provider, scope: GMAIL_SCOPE, user, defaultHost: GMAIL_SMTP_HOST, refusedHelp: GMAIL_535_HELP });
+  }
   return createSmtpRoute(settings, smtpOptions);
 }
 
 /** What a route depends on: when this changes, the pooled route is closed and rebuilt. */
 export function routeFingerprint(s: EmailSettings): string {
   return JSON.stringify([
-    s.useGraph, s.useOAuth, s.smtpHost, s.smtpPort, s.smtpUser, s.smtpPassword, s.startTls, s.allowPlaintextAuth, s.smtpMaxConnections,
+    s.useGraph, s.useOAuth, s.useGoogleServiceAccount, s.googleServiceAccountKey, s.smtpHost, s.smtpPort, s.smtpUser, s.smtpPassword, s.startTls, s.allowPlaintextAuth, s.smtpMaxConnections,
     s.tenantId, s.clientId, s.clientSecret, s.clientCertificate, s.microsoftCloud, s.postmaster, s.forcePostmaster,
     s.smtpCaCertificate, s.microsoftCaCertificate,
   ]);

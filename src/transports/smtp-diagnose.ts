@@ -33,7 +33,7 @@ export type DiagnoseSettings = Pick<EmailSettings, 'smtpHost' | 'smtpPort' | 'sm
 export interface WalkOptions {
   ca?: string | string[] | undefined;
   timeoutMs?: number;
-  xoauth2?: { user: string; token: string };
+  xoauth2?: { user: string; token: string; refusedHelp?: string };
 }
 
 /** The walk's steps, and for the route check the first failure as the sending process reads it. */
@@ -117,7 +117,7 @@ async function walk(s: DiagnoseSettings, sender: string | null, recipient: strin
       const final = reply.code === 334 ? await smtp.command('') : reply;
       if (final.code !== 235) {
         // The test is where an administrator looks first: a 535 says what Exchange usually lacks.
-        const refused = `XOAUTH2 sign-in as ${user} failed${final.code === 535 ? `: ${EXCHANGE_535_HELP}` : ''}`;
+        const refused = `XOAUTH2 sign-in as ${user} failed${final.code === 535 ? `: ${options.xoauth2.refusedHelp ?? EXCHANGE_535_HELP}` : ''}`;
         return fail('auth', refused, `authentication with ${where} failed: ${lastLine(final)}`, final);
       }
       pass('auth', `signed in as ${user} with an OAuth token`, final);

@@ -1,12 +1,12 @@
 // The SMTP route: nodemailer pools of at most smtpMaxConnections. STARTTLS is required when the
 // setting says so (never a plaintext fallback), implicit TLS on 465. Authentication is a password,
-// or XOAUTH2 with a Microsoft token, signing in as smtpUser or else as the sending mailbox.
+// or XOAUTH2 with a Microsoft token (signing in as smtpUser or else as the sending mailbox) or a
+// Google service account's token (signing in as the one user it acts for).
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { OutgoingMessage } from '../mail/index.js';
 import type { EmailSettings } from '../settings/index.js';
 import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from './route.js';
-import type { TokenProvider } from './oauth.js';
 import { buildMime } from './mime.js';
 import { checkSmtpRoute } from './smtp-diagnose.js';
 import { classifyStaged, isTooManyRecipients, toRejected, type FailureContext } from './smtp-outcome.js';
@@ -36,9 +36,22 @@ export interface RouteOptions {
   debug?: boolean;
 }
 
+/** Where XOAUTH2 tokens come from: Microsoft's identity platform or a Google service account. */
+export interface XOAuth2Tokens {
+  getToken(scope: string, options?: { forceRefresh?: boolean }): Promise<string>;
+  /** Forget a token the server refused (a 535). */
+  invalidate(scope: string): void;
+}
+
 export interface XOAuth2 {
-  provider: TokenProvider;
+  provider: XOAuth2Tokens;
   scope: string;
+  /** The one user the tokens are for (a Google service account's subject); absent: smtpUser, else each sender. */
+  user?: string;
+  /** The SMTP host when SMTP host is empty: Exchange Online's (the default) or Gmail's. */
+  defaultHost?: string;
+  /** What a 535 to XOAUTH2 usually means with this provider, for the administrator. */
+  refusedHelp?: string;
 }
 
 const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000, dataReplyMs: 120_000 };
@@ -67,7 +80,7 @@ function unique(addresses: string[]): string[] {
 }
 
 export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = {}, oauth?: XOAuth2): Route {
-  const host = settings.smtpHost || (oauth ? EXCHANGE_SMTP_HOST : '');
+  const host = settings.smtpHost || (oauth ? (oauth.defaultHost ?? EXCHANGE_SMTP_HOST) : '');
   const port = settings.smtpPort;
   const where = `${host}:${port}`;
   const implicitTls = port === 465;
@@ -79,8 +92,8 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
   // and Exchange's connection limit counts per mailbox.
   const pools = new Map<string, SmtpPool>();
 
-  /** The XOAUTH2 user: smtpUser, or else the mailbox the e-mail is sent from. */
-  const signInAs = (sender: string) => (oauth ? settings.smtpUser || sender : settings.smtpUser);
+  /** The XOAUTH2 user: the tokens' own, else smtpUser, else the mailbox the e-mail is sent from. */
+  const signInAs = (sender: string) => (oauth ? oauth.user || settings.smtpUser || sender : settings.smtpUser);
 
   const signIn = (user: string): SignIn | null => {
     if (oauth) return { kind: 'xoauth2', user, token: (renew) => oauth.provider.getToken(oauth.scope, { forceRefresh: renew }) };
@@ -119,7 +132,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
 
   const explain = (err: DeliveryError, user: string): DeliveryError => {
     if (oauth && err.replyCode === 535) {
-      return new DeliveryError(`${err.message} (signed in as ${user} with OAuth: ${EXCHANGE_535_HELP})`, err.kind, err.scope, err.replyCode);
+      return new DeliveryError(`${err.message} (signed in as ${user} with OAuth: ${oauth.refusedHelp ?? EXCHANGE_535_HELP})`, err.kind, err.scope, err.replyCode);
     }
     return err;
   };
@@ -226,7 +239,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       const refusal = plaintextRefusal(user);
       if (refusal) throw refusal;
       const check = async (renew: boolean) => {
-        const xoauth2 = oauth ? { user, token: await oauth.provider.getToken(oauth.scope, { forceRefresh: renew }) } : undefined;
+        const xoauth2 = oauth ? { user, token: await oauth.provider.getToken(oauth.scope, { forceRefresh: renew }), ...(oauth.refusedHelp ? { refusedHelp: oauth.refusedHelp } : {}) } : undefined;
         await checkSmtpRoute({ ...settings, smtpHost: host, allowPlaintextAuth }, sender, { ca: options.ca, timeoutMs: timeouts.greetingMs, ...(xoauth2 ? { xoauth2 } : {}) });
       };
       try {

@@ -171,6 +171,7 @@ const ALL_KEYS = [
   'skipPendingAtStartup', 'maxMessagesPerMinute', 'smtpMaxConnections', 'allowPlaintextAuth', 'wakeOnHandOver', 'clientSecretExpiresAt',
   'microsoftCloud', 'clientCertificate', 'clientCertificateExpiresAt', 'outlookNewDraftsIn', 'smtpCaCertificate', 'microsoftCaCertificate',
   'bounceProcessing', 'imapHost', 'imapPort', 'imapUser', 'imapPassword', 'bounceCheckIntervalSeconds',
+  'useGoogleServiceAccount', 'googleServiceAccountKey', 'googleServiceAccount',
 ];
 
 const QUEUED = /^queued e-mail (\d+) \(pending\) (<[^>\s]+>)$/m;

@@ -324,9 +324,9 @@ describe('a stored secret goes only where it was saved for', () => {
     assert.deepEqual(
       fields.body.filter((f) => f.clearsSecrets).map((f) => `${f.key}>${f.clearsSecrets?.join('+')}`),
       [
-        'smtpHost>smtpPassword', 'smtpPort>smtpPassword', 'smtpUser>smtpPassword', 'tenantId>clientSecret+clientCertificate', 'clientId>clientSecret+clientCertificate',
-        'startTls>smtpPassword', 'allowPlaintextAuth>smtpPassword', 'microsoftCloud>clientSecret+clientCertificate', 'smtpCaCertificate>smtpPassword+imapPassword',
-        'microsoftCaCertificate>clientSecret+clientCertificate', 'imapHost>imapPassword', 'imapPort>imapPassword', 'imapUser>imapPassword',
+        'smtpHost>smtpPassword+googleServiceAccountKey', 'smtpPort>smtpPassword+googleServiceAccountKey', 'smtpUser>smtpPassword', 'tenantId>clientSecret+clientCertificate', 'clientId>clientSecret+clientCertificate',
+        'startTls>smtpPassword+googleServiceAccountKey', 'allowPlaintextAuth>smtpPassword+googleServiceAccountKey', 'microsoftCloud>clientSecret+clientCertificate', 'smtpCaCertificate>smtpPassword+imapPassword+googleServiceAccountKey',
+        'microsoftCaCertificate>clientSecret+clientCertificate', 'imapHost>imapPassword+googleServiceAccountKey', 'imapPort>imapPassword+googleServiceAccountKey', 'imapUser>imapPassword',
       ],
       'the console is told which secrets each field clears',
     );

@@ -1,7 +1,7 @@
 // Configuration > Email over HTTP: read, change (field by field or several at once), presets,
 // the connection test and a test e-mail, and the audit log. Administrators only.
 import { z } from 'zod';
-import { PRESETS, emailAddress, fieldCatalogue, missingMicrosoftApp, routeKind } from '../../settings/index.js';
+import { PRESETS, emailAddress, fieldCatalogue, googleDelegatedUser, missingMicrosoftApp, routeKind } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
 import {
   createRoute,
@@ -9,6 +9,10 @@ import {
   diagnoseSmtp,
   DeliveryError,
   endpointsFor,
+  GMAIL_535_HELP,
+  GMAIL_SCOPE,
+  GMAIL_SMTP_HOST,
+  googleTokenProviderFor,
   microsoftTrust,
   missingGraphPermissions,
   smtpTrust,
@@ -176,6 +180,25 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
       const s = await postroom.settings.load();
       const sender = s.postmaster || s.smtpUser;
       const kind = routeKind(s);
+      if (kind === 'google') {
+        const user = googleDelegatedUser(s);
+        if (!s.googleServiceAccountKey) return { ok: false, route: 'Google Workspace', steps: [{ step: 'token', ok: false, detail: 'save the service account key (JSON) first' }] };
+        if (!user) return { ok: false, route: 'Google Workspace', steps: [{ step: 'token', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox the service account acts as' }] };
+        const provider = googleTokenProviderFor(s.googleServiceAccountKey, user, routeOptions.ca);
+        let token: string;
+        try {
+          token = await provider.getToken(GMAIL_SCOPE, { forceRefresh: true });
+        } catch (err) {
+          return { ok: false, route: 'Google Workspace', steps: [{ step: 'token', ok: false, detail: err instanceof Error ? err.message : String(err) }] };
+        }
+        const tokenStep = { step: 'token', ok: true, detail: `token issued by Google for ${user} (service account client ID ${provider.clientId}, scope ${GMAIL_SCOPE})` };
+        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || GMAIL_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), {
+          ...routeOptions,
+          ca: smtpTrust(s, routeOptions.ca),
+          xoauth2: { user, token, refusedHelp: GMAIL_535_HELP },
+        });
+        return { ...d, ok: d.ok, steps: [tokenStep, ...d.steps] };
+      }
       if (kind !== 'smtp') {
         const missing = missingMicrosoftApp(s);
         if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };

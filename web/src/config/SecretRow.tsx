@@ -9,6 +9,9 @@ import { dateTimeText } from '../i18n';
 import { fieldHelp, fieldLabel } from './fieldText';
 import { rowError, SaveStatus, type RowProps, type SaveState } from './FieldRow';
 
+/** Secrets that come as a file (a key file, a certificate with its key): the row also takes the file. */
+const FROM_FILE = new Set(['googleServiceAccountKey', 'clientCertificate']);
+
 export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
   const { t } = useTranslation();
   const when = (iso: string | null) => (iso ? dateTimeText(iso) : t('secret.unknownDate'));
@@ -58,6 +61,16 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
           <output id={`${id}-state`} className="secret-state">
             {secret.set ? t('secret.setOn', { when: when(secret.updatedAt) }) : t('secret.notSet')}
           </output>
+        )}
+        {editing && FROM_FILE.has(field.key) && (
+          <input
+            type="file"
+            aria-label={t('secret.fromFile', { label: fieldLabel(field) })}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) void file.text().then((text) => setValue(text));
+            }}
+          />
         )}
         <p id={`${id}-help`} className="help">
           {fieldHelp(field)}

@@ -12,6 +12,7 @@ export const ROUTE_NAMES: Record<RouteKind, string> = {
   smtp: 'route.smtp',
   oauth: 'route.oauth',
   graph: 'route.graph',
+  google: 'route.google',
   drafts: 'route.drafts',
 };
 

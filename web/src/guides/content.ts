@@ -115,6 +115,28 @@ export const GUIDES: Guide[] = [
     ],
   },
   {
+    name: 'google-service-account',
+    preset: 'google-service-account',
+    steps: [
+      { text: 'googleSaCreate' },
+      { text: 'googleSaKey', fills: ['googleServiceAccountKey', 'googleServiceAccount'] },
+      { text: 'googleSaDelegation', code: 'https://mail.google.com/' },
+      { text: 'googleSaPreset', fills: ['useGoogleServiceAccount', 'smtpHost', 'postmaster'] },
+      { text: 'googleSaTest' },
+      { text: 'googleSaBounces', fills: ['bounceProcessing'] },
+    ],
+  },
+  {
+    name: 'google-relay',
+    preset: 'google-relay',
+    steps: [
+      { text: 'googleRelayAdmin' },
+      { text: 'googleRelayChoices' },
+      { text: 'googleRelayPreset', fills: ['smtpHost', 'smtpPort', 'startTls', 'smtpUser', 'smtpPassword', 'postmaster'] },
+      { text: 'googleRelayTest' },
+    ],
+  },
+  {
     name: 'company-relay',
     steps: [
       { text: 'relayAsk' },
