@@ -1,13 +1,9 @@
 // A self-test of the Google token endpoint stand-in (test/helpers/google-standin.ts): JWTs signed
 // here by hand with node:crypto, not with the stand-in's code, get the answers Google documents.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import https from 'node:https';
-import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import {
   ACCESS_TOKEN_SECONDS,
   GMAIL_IMAP_ADMIN_SCOPE,
@@ -385,30 +381,5 @@ describe('Google token endpoint stand-in (service accounts, domain-wide delegati
       ],
     );
     await token(assertionFor());
-  });
-
-  // google-auth-library's JWT client has no option for the token URL: gtoken posts to a constant
-  // https://oauth2.googleapis.com/token. Redirected with a request interceptor on its transporter
-  // (and gaxios's default instance, which older gtoken versions use), its assertion must pass.
-  const libraryInstalled = fs.existsSync(path.join(process.cwd(), 'node_modules', 'google-auth-library', 'package.json'));
-  it('gives google-auth-library’s JWT client a token', { skip: libraryInstalled ? false : 'google-auth-library is not installed in node_modules' }, async () => {
-    const script = `
-      import { JWT } from 'google-auth-library';
-      const o = JSON.parse(process.env.GOOGLE_STANDIN_TEST);
-      const rewrite = { resolved: async (c) => { if (String(c.url) === ${JSON.stringify(GOOGLE_TOKEN_URL)}) c.url = o.tokenUrl; return c; } };
-      try { const gaxios = await import('gaxios'); gaxios.instance?.interceptors?.request?.add(rewrite); } catch {}
-      const client = new JWT({ email: o.email, key: o.key, scopes: [o.scope], subject: o.subject });
-      client.transporter?.interceptors?.request?.add(rewrite);
-      const creds = await client.authorize();
-      process.stdout.write(JSON.stringify({ token: creds.access_token }));
-    `;
-    const env = {
-      ...process.env,
-      NODE_EXTRA_CA_CERTS: testPki().caFile,
-      GOOGLE_STANDIN_TEST: JSON.stringify({ email: sa.clientEmail, key: sa.privateKeyPem, scope: GMAIL_SCOPE, subject: POSTMASTER, tokenUrl: g.tokenUrl }),
-    };
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), env, timeout: 60_000 });
-    const { token: t } = JSON.parse(stdout) as { token: string };
-    assert.equal(g.acceptsForMail(POSTMASTER, t), true, `the library's token is not taken: ${g.mailRefusal(POSTMASTER, t) ?? ''}`);
   });
 });
