@@ -9,6 +9,8 @@ import { GMAIL_SCOPE, GOOGLE_TOKEN_URL, startGoogleStandIn, type GoogleServiceAc
 import { Client, startHttp } from '../helpers/http.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { startDovecot } from '../helpers/dovecot.js';
+import { fillFixture } from '../helpers/reports.js';
 
 const POSTMASTER = 'postmaster@corp.example';
 const PASSWORD = 'correct horse battery staple';
@@ -161,6 +163,30 @@ describe('Google Workspace with a service account (SMTP XOAUTH2)', () => {
     const refused = await admin.post<{ ok: boolean; steps: { step: string; ok: boolean; detail: string }[] }>('/api/v1/settings/email/test-connection', {});
     assert.equal(refused.body.ok, false);
     assert.match(refused.body.steps[0]?.detail ?? '', /domain-wide delegation/);
+  });
+
+  it("reads the postmaster's mailbox over IMAP with the same service account's token, for bounces", async () => {
+    await setup();
+    // Gmail's IMAP: XOAUTH2 for the user the token is for, checked by Dovecot against the stand-in.
+    const dovecot = await startDovecot({
+      oauth2: { check: async (token, user) => (google.acceptsForMail(user, token, 'imap') ? { ok: true } : { ok: false, reason: google.mailRefusal(user, token, 'imap') ?? 'refused' }) },
+    });
+    cleanups.push(() => dovecot.close());
+    await postroom.settings.update({ bounceProcessing: true, imapHost: 'localhost', imapPort: dovecot.imapPort }, 'test');
+    // The IMAP host changed: the key was saved for the old one (bound to where its tokens go), given again.
+    await postroom.settings.update({ googleServiceAccountKey: account.keyJson }, 'test');
+    const { id, messageId } = await postroom.queue.handOver({ to: ['nobody@example.net'], subject: 'Invoice G', text: 'Invoice.' }, 'test');
+    assert.equal((await postroom.dispatcher.runCampaign()).outcome.state, 'ran');
+    const facts = { postmaster: POSTMASTER, tag: postroom.tags.tag(id, messageId), messageId, recipients: ['nobody@example.net'], subject: 'Invoice G' };
+    await dovecot.deliver(POSTMASTER, fillFixture('03-gmail-5-1-1-no-such-user.eml', facts));
+    const test = await postroom.bounces.testMailbox();
+    assert.equal(test.ok, true, test.detail);
+    const outcome = await postroom.bounces.checkNow();
+    assert.equal(outcome.state, 'done', JSON.stringify(outcome));
+    const e = await postroom.queue.show(id);
+    assert.deepEqual([e.status, e.recipients[0]?.bounce?.type], ['bounced', 'hard']);
+    assert.equal(dovecot.oauthChecks.at(-1)?.user, POSTMASTER, 'signed in as the postmaster');
+    assert.match((await postroom.bounces.status()).mailbox ?? '', /Google service account/);
   });
 
   it('the key is bound to where its tokens go: a new SMTP host clears it', async () => {
