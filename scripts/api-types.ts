@@ -41,6 +41,9 @@ export async function apiTypesSource(doc?: Record<string, unknown>): Promise<str
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  fs.writeFileSync(API_TYPES_FILE, await apiTypesSource());
-  process.stdout.write(`wrote ${path.relative(process.cwd(), API_TYPES_FILE)}\n`);
+  // Written only when it changed: its date tells `npm start` whether the console needs building.
+  const text = await apiTypesSource();
+  const changed = !fs.existsSync(API_TYPES_FILE) || fs.readFileSync(API_TYPES_FILE, 'utf8') !== text;
+  if (changed) fs.writeFileSync(API_TYPES_FILE, text);
+  process.stdout.write(`${changed ? 'wrote' : 'unchanged:'} ${path.relative(process.cwd(), API_TYPES_FILE)}\n`);
 }

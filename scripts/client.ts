@@ -14,7 +14,10 @@ export const signatureCopy = () =>
   '// Copied from src/webhooks/signature.ts by `npm run gen:client`: do not edit here.\n' + fs.readFileSync(SERVER_SIGNATURE_FILE, 'utf8');
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  fs.writeFileSync(CLIENT_TYPES_FILE, (await apiTypesSource()).replace('`npm run gen:api` (scripts/api-types.ts)', '`npm run gen:client` (scripts/client.ts)'));
-  fs.writeFileSync(CLIENT_SIGNATURE_FILE, signatureCopy());
+  const writeIfChanged = (file: string, text: string) => {
+    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
+  };
+  writeIfChanged(CLIENT_TYPES_FILE, (await apiTypesSource()).replace('`npm run gen:api` (scripts/api-types.ts)', '`npm run gen:client` (scripts/client.ts)'));
+  writeIfChanged(CLIENT_SIGNATURE_FILE, signatureCopy());
   process.stdout.write(`wrote ${path.relative(ROOT, CLIENT_TYPES_FILE)} and ${path.relative(ROOT, CLIENT_SIGNATURE_FILE)}\n`);
 }
