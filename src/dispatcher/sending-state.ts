@@ -1,6 +1,6 @@
 // "Is mail moving, and if not, why?" in one answer for the console banner, the API and the CLI:
 // read from what every live sending process last reported, with the setting that would fix it.
-import type { EmailSettings } from '../settings/index.js';
+import type { EmailSettings, Problem } from '../settings/index.js';
 import type { CampaignOutcome } from './dispatcher.js';
 import type { InstanceStatus } from './status.js';
 
@@ -36,15 +36,33 @@ const BLAME: Blame[] = [
   { test: /cannot reach|ENOTFOUND|ECONNREFUSED|unreachable|timed? ?out|421/i, setting: 'smtpHost', fix: 'the server can be reached and answers' },
 ];
 
-export function describeSending(instances: InstanceStatus[], waiting: number): SendingState {
+/** What the settings say now: a campaign's report of them is only as fresh as that campaign. */
+export interface CurrentSettings {
+  enabled: boolean;
+  problems: Problem[];
+}
+
+/**
+ * With `current`, what depends only on the settings (switched off, incomplete) follows them at
+ * once: the last campaign may have run before the save, up to an interval ago.
+ */
+export function describeSending(instances: InstanceStatus[], waiting: number, current?: CurrentSettings): SendingState {
   const alive = instances.filter((i) => i.alive);
   if (alive.length === 0) {
     return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: 'a sending process starts (postroom serve)', setting: null };
+  }
+  if (current && !current.enabled) return { state: 'stopped', waiting, ...why({ state: 'disabled' }, new Date().toISOString()) };
+  if (current && current.problems.length > 0) {
+    return { state: 'stopped', waiting, ...why({ state: 'incomplete', problems: current.problems }, new Date().toISOString()) };
   }
   // Mail moves if any live process sends; otherwise the freshest report says why.
   const outcomes = alive.map((i) => i.lastCampaign).filter((c): c is NonNullable<typeof c> => c !== null);
   if (outcomes.length === 0 || outcomes.some((c) => moving(c.outcome))) return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null };
   const latest = outcomes.reduce((a, b) => (a.startedAt > b.startedAt ? a : b));
+  // Switched off or incomplete when it ran, but not now: the next campaign sends.
+  if (current && (latest.outcome.state === 'disabled' || latest.outcome.state === 'incomplete')) {
+    return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null };
+  }
   return { state: 'stopped', waiting, ...why(latest.outcome, latest.startedAt) };
 }
 

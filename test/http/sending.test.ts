@@ -46,6 +46,26 @@ describe('sending state, per-recipient outcomes and bulk retry', () => {
     await db?.cleanup();
   });
 
+  it('follows the enable switch at once, not at the next campaign (the banner lagged 10 to 25 s)', async () => {
+    await setup({}, { campaignIntervalSeconds: 3600 });
+    await postroom.dispatcher.start();
+    const state = async () => (await admin.get<SendingState>('/api/v1/sending')).body;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await state()).state, 'sending');
+    assert.equal((await admin.patch('/api/v1/settings/email', { enabled: false })).status, 200);
+    const off = await state();
+    assert.deepEqual([off.state, off.reason, off.setting], ['stopped', 'sending is disabled', 'enabled'], 'switched off: said at once');
+    await postroom.queue.handOver(basic, 'test');
+    assert.equal((await admin.patch('/api/v1/settings/email', { enabled: true })).status, 200);
+    assert.equal((await state()).state, 'sending', 'switched on: said at once, though the last campaign found it off');
+    // And the save started a campaign: the e-mail goes now, not in an hour.
+    await sink.waitFor(1, 5_000);
+    assert.equal((await admin.patch('/api/v1/settings/email', { smtpHost: '' })).status, 200);
+    const incomplete = await state();
+    assert.deepEqual([incomplete.state, incomplete.setting], ['stopped', 'smtpHost']);
+    assert.match(incomplete.reason ?? '', /SMTP host is required/);
+  });
+
   it('says sending is stopped, why (with the reply), since when, how many wait, and which setting fixes it', async () => {
     await setup({ auth: { user: 'relay', pass: 'right' } }, { smtpUser: 'relay', smtpPassword: 'wrong password' });
     for (let i = 0; i < 3; i++) await postroom.queue.handOver({ ...basic, subject: `n${i}` }, 'test');

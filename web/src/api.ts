@@ -65,8 +65,13 @@ export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE
       const e = (data ?? {}) as ErrorBody;
       throw new ApiError(res.status, e.error ?? 'error', e.message ?? i18next.t('common.serverAnswered', { status: res.status }), e.fields ?? []);
     }
+    // What shows the sending state (the banner on every page) reads it again at once after a change.
+    if (method !== 'GET' && (path.startsWith('/settings') || path.startsWith('/emails'))) window.dispatchEvent(new Event(CHANGED_EVENT));
     return data as T;
   }
 }
+
+/** Fired after the console changed the settings or the outbox. */
+export const CHANGED_EVENT = 'postroom:changed';
 
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

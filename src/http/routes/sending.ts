@@ -47,10 +47,11 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
       const s = postroom.store.health.state();
       const storage = { failing: s.failing, kind: s.kind, since: s.since ? new Date(s.since).toISOString() : null, error: s.failing ? s.lastError : null };
       // A database that cannot be read is said without the queue's figures rather than not at all.
-      const reading = Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts()]);
+      const reading = Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts(), postroom.settings.view()]);
       const read = await reading.catch(() => null);
       if (!read) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, storage: { ...storage, failing: true } };
-      return { ...describeSending(read[0], read[1].pending + read[1].error), storage };
+      const [instances, counts, view] = read;
+      return { ...describeSending(instances, counts.pending + counts.error, { enabled: view.settings.enabled, problems: view.problems }), storage };
     },
   });
 

@@ -121,7 +121,12 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     access: 'admin',
     body: z.record(z.string(), z.unknown()),
     responses: { 200: { description: 'saved; the settings and problems', schema: settingsViewReply }, 400: 'a value was refused (field and reason given); nothing saved' },
-    handle: ({ body, caller, req }) => viewFor(req, postroom.settings.update(body, actorOf(caller))),
+    async handle({ body, caller, req }) {
+      const view = await viewFor(req, postroom.settings.update(body, actorOf(caller)));
+      // A campaign now, not at the next interval: switched on, it sends; fixed, it says so at once.
+      postroom.dispatcher.wake();
+      return view;
+    },
   });
 
   api.route({
@@ -154,7 +159,9 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     responses: { 200: { description: 'applied; the settings and problems', schema: settingsViewReply }, 404: 'no such preset' },
     async handle({ params, caller, req }) {
       if (!PRESETS[params.name]) throw notFound(`no preset "${params.name}" (known: ${Object.keys(PRESETS).join(', ')})`);
-      return viewFor(req, postroom.settings.applyPreset(params.name, actorOf(caller)));
+      const view = await viewFor(req, postroom.settings.applyPreset(params.name, actorOf(caller)));
+      postroom.dispatcher.wake();
+      return view;
     },
   });
 

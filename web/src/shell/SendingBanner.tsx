@@ -3,7 +3,7 @@
 // does not take writes (a full disk, a database that keeps failing), that first.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call } from '../api';
+import { call, CHANGED_EVENT } from '../api';
 import { dateTimeText } from '../i18n';
 import { Link } from '../router';
 import type { SendingState } from '../types';
@@ -22,9 +22,13 @@ export function SendingBanner() {
       );
     void read();
     const timer = setInterval(() => void read(), POLL_MS);
+    // A save says at once what it changed: the server answers from the settings as they are now.
+    const onChange = () => void read();
+    window.addEventListener(CHANGED_EVENT, onChange);
     return () => {
       live = false;
       clearInterval(timer);
+      window.removeEventListener(CHANGED_EVENT, onChange);
     };
   }, []);
   if (!state) return null;
