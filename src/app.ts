@@ -2,7 +2,7 @@
 // storage, settings, queue and sending process, closed again in the right order.
 import pino, { type Logger } from 'pino';
 import { openStore, type Store } from './db/index.js';
-import { Dispatcher, type DispatcherOptions } from './dispatcher/index.js';
+import { Dispatcher, sendingNow, type DispatcherOptions, type SendingState } from './dispatcher/index.js';
 import { Queue } from './queue/index.js';
 import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settings/index.js';
 import { UserDirectory } from './users/index.js';
@@ -46,6 +46,8 @@ export interface Postroom {
   /** Reads the postmaster's mailbox for delivery reports on its own timer; `serve` starts it. */
   bounces: BounceChecker;
   logger: Logger;
+  /** Is mail moving, and if not why: from every live sending process's report and the settings now. */
+  sending(): Promise<SendingState>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,18 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     tags,
     bounces,
     logger,
+    sending: () =>
+      sendingNow({
+        instances: () => dispatcher.status.list(Date.now(), dispatcher.aliveWithinMs),
+        waiting: async () => {
+          const counts = await queue.counts();
+          return counts.pending + counts.error;
+        },
+        settings: async () => {
+          const view = await settings.view();
+          return { enabled: view.settings.enabled, problems: view.problems };
+        },
+      }),
     async close() {
       // Side by side: each keeps to its own grace, and the whole stop to the longest of them.
       await Promise.all([bounces.stop(), dispatcher.stop(), deliverer.stop()]);

@@ -94,3 +94,16 @@ function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'sin
     }
   }
 }
+
+/** What sendingNow() reads: the live processes' reports, the queue's counts, the settings now. */
+export interface SendingSources {
+  instances(): Promise<InstanceStatus[]>;
+  waiting(): Promise<number>;
+  settings(): Promise<CurrentSettings>;
+}
+
+/** The sending state as of now, for the API, the e-mail page and the CLI. */
+export async function sendingNow(sources: SendingSources): Promise<SendingState> {
+  const [instances, waiting, current] = await Promise.all([sources.instances(), sources.waiting(), sources.settings()]);
+  return describeSending(instances, waiting, current);
+}

@@ -161,6 +161,16 @@ export const emailDetailReply = named('EmailDetail', emailSummaryReply
     attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), contentId: z.string().nullable(), size: z.number().int() })),
     reports: z.array(deliveryReportReply).describe('delivery reports read from the postmaster\'s mailbox and matched to this e-mail, oldest first'),
     attemptLog: z.array(attemptReply),
+    waitingReason: z
+      .object({
+        kind: z.enum(['scheduled', 'held', 'no-process', 'sending-stopped', 'retry', 'due', 'being-sent']),
+        message: z.string(),
+        at: z.string().nullable(),
+        reason: z.string().nullable(),
+        setting: z.string().nullable(),
+      })
+      .nullable()
+      .describe('why it has not gone yet (scheduled, held, sending stopped and why, a retry at a time, due now); null once finished'),
   }));
 
 export const createdDraftReply = named('CreatedDraft', z.object({ id: z.string(), webLink: z.string().nullable(), mailbox: z.string() }));

@@ -66,6 +66,36 @@ describe('sending state, per-recipient outcomes and bulk retry', () => {
     assert.match(incomplete.reason ?? '', /SMTP host is required/);
   });
 
+  it('says why each e-mail waits: scheduled, sending switched off, a refused login with the reply, due now; nothing once sent', async () => {
+    await setup({ auth: { user: 'relay', pass: 'right' } }, { smtpUser: 'relay', smtpPassword: 'right', campaignIntervalSeconds: 3600, enabled: false });
+    await postroom.dispatcher.start();
+    type Detail = { status: string; waitingReason: { kind: string; message: string; at: string | null; reason: string | null; setting: string | null } | null };
+    const why = async (id: number) => (await admin.get<Detail>(`/api/v1/emails/${id}`)).body.waitingReason;
+    const later = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+    const scheduled = await postroom.queue.handOver({ ...basic, sendAt: later }, 'test');
+    const now = await postroom.queue.handOver(basic, 'test');
+    assert.deepEqual(await why(scheduled.id), { kind: 'scheduled', message: `scheduled for ${later}`, at: later, reason: null, setting: null });
+    const off = await why(now.id);
+    assert.deepEqual([off?.kind, off?.setting], ['sending-stopped', 'enabled']);
+    assert.match(off?.message ?? '', /^sending is stopped: sending is disabled; it goes once "Process for sending emails enabled" is checked$/);
+
+    // A password the relay refuses: the reply is in the reason.
+    await admin.patch('/api/v1/settings/email', { enabled: true, smtpPassword: 'wrong' });
+    let refused: Detail['waitingReason'] = null;
+    for (let i = 0; i < 50 && refused?.kind !== 'sending-stopped'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      refused = await why(now.id);
+    }
+    assert.equal(refused?.kind, 'sending-stopped', JSON.stringify(refused));
+    assert.match(refused?.reason ?? '', /535/);
+
+    await admin.patch('/api/v1/settings/email', { smtpPassword: 'right' });
+    await sink.waitFor(1, 5_000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await why(now.id), null, 'sent: no longer waiting');
+    assert.equal((await why(scheduled.id))?.kind, 'scheduled', 'the scheduled one still waits for its time');
+  });
+
   it('says sending is stopped, why (with the reply), since when, how many wait, and which setting fixes it', async () => {
     await setup({ auth: { user: 'relay', pass: 'right' } }, { smtpUser: 'relay', smtpPassword: 'wrong password' });
     for (let i = 0; i < 3; i++) await postroom.queue.handOver({ ...basic, subject: `n${i}` }, 'test');

@@ -4042,6 +4042,15 @@ export interface components {
             /** @description delivery reports read from the postmaster's mailbox and matched to this e-mail, oldest first */
             reports: components["schemas"]["DeliveryReport"][];
             attemptLog: components["schemas"]["Attempt"][];
+            /** @description why it has not gone yet (scheduled, held, sending stopped and why, a retry at a time, due now); null once finished */
+            waitingReason: {
+                /** @enum {string} */
+                kind: "scheduled" | "held" | "no-process" | "sending-stopped" | "retry" | "due" | "being-sent";
+                message: string;
+                at: string | null;
+                reason: string | null;
+                setting: string | null;
+            } | null;
         };
         CreatedDraft: {
             id: string;

@@ -2,7 +2,8 @@
 // administrators, retry, cancel and release held e-mails. A token sees only its own e-mails.
 import { z } from 'zod';
 import { tokenSource } from '../../access/index.js';
-import { EmailNotFoundError, emailInputSchema, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
+import { EmailNotFoundError, emailInputSchema, FINISHED, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
+import { waitingReason } from '../../dispatcher/index.js';
 import type { OutlookDrafts } from '../../outlook/index.js';
 import { draftInputSchema } from '../../outlook/index.js';
 import type { Api } from '../api.js';
@@ -16,6 +17,8 @@ const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummary
 const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.number().int(), failed: z.number().int(), bounced: z.number().int() }));
 const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])));
 
+const FINISHED_STATUSES = new Set<string>(FINISHED);
+
 export const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
 const idParams = z.object({ id: decimal(z.number().int().positive({ message: 'must be an e-mail ID' }), 'must be an e-mail ID') });
 
@@ -26,6 +29,12 @@ export const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) 
 
 export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDrafts): void {
   const { postroom } = api;
+
+  /** The e-mail with why it waits (null once finished, or when the sending state cannot be read). */
+  const withWaiting = async (email: EmailDetail) => {
+    const sending = FINISHED_STATUSES.has(email.status) ? null : await postroom.sending().catch(() => null);
+    return { ...email, waitingReason: sending ? waitingReason(email, sending) : null };
+  };
 
   const readable = async (id: number, caller: Caller | null): Promise<EmailDetail> => {
     const email = await postroom.queue.show(id);
@@ -127,7 +136,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     access: 'admin-or-token',
     params: idParams,
     responses: { 200: { description: 'the e-mail', schema: emailDetailReply }, 403: "another token's e-mail", 404: 'no such e-mail' },
-    handle: ({ params, caller }) => readable(params.id, caller),
+    handle: async ({ params, caller }) => withWaiting(await readable(params.id, caller)),
   });
 
   api.route({
@@ -164,7 +173,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     async handle({ params }) {
       await postroom.queue.retry(params.id);
       onHandOver();
-      return postroom.queue.show(params.id);
+      return withWaiting(await postroom.queue.show(params.id));
     },
   });
 
@@ -178,7 +187,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
     responses: { 200: { description: 'the e-mail, cancelled', schema: emailDetailReply }, 404: 'no such e-mail', 409: 'its status does not allow it' },
     async handle({ params }) {
       await postroom.queue.cancel(params.id);
-      return postroom.queue.show(params.id);
+      return withWaiting(await postroom.queue.show(params.id));
     },
   });
 

@@ -1,7 +1,6 @@
 // Whether mail is moving and, if not, why and what fixes it (the console's banner on every
 // page); and recovery from a bad day: retry many e-mails at once, counted first, audited.
 import { z } from 'zod';
-import { describeSending } from '../../dispatcher/index.js';
 import type { Api } from '../api.js';
 import { named } from '../replies.js';
 
@@ -43,15 +42,12 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
     access: 'admin',
     responses: { 200: { description: 'the sending state', schema: sendingStateReply } },
     async handle() {
-      const p = postroom.dispatcher;
       const s = postroom.store.health.state();
       const storage = { failing: s.failing, kind: s.kind, since: s.since ? new Date(s.since).toISOString() : null, error: s.failing ? s.lastError : null };
       // A database that cannot be read is said without the queue's figures rather than not at all.
-      const reading = Promise.all([p.status.list(Date.now(), p.aliveWithinMs), postroom.queue.counts(), postroom.settings.view()]);
-      const read = await reading.catch(() => null);
-      if (!read) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, storage: { ...storage, failing: true } };
-      const [instances, counts, view] = read;
-      return { ...describeSending(instances, counts.pending + counts.error, { enabled: view.settings.enabled, problems: view.problems }), storage };
+      const state = await postroom.sending().catch(() => null);
+      if (!state) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, storage: { ...storage, failing: true } };
+      return { ...state, storage };
     },
   });
 

@@ -49,10 +49,31 @@ export function EmailPage({ id }: { id: number }) {
           <h1>{email.subject || t('email.noSubject')}</h1>
           <p>
             <span className={`badge ${email.status}`}>{statusLabel(email.status)}</span>
-            {email.nextAttemptAt && email.status !== 'sending' && <span> · {t('email.nextAttempt', { when: timeText(email.nextAttemptAt) })}</span>}
+            {/* A time already past is no "next attempt": the waiting reason says what it waits for. */}
+            {email.nextAttemptAt && email.status !== 'sending' && Date.parse(email.nextAttemptAt) > Date.now() && email.waitingReason?.kind !== 'scheduled' && (
+              <span> · {t('email.nextAttempt', { when: timeText(email.nextAttemptAt) })}</span>
+            )}
             {email.scheduledAt && <span> · {t('email.scheduledFor', { when: timeText(email.scheduledAt) })}</span>}
             {email.status !== 'bounced' && <BouncedNote recipients={email.recipients} />}
           </p>
+          {email.waitingReason && (
+            <p className="waiting" role="status">
+              {t(`email.waiting.${email.waitingReason.kind}`, { when: email.waitingReason.at ? timeText(email.waitingReason.at) : '' })}
+              {/* The server's own words (a relay's reply), as it wrote them. */}
+              {email.waitingReason.reason && (email.waitingReason.kind === 'sending-stopped' || email.waitingReason.kind === 'retry') && (
+                <>
+                  {' '}
+                  <span className="server-words">{t('email.waiting.serverSaid')} {email.waitingReason.reason}</span>
+                </>
+              )}
+              {email.waitingReason.setting && (
+                <>
+                  {' '}
+                  <Link href={`/config/email#field-${email.waitingReason.setting}`}>{t('sending.fix')}</Link>
+                </>
+              )}
+            </p>
+          )}
           <div className="actions">
             {RETRYABLE.includes(email.status) && (
               <button type="button" onClick={() => setAsking('retry')}>
