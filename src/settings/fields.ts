@@ -114,7 +114,7 @@ export const FIELDS = {
   }),
   useGraph: field({
     label: 'Use Graph API Library',
-    help: 'Send through Microsoft Graph instead of SMTP. Cannot be combined with OAuth SMTP.',
+    help: 'In plain words: send through Microsoft Graph, Microsoft 365’s mail API over HTTPS, instead of SMTP: for tenants where SMTP AUTH is turned off. Cannot be combined with OAuth SMTP.',
     kind: 'bool',
     default: false,
     schema: z.boolean(),
@@ -201,7 +201,7 @@ export const FIELDS = {
   }),
   skipPendingAtStartup: field({
     label: 'At the starting, do not send the pending emails',
-    help: 'Checked: e-mails waiting when Postroom starts are put on hold until an administrator releases them.',
+    help: 'In plain words: when Postroom starts (after a stop, an upgrade or a crash), the e-mails already waiting are not sent but held, until an administrator looks at them and releases them (Outbox, or postroom queue release-held). Use it when a backlog must be checked before it goes out.',
     kind: 'bool',
     default: false,
     schema: z.boolean(),

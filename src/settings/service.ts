@@ -264,11 +264,26 @@ export class SettingsService {
       at: new Date(r.at).toISOString(),
       actor: r.actor,
       key: r.key,
-      oldValue: r.old_value === null ? null : JSON.parse(r.old_value),
-      newValue: r.new_value === null ? null : JSON.parse(r.new_value),
+      oldValue: auditValue(r.key, r.old_value),
+      newValue: auditValue(r.key, r.new_value),
       secret: Boolean(r.secret),
     }));
   }
+}
+
+/**
+ * An audited value as the log shows it: a certificate bundle as what it holds (subjects, expiry),
+ * not kilobytes of base64 that would fill the page.
+ */
+function auditValue(key: string, stored: string | null): unknown {
+  if (stored === null) return null;
+  const value: unknown = JSON.parse(stored);
+  if (!isSettingKey(key) || FIELDS[key].kind !== 'pem' || typeof value !== 'string' || value === '') return value;
+  const found = describePem(value);
+  if (found.length === 0) return `PEM (${value.length} characters)`;
+  const first = found[0] as CertificateInfo;
+  const more = found.length > 1 ? ` and ${found.length - 1} more` : '';
+  return `${found.length} certificate${found.length === 1 ? '' : 's'}: ${first.subject}, until ${first.expiresAt.slice(0, 10)}${more}`;
 }
 
 /** Settings that were, and what took their place: a script that still sets one learns where to go. */

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
 import { MasterKeyError, SETTING_KEYS, SettingsValidationError, type AuditEntry, type FieldError } from '../../src/settings/index.js';
 import { BACKENDS, SKIP_POSTGRES, createTestDatabase, openTestPostroom, type TestDatabase } from '../helpers/backends.js';
+import { testPki } from '../helpers/pki.js';
 
 // Distinctive enough that finding them anywhere in storage can only mean a leak.
 const SMTP_PASSWORD = 'Pw-7f3a9c-Relay-Hunter2';
@@ -92,6 +93,17 @@ describe('email settings', { concurrency: BACKENDS.length }, () => {
         // A fresh install is incomplete (no host, forced postmaster without address), not broken.
         assert.deepEqual(view.problems.map((x) => x.key).sort(), ['postmaster', 'smtpHost']);
         assert.deepEqual(await p.settings.audit(), []);
+      });
+
+      it('audits a CA certificate as what it holds, not as its base64', async () => {
+        const ca = testPki().caPem;
+        await p.settings.update({ smtpCaCertificate: ca }, 'alice');
+        await p.settings.update({ smtpCaCertificate: `${ca}\n${ca}` }, 'alice');
+        const [second, first] = (await p.settings.audit()).filter((e) => e.key === 'smtpCaCertificate');
+        assert.match(String(first?.newValue), /^1 certificate: CN=Postroom Test CA, until \d{4}-\d{2}-\d{2}$/);
+        assert.match(String(second?.oldValue), /^1 certificate: CN=Postroom Test CA/);
+        assert.match(String(second?.newValue), /^2 certificates: CN=Postroom Test CA, until \d{4}-\d{2}-\d{2} and 1 more$/);
+        assert.equal(JSON.stringify(await p.settings.audit()).includes('BEGIN CERTIFICATE'), false);
       });
 
       it('refuses a field-local bad value with an error naming the key and the reason', async () => {

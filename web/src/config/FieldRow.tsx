@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, call, errorText } from '../api';
 import type { FieldInfo, SettingsView } from '../types';
 import { fieldHelp, fieldLabel } from './fieldText';
+import { dateText } from '../i18n';
 
 type Draft = string | boolean;
 
@@ -81,10 +82,14 @@ export function FieldRow({ field, stored, dimmedBecause, clears = null, onSaved 
           <option key={c} value={c}>{c}</option>
         ))}
       </select>
+    ) : field.readOnly ? (
+      // Read from another setting (a certificate's expiry, a key's account): shown as text, never as an empty date picker.
+      <output id={id} className="read-only" aria-describedby={describedBy}>
+        {draft === '' ? t('common.empty') : field.kind === 'date' ? dateText(String(draft)) : String(draft)}
+      </output>
     ) : (
       <input
         id={id}
-        readOnly={field.readOnly}
         type={field.kind === 'date' ? 'date' : 'text'}
         inputMode={field.kind === 'int' ? 'numeric' : field.kind === 'email' ? 'email' : undefined}
         autoComplete="off"

@@ -7,7 +7,7 @@ import { Link } from '../router';
 import { Confirm } from '../shell/Confirm';
 import type { EmailDetail } from '../types';
 import { numberText } from '../i18n';
-import { addressList, statusLabel, timeText } from './format';
+import { addressList, statusLabel, timeText, usePostmaster } from './format';
 import { BouncedNote, Recipients } from './Recipients';
 import { Reports } from './Reports';
 
@@ -16,6 +16,7 @@ const CANCELLABLE = ['pending', 'error', 'held'];
 
 export function EmailPage({ id }: { id: number }) {
   const { t } = useTranslation();
+  const postmaster = usePostmaster();
   const [email, setEmail] = useState<EmailDetail | null>(null);
   const [error, setError] = useState('');
   const [asking, setAsking] = useState<'retry' | 'cancel' | null>(null);
@@ -88,7 +89,7 @@ export function EmailPage({ id }: { id: number }) {
           </div>
           <dl className="facts">
             <dt>{t('email.sender')}</dt>
-            <dd>{email.sender ? addressList([email.sender]) : t('email.thePostmaster')}</dd>
+            <dd>{email.sender ? addressList([email.sender]) : postmaster ? t('outbox.postmasterAddress', { address: postmaster }) : t('email.thePostmaster')}</dd>
             <dt>{t('email.to')}</dt>
             <dd>{addressList(email.to)}</dd>
             {email.cc.length > 0 && (

@@ -8,7 +8,7 @@ import { Confirm } from '../shell/Confirm';
 import { RetryFailed } from './RetryFailed';
 import { STATUSES, type EmailPage, type EmailStatus, type HourTally } from '../types';
 import { numberText } from '../i18n';
-import { addressList, statusLabel, timeText } from './format';
+import { addressList, statusLabel, timeText, usePostmaster } from './format';
 import { BouncedNote } from './Recipients';
 import { HourlyChart } from './HourlyChart';
 
@@ -16,6 +16,7 @@ const PAGE_SIZE = 50;
 
 export function OutboxPage() {
   const { t } = useTranslation();
+  const postmaster = usePostmaster();
   const query = new URLSearchParams(useLocation().split('?')[1] ?? '');
   const status = (STATUSES as readonly string[]).includes(query.get('status') ?? '') ? (query.get('status') as EmailStatus) : '';
   const q = query.get('q') ?? '';
@@ -151,7 +152,7 @@ export function OutboxPage() {
                   )}
                 </td>
                 <td>{timeText(e.createdAt)}</td>
-                <td>{e.sender ? addressList([e.sender]) : t('outbox.postmaster')}</td>
+                <td className="address">{e.sender ? addressList([e.sender]) : postmaster ? t('outbox.postmasterAddress', { address: postmaster }) : t('outbox.postmaster')}</td>
                 <td className="recipients">{addressList([...e.to, ...e.cc, ...e.bcc])}</td>
                 <td>
                   <Link href={`/outbox/${e.id}`}>{e.subject || t('email.noSubject')}</Link>
