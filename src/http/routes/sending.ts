@@ -1,7 +1,9 @@
 // Whether mail is moving and, if not, why and what fixes it (the console's banner on every
 // page); and recovery from a bad day: retry many e-mails at once, counted first, audited.
 import { z } from 'zod';
+import { sendingIn } from '../../dispatcher/index.js';
 import type { Api } from '../api.js';
+import { preferredLanguage } from '../language.js';
 import { named } from '../replies.js';
 
 const sendingStateReply = named(
@@ -41,13 +43,13 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
     summary: 'Is mail moving? When sending is stopped: why (with the server reply), since when, how many e-mails wait, and what fixes it',
     access: 'admin',
     responses: { 200: { description: 'the sending state', schema: sendingStateReply } },
-    async handle() {
+    async handle({ req }) {
       const s = postroom.store.health.state();
       const storage = { failing: s.failing, kind: s.kind, since: s.since ? new Date(s.since).toISOString() : null, error: s.failing ? s.lastError : null };
       // A database that cannot be read is said without the queue's figures rather than not at all.
       const state = await postroom.sending().catch(() => null);
       if (!state) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, storage: { ...storage, failing: true } };
-      return { ...state, storage };
+      return { ...sendingIn(state, preferredLanguage(req.headers['accept-language'])), storage };
     },
   });
 

@@ -54,7 +54,7 @@ export function TestPanel() {
         {test && (
           <div className="test-result" role="status">
             <p className={test.ok ? 'ok' : 'bad'}>
-              {test.ok ? t('tests.works') : t('tests.failed')}: {test.route}
+              {t(test.ok ? 'tests.worksOn' : 'tests.failedOn', { route: test.route })}
             </p>
             <ol className="steps">
               {test.steps.map((s, i) => (
