@@ -5,7 +5,6 @@
 //
 // Run alone: node --import tsx bench/crash.ts [--quick]   (5,000 e-mails; quick: 1,000, said so)
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -13,36 +12,12 @@ import { CONNECTIONS, MASTER_KEY, heading, int, isEntry, message, onInterrupt, q
 import { inParallel } from './peers.js';
 import { OUTCOMES_IN_WRITING_PER_SLOT } from '../src/dispatcher/index.js';
 import { startCountingSink } from './sink.js';
+import { serveCommand } from './served.js';
 
 /** Sends a killed process can have done without recording them: in flight, or outcome being written. */
 const UNRECORDED_AT_MOST = CONNECTIONS * (1 + OUTCOMES_IN_WRITING_PER_SLOT);
 
 const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-
-/** Newest modification time of the files under dir (recursively) that match `keep`. */
-function newest(dir: string, keep: (name: string) => boolean): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p, keep));
-    else if (keep(e.name)) t = Math.max(t, fs.statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/**
- * `node bin/postroom.js serve` runs the compiled dist/. When src/ changed since the last build,
- * the same command is run from src through tsx instead, so the benchmark tests the code as it is.
- */
-function serveCommand(): { args: string[]; label: string } {
-  const dist = path.join(ROOT, 'dist');
-  const built = fs.existsSync(path.join(dist, 'cli', 'index.js')) ? fs.statSync(path.join(dist, 'cli', 'index.js')).mtimeMs : 0;
-  if (built >= newest(path.join(ROOT, 'src'), (n) => n.endsWith('.ts'))) return { args: [path.join(ROOT, 'bin', 'postroom.js'), 'serve'], label: 'node bin/postroom.js serve' };
-  return {
-    args: ['--import', 'tsx', path.join(ROOT, 'bench', 'postroom-cli.ts'), 'serve'],
-    label: 'node --import tsx bench/postroom-cli.ts serve (dist/ is older than src/: run npm run build to use bin/postroom.js)',
-  };
-}
 
 export async function crashBenchmark(quick: boolean): Promise<void> {
   const COUNT = quick ? 1_000 : 5_000;

@@ -1,9 +1,11 @@
-// The contenders of the throughput benchmark, behind one interface: Postroom (SQLite or
-// PostgreSQL), raw pooled nodemailer (no queue: the ceiling), pg-boss 10 and BullMQ workers.
+// The contenders of the throughput benchmark, behind one interface: Postroom as deployed
+// (`postroom serve`, SQLite or PostgreSQL) and as a library in this process, raw pooled
+// nodemailer (no queue: the ceiling), pg-boss 10 and BullMQ workers.
 //
 // Fairness: every contender sends the same messages (same From, To, Subject, text and a
 // Message-ID made at hand-over) through a nodemailer pool of CONNECTIONS connections, 100
-// messages per connection (Postroom's own SMTP route settings), with CONNECTIONS sends in flight.
+// messages per connection (Postroom's own SMTP route settings). The queues run CONNECTIONS sends
+// at once; raw nodemailer runs twice: every message at once, and CONNECTIONS sends in flight.
 import crypto from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import PgBoss from 'pg-boss';
@@ -11,6 +13,7 @@ import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CONNECTIONS, PG_URL, POSTMASTER, REDIS, message, onInterrupt, openBenchPostroom, pgQuery, sinkSettings, until, type Backend, type BenchPostroom } from './common.js';
 import type { CountingSink } from './sink.js';
+import { startServed, type ServeOptions } from './served.js';
 
 /** Host applications hand e-mails over one at a time, from a few request handlers at once. */
 export const HANDOVER_CONCURRENCY = 8;
@@ -28,8 +31,18 @@ export interface Contender {
   handOver(n: number): Promise<void>;
   /** Starts sending; resolves when the sink has all n and the queue records every one as done. */
   drain(n: number, sink: CountingSink): Promise<void>;
+  /** CPU time (ms, every thread) of the process that sends: this one, or the served one. */
+  cpuMs(): number;
+  /** Sends from a process of its own (`postroom serve`): this process's event loop is not the sender's. */
+  served?: boolean;
   close(): Promise<void>;
 }
+
+/** This process's CPU time (user + system, every thread), in ms. */
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 interface MailJob {
   to: string[];
@@ -54,34 +67,90 @@ export async function inParallel(n: number, concurrency: number, fn: (i: number)
   await Promise.all(Array.from({ length: Math.min(n, concurrency) }, lane));
 }
 
-/** No queue at all: the messages are in memory and go straight to the pool. */
-export function rawNodemailer(sinkPort: number): Contender {
+/**
+ * No queue at all: the messages are in memory and go straight to the pool, in one of two forms.
+ * Every message at once (`inFlight` undefined): nodemailer queues them all and a connection that
+ * frees takes the next without waiting for this code. `inFlight` sends at a time: each message is
+ * built only after one before it finished. The first looks like the stronger use and is, with
+ * connections that are never retired (2,369–2,399 against 1,846–2,222 e-mails/s for 10,000,
+ * maxMessages 1,000,000); but with 100 messages a connection (as every contender here) it is
+ * the weaker (837–953 against 1,005–1,235): nodemailer's pool replaces a connection retired
+ * after its 100th message only 100 ms later (smtp-pool _continueProcessing) unless a new
+ * sendMail() wakes it at once, which only the second form does (with that wait patched out,
+ * every message at once did 1,456–1,513 against 1,203–1,306). Both run; the ratios take the
+ * stronger of the two as the ceiling.
+ */
+export function rawNodemailer(sinkPort: number, inFlight?: number): Contender {
   let jobs: MailJob[] = [];
   const t = transport(sinkPort);
   return {
-    name: 'raw nodemailer pool (no queue)',
-    setup: `pool of ${CONNECTIONS}, ${CONNECTIONS} sends in flight`,
+    name: inFlight === undefined ? 'raw nodemailer, every message at once' : `raw nodemailer, ${inFlight} sends in flight`,
+    setup: inFlight === undefined ? `pool of ${CONNECTIONS}, every sendMail() at once` : `pool of ${CONNECTIONS}, ${inFlight} sendMail() in flight`,
     async handOver(n) {
       jobs = Array.from({ length: n }, (_, i) => mailJob(i));
     },
     async drain(n, sink) {
-      await inParallel(n, CONNECTIONS, (i) => send(t, jobs[i] as MailJob));
+      if (inFlight === undefined) await Promise.all(jobs.map((job) => send(t, job)));
+      else await inParallel(n, inFlight, (i) => send(t, jobs[i] as MailJob));
       await sink.waitFor(n, 600_000);
     },
+    cpuMs: ownCpuMs,
     async close() {
       t.close();
     },
   };
 }
 
-/** Postroom as shipped: library hand-overs, the sending process started once the backlog is in. */
+const dbName = (backend: Backend) => (backend === 'sqlite' ? 'SQLite' : 'PostgreSQL');
+
+/**
+ * Postroom as deployed: `postroom serve` in a process of its own (bench/served.ts), e-mails handed
+ * over through POST /api/v1/emails (HANDOVER_CONCURRENCY requests at once, keep-alive) with
+ * sending off, then sending switched on by the administrator. The server is warmed up first by
+ * sending `warmUp` e-mails to the sink, as a server that has been running would be.
+ */
+export async function postroomServed(backend: Backend, sinkPort: number, options: ServeOptions & { warmUp?: number } = {}): Promise<Contender & { pid: number }> {
+  const served = await startServed(backend, sinkPort, options);
+  const warm = options.warmUp ?? 0;
+  try {
+    if (warm > 0) {
+      // JIT, the MIME thread and the route, through the same path; then sending off again.
+      await inParallel(warm, HANDOVER_CONCURRENCY, (i) => served.handOver(i));
+      await served.setSending(true);
+      await until('the warm-up e-mails to be sent', async () => (await served.counts()).sent === warm, 60_000, 50);
+      await served.setSending(false);
+    }
+  } catch (err) {
+    await served.stop();
+    throw err;
+  }
+  return {
+    name: `Postroom ${dbName(backend)} (served)`,
+    setup: `postroom serve, ${warm} e-mails sent first, HTTP hand-overs, campaignIntervalSeconds 1`,
+    served: true,
+    pid: served.pid,
+    async handOver(n) {
+      await inParallel(n, HANDOVER_CONCURRENCY, (i) => served.handOver(i));
+    },
+    async drain(n, sink) {
+      // Noticed at the next campaign (≤ 1 s): the sink's window starts at the first arrival.
+      await served.setSending(true);
+      await sink.waitFor(n, 600_000);
+      await until('Postroom to record every e-mail as sent', async () => (await served.counts()).sent === warm + n, 60_000, 20);
+    },
+    cpuMs: () => served.cpuMs(),
+    close: () => served.stop(),
+  };
+}
+
+/** Postroom as a library: in-process hand-overs, the sending process started once the backlog is in. */
 export async function postroom(backend: Backend, sinkPort: number): Promise<Contender> {
   const bench: BenchPostroom = await openBenchPostroom(backend);
   const { postroom: p } = bench;
   await p.settings.update(sinkSettings(sinkPort), 'bench');
   return {
-    name: `Postroom on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
-    setup: `defaults: batches of 100, smtpMaxConnections ${CONNECTIONS}`,
+    name: `Postroom ${dbName(backend)} (library)`,
+    setup: `openPostroom() in this process, defaults`,
     async handOver(n) {
       await inParallel(n, HANDOVER_CONCURRENCY, (i) => p.queue.handOver(message(i), 'bench'));
     },
@@ -91,6 +160,7 @@ export async function postroom(backend: Backend, sinkPort: number): Promise<Cont
       await sink.waitFor(n, 600_000);
       await until('Postroom to record every e-mail as sent', async () => (await p.queue.counts()).sent === n, 60_000);
     },
+    cpuMs: ownCpuMs,
     close: () => bench.cleanup(),
   };
 }
@@ -126,6 +196,7 @@ export async function pgBoss(sinkPort: number, batchSize = PGBOSS_BATCH): Promis
       await sink.waitFor(n, 600_000);
       await until('pg-boss to complete every job', async () => (await boss.getQueueSize(name, { before: 'completed' })) === 0, 60_000);
     },
+    cpuMs: ownCpuMs,
     async close() {
       t.close();
       try {
@@ -176,6 +247,7 @@ export async function bullMq(sinkPort: number): Promise<Contender> {
       await sink.waitFor(n, 600_000);
       await until('BullMQ to complete every job', async () => (await queue.getJobCounts('completed')).completed === n, 60_000);
     },
+    cpuMs: ownCpuMs,
     async close() {
       t.close();
       try {

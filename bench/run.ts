@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [NAME...]`: runs the benchmarks one after the other, each in a
-// process of its own, and prints their figures and ratios. NAME: throughput handover backlog purge latency crash bounces memory.
+// process of its own, and prints their figures and ratios. NAME: throughput handover
+// handover-during-drain batch backlog purge latency crash bounces memory.
 //
 // A process each: memory (the backlog's RSS), JIT state and leftovers of one benchmark must not
 // colour the next; and each file also runs alone (node --import tsx bench/NAME.ts [--quick]).
@@ -7,12 +8,13 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['throughput', 'handover', 'backlog', 'purge', 'latency', 'crash', 'bounces', 'memory'] as const;
+const ALL = ['throughput', 'handover', 'handover-during-drain', 'batch', 'backlog', 'purge', 'latency', 'crash', 'bounces', 'memory'] as const;
 type Name = (typeof ALL)[number];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const isName = (a: string) => /^[a-z]+$/.test(a);
+// A name is lower-case words joined by hyphens; options start with -- and values are numbers.
+const isName = (a: string) => /^[a-z]+(-[a-z]+)*$/.test(a);
 const unknown = args.filter((a) => isName(a) && !(ALL as readonly string[]).includes(a));
 if (unknown.length) {
   console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
@@ -30,6 +32,7 @@ for (const name of names) {
   const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   // Options (--quick, --n 20000, --rounds 3, --postgres) go to every benchmark; each ignores the others.
   const extra = args.filter((a) => !isName(a));
+  const t0 = performance.now();
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file, ...extra], { stdio: 'inherit' });
     child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
@@ -38,6 +41,8 @@ for (const name of names) {
     failed++;
     console.error(`benchmark ${name} failed (exit ${code})`);
   }
+  // Each one's share of the run: what to look at when the whole takes too long.
+  console.log(`   (${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
 console.log(`\n${names.length - failed} of ${names.length} benchmarks ran in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failed ? 1 : 0);

@@ -29,8 +29,22 @@ export interface CountingSink {
   arrivals(): Promise<Arrival[]>;
   /** Share of the time the sink process was busy since the last reset (1 = saturated). */
   busy(): Promise<number>;
+  /**
+   * The first and last arrival since the last reset (epoch ms, as nowMs) and how many: every
+   * contender's drain is timed by this one clock, kept in the sink so no arrival list is shipped.
+   */
+  window(): Promise<ArrivalWindow>;
   close(): Promise<void>;
 }
+
+export interface ArrivalWindow {
+  first: number;
+  last: number;
+  count: number;
+}
+
+/** Drain rate timed by the sink: the intervals between the first and the last arrival (count − 1 of them) per second. */
+export const windowRate = (w: ArrivalWindow): number => ((w.count - 1) / (w.last - w.first)) * 1000;
 
 export interface SinkOptions {
   /** Keep each arrival's time and Message-ID (costs a little per message; off for throughput). */
@@ -40,7 +54,7 @@ export interface SinkOptions {
 /** Epoch milliseconds with sub-millisecond precision; the same clock in every process. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
-type Question = { type: 'count' } | { type: 'reset' } | { type: 'arrivals' } | { type: 'busy' } | { type: 'waitFor'; n: number };
+type Question = { type: 'count' } | { type: 'reset' } | { type: 'arrivals' } | { type: 'busy' } | { type: 'window' } | { type: 'waitFor'; n: number };
 type ToSink = Question & { ask: number };
 type FromSink = { type: 'listening'; port: number } | { type: 'answer'; ask: number; value: unknown };
 
@@ -87,6 +101,7 @@ export async function startCountingSink(options: SinkOptions = {}): Promise<Coun
     },
     arrivals: () => ask<Arrival[]>({ type: 'arrivals' }),
     busy: () => ask<number>({ type: 'busy' }),
+    window: () => ask<ArrivalWindow>({ type: 'window' }),
     async close() {
       child.disconnect();
       await exited;
@@ -99,6 +114,8 @@ const MESSAGE_ID = /^message-id:[ \t]*(<[^>\r\n]*>)/im;
 function runSink(record: boolean): void {
   const send = (m: FromSink) => process.send?.(m);
   let count = 0;
+  let first = 0;
+  let last = 0;
   let arrivals: Arrival[] = [];
   let elu = performance.eventLoopUtilization();
   const waiters: { n: number; ask: number }[] = [];
@@ -124,7 +141,9 @@ function runSink(record: boolean): void {
       });
       stream.on('end', () => {
         count++;
-        if (head !== null) arrivals.push({ at: nowMs(), messageId: MESSAGE_ID.exec(head)?.[1] ?? null });
+        last = nowMs();
+        if (count === 1) first = last;
+        if (head !== null) arrivals.push({ at: last, messageId: MESSAGE_ID.exec(head)?.[1] ?? null });
         cb(null, 'OK');
         if (waiters.length) wake();
       });
@@ -138,8 +157,11 @@ function runSink(record: boolean): void {
     if (m.type === 'count') answer(count);
     else if (m.type === 'arrivals') answer(arrivals);
     else if (m.type === 'busy') answer(performance.eventLoopUtilization(elu).utilization);
+    else if (m.type === 'window') answer({ first, last, count } satisfies ArrivalWindow);
     else if (m.type === 'reset') {
       count = 0;
+      first = 0;
+      last = 0;
       arrivals = [];
       elu = performance.eventLoopUtilization();
       answer(null);
