@@ -1,8 +1,9 @@
-// How the CLI prints things for a person: aligned key/value lists and one line per e-mail.
+// How the CLI prints things for a person: aligned key/value lists and one line per e-mail, every
+// line through visible() so that text stored in the queue is shown, never obeyed by the terminal.
 import type { EmailDetail, EmailSummary } from '../queue/index.js';
 import type { Address } from '../queue/index.js';
 import { FIELDS, type Problem, type SettingsView } from '../settings/index.js';
-import type { CampaignOutcome, InstanceStatus } from '../dispatcher/index.js';
+import type { CampaignOutcome, InstanceStatus, WaitingReason } from '../dispatcher/index.js';
 
 /**
  * Text for a terminal: control characters (C0 but line feed and tab, DEL, C1) shown as \\uXXXX,
@@ -12,6 +13,9 @@ import type { CampaignOutcome, InstanceStatus } from '../dispatcher/index.js';
 export function visible(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** Every line the commands print goes through here: stored text is shown, never obeyed (see visible). */
+export const say = (text: string): void => console.log(visible(text));
 
 const addr = (a: Address) => (a.name ? `${a.name} <${a.email}>` : a.email);
 
@@ -50,7 +54,7 @@ export function formatEmailLine(e: EmailSummary): string {
     .trimEnd();
 }
 
-export function formatEmailDetail(e: EmailDetail): string {
+export function formatEmailDetail(e: EmailDetail & { waitingReason?: WaitingReason | null }): string {
   const lines = [
     `e-mail ${e.id}: ${e.status}`,
     `  message-id   ${e.messageId}`,
@@ -62,7 +66,9 @@ export function formatEmailDetail(e: EmailDetail): string {
   if (e.bcc.length) lines.push(`  bcc          ${e.bcc.map(addr).join(', ')}`);
   lines.push(`  subject      ${e.subject}`);
   for (const f of e.attachments) lines.push(`  attachment   ${f.filename} (${f.contentType}, ${f.size} bytes)`);
-  if (e.nextAttemptAt) lines.push(`  next try     ${e.nextAttemptAt}`);
+  // A time already past is no "next try": the waiting line says what it waits for.
+  if (e.nextAttemptAt && Date.parse(e.nextAttemptAt) > Date.now()) lines.push(`  next try     ${e.nextAttemptAt}`);
+  if (e.waitingReason) lines.push(`  waiting      ${e.waitingReason.message}`);
   if (e.firstFailureAt) lines.push(`  first failed ${e.firstFailureAt}`);
   for (const r of e.recipients) {
     const fate = r.bounce

@@ -3,10 +3,24 @@
 import pino from 'pino';
 import { openPostroom } from '../app.js';
 import type { RuntimeConfig } from '../config.js';
-import { buildHttpServer, HandOverLimits } from '../http/index.js';
-import { HeapTrimmer } from '../memory/index.js';
+import type { Command } from './command.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  overview: [{ usage: 'serve', summary: 'run the HTTP API, the console and the sending process' }],
+  help: `Usage: postroom serve
+
+Runs the HTTP API and the administration console (POSTROOM_HOST:POSTROOM_PORT, default
+127.0.0.1:8030) and the sending process, until SIGTERM or SIGINT. On the first start it prints
+the one-time link where the admin password is chosen.`,
+  run: (config) => serve(config),
+};
 
 export async function serve(config: RuntimeConfig): Promise<number> {
+  // The HTTP server's modules (Fastify, the console, metrics) load only for `serve`: every other
+  // command imports this file for its help, and must start without them.
+  const { buildHttpServer, HandOverLimits } = await import('../http/index.js');
+  const { HeapTrimmer } = await import('../memory/index.js');
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   const postroom = await openPostroom({
     dataDir: config.dataDir,

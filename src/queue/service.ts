@@ -97,7 +97,8 @@ export interface EmailDetail extends EmailSummary {
 
 /** Which e-mails a bulk retry takes: one retryable status, changed since a time. */
 export interface RetryFilter {
-  status: 'failed' | 'error' | 'cancelled';
+  /** A status the retry verb may leave (TRANSITIONS.retry.from). */
+  status: 'failed' | 'error' | 'cancelled' | 'bounced';
   since?: number | undefined;
 }
 

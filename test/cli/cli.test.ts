@@ -11,6 +11,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it, type TestContext } from 'node:test';
+import pino from 'pino';
+import { openPostroom } from '../../src/app.js';
+import { TRANSITIONS } from '../../src/queue/index.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { testPki } from '../helpers/pki.js';
 import { makeClientCertificate } from '../helpers/microsoft-standin.js';
@@ -374,6 +377,9 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     assert.match(show, /^\s+to\s+a@example\.org$/m);
     assert.match(show, /^\s+subject\s+Quarterly report$/m);
     assert.match(show, /^\s+attachment\s+report\.pdf \(application\/pdf, 1234 bytes\)$/m);
+    // Why it waits: no postroom serve runs in this sandbox.
+    assert.match(show, /^\s+waiting\s+no sending process is running: it goes once postroom serve runs$/m);
+    assert.doesNotMatch(show, /next try/, 'a time already past is no next try');
     const detail = JSON.parse(showJson) as { id: number; attachments: { filename: string; size: number }[] };
     assert.equal(String(detail.id), id);
     assert.deepEqual(detail.attachments.map((a) => [a.filename, a.size]), [['report.pdf', 1234]]);
@@ -409,7 +415,7 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     const sb = new Sandbox(t);
     const id = queuedId(await sb.ok(['send', '--sender-email', 'user@example.com', '--to', 'a@example.org', '--subject', 'S', '--text', 'T']));
     assert.match(await sb.ok(['queue', 'cancel', id]), new RegExp(`^e-mail ${id} cancelled$`, 'm'));
-    // retry only takes a failed, error or cancelled e-mail: it succeeding shows the cancel held.
+    // retry takes no pending e-mail (only those the retry verb leaves): it succeeding shows the cancel held.
     assert.match(await sb.ok(['queue', 'retry', id]), new RegExp(`e-mail ${id} will be sent again`));
 
     const [unknown, released, purged] = await Promise.all([
@@ -423,12 +429,32 @@ describe('postroom CLI (the real binary)', { concurrency: 3 }, () => {
     const pending = await sb.ok(['queue', 'list', '--status', 'pending']);
     assert.deepEqual(listedIds(pending), [id], 'pending again after retry, and a waiting e-mail is never purged');
 
-    // A bad day undone in one command: every cancelled e-mail since a time, then audited.
+    // A bad day undone in one command: every cancelled e-mail since a time, then audited under
+    // the person who ran it, like every other change the CLI makes (it was a bare "cli").
     const since = new Date(Date.now() - 3_600_000).toISOString();
     await sb.ok(['queue', 'cancel', id]);
     assert.match(await sb.ok(['queue', 'retry', '--status', 'cancelled', '--since', since]), /^1 cancelled e-mail will be sent again/m);
-    assert.match(await sb.ok(['settings', 'audit']), /queue\.retry/, 'the bulk retry is in the audit');
-    assert.match(await sb.refused(['queue', 'retry', '--status', 'sent'], 2), /--status failed\|error\|cancelled/);
+    const audit = await sb.ok(['settings', 'audit', '--limit', '1']);
+    assert.match(
+      audit,
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+${ACTOR}\\s+queue\\.retry\\s+null -> \\{"status":"cancelled","since":"${since.replace(/\./g, '\\.')}","retried":1\\}$`, 'm'),
+      `the bulk retry is audited under cli:<user>:\n${audit}`,
+    );
+
+    // The statuses a bulk retry takes are those the queue's retry verb leaves (its transition
+    // table), bounced included: the CLI refused it while the queue would take it.
+    const p = await openPostroom({ dataDir: sb.dir, masterKey: MASTER_KEY, logger: pino({ level: 'silent' }) });
+    try {
+      // No delivery report reaches a test's data directory: the e-mail is made bounced in the database.
+      await p.store.db.updateTable('emails').set({ status: 'bounced', due_at: null, finished_at: Date.now(), updated_at: Date.now() }).where('id', '=', Number(id)).execute();
+    } finally {
+      await p.close();
+    }
+    assert.match(await sb.ok(['queue', 'retry', '--status', 'bounced']), /^1 bounced e-mail will be sent again/m);
+    assert.deepEqual(listedIds(await sb.ok(['queue', 'list', '--status', 'pending'])), [id], 'the bounced e-mail is pending again');
+    const refused = await sb.refused(['queue', 'retry', '--status', 'sent'], 2);
+    assert.ok(refused.includes(`--status ${TRANSITIONS.retry.from.join('|')} [--since TIME] (not "sent")`), `names the retry verb's statuses: ${refused}`);
+    assert.ok(refused.includes('|bounced'), `bounced is among them: ${refused}`);
   });
 
   it('usage errors exit 2 with one line on stderr; no stack trace ever', async (t) => {

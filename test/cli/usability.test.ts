@@ -87,7 +87,13 @@ describe('postroom CLI for a newcomer (the real binary)', { concurrency: 1 }, ()
     const late = await sb.run(['send', '--to', 'a@example.org', '--subject', 'S', '--help']);
     assert.equal(late.code, 0);
     assert.match(late.stdout, /^Usage: postroom send /);
-    assert.match((await sb.run(['send', '--help'])).stdout, /Alice <alice@example\.org>/, 'send --help shows the address forms');
+    const sendHelp = (await sb.run(['send', '--help'])).stdout;
+    assert.match(sendHelp, /Alice <alice@example\.org>/, 'send --help shows the address forms');
+    assert.match(
+      sendHelp,
+      /^ {2}--at ISO-TIME +send it at this time \(ISO 8601 with Z or an offset, at most 366 days ahead\); until then it waits as pending$/m,
+      'send --help explains --at',
+    );
     assert.deepEqual(fs.readdirSync(sb.dir), [], 'asking for help opened no database');
 
     const overview = await sb.run(['help']);

@@ -59,8 +59,8 @@ describe('postroom webhook and send --at (the real binary)', () => {
     const sent = await postroom('send', '--to', 'a@example.org', '--subject', 'Later', '--text', 'x', '--at', at);
     assert.match(sent.stdout, new RegExp(`^queued e-mail (\\d+) \\(pending\\) <[^>]+>, scheduled for ${at.replace(/\./g, '\\.')}\\n$`));
     const id = /e-mail (\d+)/.exec(sent.stdout)?.[1] ?? '';
-    const shown = JSON.parse((await postroom('queue', 'show', id, '--json')).stdout) as { scheduledAt: string; status: string };
-    assert.deepEqual([shown.status, shown.scheduledAt], ['pending', at]);
+    const shown = JSON.parse((await postroom('queue', 'show', id, '--json')).stdout) as { scheduledAt: string; status: string; waitingReason: { kind: string } };
+    assert.deepEqual([shown.status, shown.scheduledAt, shown.waitingReason.kind], ['pending', at, 'scheduled']);
     const bad = await postroom('send', '--to', 'a@example.org', '--subject', 'Later', '--text', 'x', '--at', 'tomorrow 9am');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^postroom: e-mail refused, nothing stored: sendAt: is not an ISO 8601 date-time/);

@@ -27,7 +27,7 @@ const sendingStateReply = named(
 );
 
 const retryFilter = z.object({
-  status: z.enum(['failed', 'error', 'cancelled'], { message: 'must be failed, error or cancelled' }),
+  status: z.enum(['failed', 'error', 'cancelled', 'bounced'], { message: 'must be failed, error, cancelled or bounced' }),
   since: z.iso.datetime({ offset: true, message: 'must be an ISO time, e.g. 2026-12-01T08:00:00Z' }).optional(),
 });
 

@@ -1,0 +1,28 @@
+// `postroom status`: is mail moving? The e-mails by status, the configuration's problems, and each
+// sending process with its last campaign: the first thing to run when mail seems stuck.
+import type { RuntimeConfig } from '../../config.js';
+import { parse, withPostroom, type Command } from '../command.js';
+import { formatStatus, say } from '../format.js';
+
+export const status = {
+  name: 'status',
+  overview: [{ usage: 'status [--json]', summary: 'is mail moving? queue counts, sending processes, last campaign' }],
+  help: `Usage: postroom status [--json]
+
+Is mail moving? The e-mails by status, the configuration's problems, and each running sending
+process with the outcome of its last campaign.`,
+  options: { json: { type: 'boolean', default: false } },
+  run: showStatus,
+} satisfies Command;
+
+async function showStatus(config: RuntimeConfig, args: string[]): Promise<number> {
+  const { values } = parse('status', { args, options: status.options });
+  const report = await withPostroom(config, async (p) => ({
+    counts: await p.queue.counts(),
+    problems: (await p.settings.view()).problems,
+    instances: await p.dispatcher.status.list(Date.now(), p.dispatcher.aliveWithinMs),
+  }));
+  if (values.json) say(JSON.stringify(report, null, 2));
+  else say(formatStatus(report));
+  return 0;
+}
