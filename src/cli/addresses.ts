@@ -2,7 +2,7 @@
 // by commas), read with nodemailer's addressparser, and a refusal that says what is wrong with one.
 import addressparser from 'nodemailer/lib/addressparser';
 import { emailAddress } from '../settings/index.js';
-import type { Address } from '../mail/index.js';
+import { whyInvalid, type Address } from '../mail/index.js';
 import { PostroomError } from '../errors.js';
 
 export interface ParsedOption {
@@ -54,22 +54,3 @@ export function parseAddressOption(option: string, values: string[]): ParsedOpti
   return out;
 }
 
-/** Why an address is refused, in words: the first rule it breaks. */
-export function whyInvalid(email: string, name = ''): string {
-  const example = 'write alice@example.org or "Alice <alice@example.org>"';
-  if (!email) return name ? `no @ in it: ${example}` : `it is empty: ${example}`;
-  if (email.length > 254) return 'it is longer than 254 characters';
-  if (/\s/.test(email)) return 'it contains a space';
-  const at = email.split('@');
-  if (at.length === 1) return `no @ in it: ${example}`;
-  if (at.length > 2) return 'it has more than one @';
-  const [local = '', domain = ''] = at;
-  if (!local) return 'nothing before the @';
-  if (!domain) return 'no domain after the @';
-  if (!domain.includes('.')) return `the domain "${domain}" has no dot: a full domain such as example.org is needed`;
-  if (domain.split('.').some((label) => !/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i.test(label) && !/^xn--/i.test(label))) {
-    return `"${domain}" is not a valid domain name`;
-  }
-  if (/^\.|\.$|\.\./.test(local)) return `"${local}" may not start or end with a dot or hold two dots in a row`;
-  return `"${local}" holds a character an address may not have`;
-}

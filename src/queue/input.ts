@@ -2,7 +2,7 @@
 // is stored: addresses, header injection (CR/LF), sizes, attachments.
 import { z } from 'zod';
 import { emailAddress } from '../settings/index.js';
-import { lineText, type Address } from '../mail/index.js';
+import { lineText, whyInvalid, type Address } from '../mail/index.js';
 import { PostroomError } from '../errors.js';
 
 /** Documented limits (README, "Handing over e-mails"). */
@@ -19,9 +19,14 @@ export const LIMITS = {
   scheduleAheadDays: 366,
 } as const;
 
+/** An address, refused with the reason in words (the domain has no dot, a space, two @…), as the CLI says it. */
+const handedOverAddress = z.string().superRefine((v, ctx) => {
+  if (!emailAddress.safeParse(v).success) ctx.addIssue({ code: 'custom', message: `is not a valid e-mail address (${whyInvalid(v)})` });
+});
+
 export const addressSchema = z.union([
-  emailAddress,
-  z.object({ email: emailAddress, name: lineText(200).optional() }, { message: 'must be an address or {email, name}' }),
+  handedOverAddress,
+  z.object({ email: handedOverAddress, name: lineText(200).optional() }, { message: 'must be an address or {email, name}' }),
 ]);
 
 // Headers Postroom writes itself; letting the host set them would bypass the sender policy or break the MIME.
@@ -66,7 +71,7 @@ const attachmentSchema = z.object({
 
 export const emailInputSchema = z
   .object({
-    sender: z.object({ email: emailAddress, name: lineText(200).optional() }).optional(),
+    sender: z.object({ email: handedOverAddress, name: lineText(200).optional() }).optional(),
     to: z.array(addressSchema).max(LIMITS.recipients, { message: `holds more than ${LIMITS.recipients} recipients` }).default([]),
     cc: z.array(addressSchema).max(LIMITS.recipients, { message: `holds more than ${LIMITS.recipients} recipients` }).default([]),
     bcc: z.array(addressSchema).max(LIMITS.recipients, { message: `holds more than ${LIMITS.recipients} recipients` }).default([]),

@@ -59,6 +59,14 @@ for (const backend of BACKENDS) {
       assert.equal((await postroom.queue.counts()).pending - before.pending, 2, 'two e-mails stored, no more');
     });
 
+    it('says why an address is refused in words, as the command line does (the domain has no dot)', async () => {
+      const r = await erp.post<{ fields: { field: string; message: string }[] }>('/api/v1/emails', email(1, { to: ['alice@exmaple'] }));
+      assert.equal(r.status, 400);
+      assert.deepEqual(r.body.fields[0], { field: 'to.0', message: 'is not a valid e-mail address (the domain "exmaple" has no dot: a full domain such as example.org is needed)' });
+      const named = await erp.post<{ fields: { field: string; message: string }[] }>('/api/v1/emails', email(1, { to: [{ email: 'bob@@example.org', name: 'Bob' }] }));
+      assert.deepEqual(named.body.fields[0], { field: 'to.0.email', message: 'is not a valid e-mail address (it has more than one @)' });
+    });
+
     it('keeps idempotency keys per e-mail: a key seen before, and the same key twice in one batch, make no new e-mail', async () => {
       const firstRun = await erp.post<{ results: Item[] }>('/api/v1/emails/batch', { emails: [email(10, { idempotencyKey: 'inv-10' }), email(11, { idempotencyKey: 'inv-11' })] });
       const again = await erp.post<{ results: Item[] }>('/api/v1/emails/batch', {

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import type { Postroom } from '../../app.js';
 import type { RuntimeConfig } from '../../config.js';
 import { BATCH_MAX_EMAILS, EmailInputError, type BatchItemResult } from '../../queue/index.js';
-import { parseAddressOption, quoteValue, whyInvalid, type ParsedOption } from '../addresses.js';
+import { parseAddressOption, quoteValue, type ParsedOption } from '../addresses.js';
 import { parse, UsageError, withPostroom, type Command } from '../command.js';
 import { say, visible } from '../format.js';
 
@@ -128,8 +128,8 @@ function nameOption(
   if (top === 'sender') {
     const option = second === 'name' ? 'sender-name' : 'sender-email';
     const value = values[option];
-    const why = option === 'sender-email' && value !== undefined && /valid e-mail address/.test(e.message) ? ` (${whyInvalid(value)})` : '';
-    return { field: value === undefined ? `--${option}` : `--${option} ${quoteValue(value)}`, message: `${e.message}${why}` };
+    // The reason in words comes with the refusal itself (queue/input.ts).
+    return { field: value === undefined ? `--${option}` : `--${option} ${quoteValue(value)}`, message: e.message };
   }
   if (top === 'attachments' && Number.isInteger(index)) {
     return { field: `--attach ${quoteValue(values.attach[index] ?? attachments[index]?.filename ?? '')}`, message: e.message };
