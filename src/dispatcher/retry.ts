@@ -1,20 +1,10 @@
 // When an e-mail in error is tried again: exponential back-off with jitter, kept inside the
 // retry window so that the last try still happens before the window closes.
+import { backoffDelay, type BackoffPolicy } from '../jobs/index.js';
 
-export interface BackoffPolicy {
-  /** Delay after the first failure. */
-  baseMs: number;
-  /** Longest delay between two attempts. */
-  capMs: number;
-}
+export { backoffDelay, type BackoffPolicy };
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 60_000, capMs: 3_600_000 };
-
-/** Delay before attempt n+1 after n failures (n ≥ 1): base·2^(n−1), capped, ±20 % jitter. */
-export function backoffDelay(failures: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const raw = Math.min(policy.baseMs * 2 ** Math.max(0, failures - 1), policy.capMs);
-  return Math.round(raw * (0.8 + 0.4 * random()));
-}
 
 export type RetryDecision = { retryAt: number } | { expired: true };
 

@@ -12,6 +12,7 @@ import { errorMessage, GroupCommit, writeTransaction, type Database, type Store 
 import type { Sealer, SettingsService } from '../settings/index.js';
 import { addressRefusal, guardedLookup, WebhookAddressError } from './address.js';
 import { deliveredTypes, eventBody, type EmailFacts } from './payload.js';
+import { backoffDelay } from '../jobs/index.js';
 import { signPayload, SIGNATURE_HEADER, EVENT_ID_HEADER } from './signature.js';
 import { SECRET_NAME, audit } from './service.js';
 
@@ -312,7 +313,7 @@ export class WebhookDeliverer {
       return;
     }
     const attempts = d.attempts + 1;
-    const next = now + backoff(attempts, this.o.backoffBaseMs, this.o.backoffCapMs);
+    const next = now + backoffDelay(attempts, { baseMs: this.o.backoffBaseMs, capMs: this.o.backoffCapMs });
     const giveUp = next >= d.created_at + this.o.retryWindowMs;
     await trx
       .updateTable('webhook_deliveries')
@@ -410,7 +411,3 @@ export class WebhookDeliverer {
 
 const succeeded = (a: Answer) => a.status !== null && a.status >= 200 && a.status < 300;
 
-function backoff(attempts: number, base: number, cap: number): number {
-  const raw = Math.min(base * 2 ** Math.max(0, attempts - 1), cap);
-  return Math.round(raw * (0.8 + 0.4 * Math.random()));
-}
