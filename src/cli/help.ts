@@ -25,7 +25,7 @@ export const overview = (): string => `Usage: postroom <command> [options]      
 ${COMMANDS.flatMap((c) => c.overview.map(overviewLine)).join('\n')}
 
 Environment: POSTROOM_DATA_DIR (./data), POSTROOM_DATABASE_URL (postgres://…), POSTROOM_MASTER_KEY,
-POSTROOM_LOG_LEVEL. See README.md.`;
+POSTROOM_LOG_LEVEL. See docs/operations.md.`;
 
 /** The help of the longest command path the words start with (a sub-command without its own help: its command's); the overview for none. */
 export function helpFor(words: string[]): string | null {

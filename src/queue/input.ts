@@ -5,7 +5,7 @@ import { emailAddress } from '../settings/index.js';
 import { lineText, whyInvalid, type Address } from '../mail/index.js';
 import { PostroomError } from '../errors.js';
 
-/** Documented limits (README, "Handing over e-mails"). */
+/** Documented limits (docs/host-applications.md, docs/operations.md "Hand-over limits"). */
 export const LIMITS = {
   recipients: 500,
   attachments: 100,

@@ -315,7 +315,7 @@ for (const lang of ['en', 'fr'] as const satisfies Lang[]) {
     });
 
     it('shows what the Google Workspace preset changes and applies it on confirmation', async () => {
-      await page.getByRole('button', { name: /Google Workspace/ }).click();
+      await page.getByRole('button', { name: /^Google Workspace \(/ }).click();
       const dialog = page.getByRole('dialog');
       await dialog.waitFor();
       assert.match(await dialog.innerText(), W.hostChange);

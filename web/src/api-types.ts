@@ -1366,25 +1366,21 @@ export interface paths {
                 content: {
                     "application/json": {
                         sender?: {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         };
                         /** @default [] */
                         to?: (string | {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         })[];
                         /** @default [] */
                         cc?: (string | {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         })[];
                         /** @default [] */
                         bcc?: (string | {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         })[];
@@ -2234,25 +2230,21 @@ export interface paths {
                     "application/json": {
                         emails: {
                             sender?: {
-                                /** Format: email */
                                 email: string;
                                 name?: string;
                             };
                             /** @default [] */
                             to?: (string | {
-                                /** Format: email */
                                 email: string;
                                 name?: string;
                             })[];
                             /** @default [] */
                             cc?: (string | {
-                                /** Format: email */
                                 email: string;
                                 name?: string;
                             })[];
                             /** @default [] */
                             bcc?: (string | {
-                                /** Format: email */
                                 email: string;
                                 name?: string;
                             })[];
@@ -2398,25 +2390,21 @@ export interface paths {
                 content: {
                     "application/json": {
                         sender?: {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         };
                         /** @default [] */
                         to?: (string | {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         })[];
                         /** @default [] */
                         cc?: (string | {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         })[];
                         /** @default [] */
                         bcc?: (string | {
-                            /** Format: email */
                             email: string;
                             name?: string;
                         })[];
@@ -2633,7 +2621,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    status: "failed" | "error" | "cancelled";
+                    status: "failed" | "error" | "cancelled" | "bounced";
                     since?: string;
                 };
                 header?: never;
@@ -2718,7 +2706,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        status: "failed" | "error" | "cancelled";
+                        status: "failed" | "error" | "cancelled" | "bounced";
                         /** Format: date-time */
                         since?: string;
                     };

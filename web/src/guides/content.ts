@@ -1,4 +1,4 @@
-// The setup guides, step by step, as in the README. Each step names the settings it fills so
+// The setup guides, step by step (docs/setup-guides.md is generated from them). Each step names the settings it fills so
 // the page can link straight to them on Configuration > Email. The words are in the message
 // catalogues (guides.<name>.title and .intro, guides.steps.<step>), so each language has them.
 
