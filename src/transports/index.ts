@@ -12,6 +12,7 @@ import { GMAIL_SCOPE, GMAIL_SMTP_HOST, googleTokenProviderFor } from './google.j
 export { DeliveryError, type Route, type RouteName, type DeliveryReport, type RejectedRecipient, type FailureKind, type FailureScope } from './route.js';
 export { classifySmtpError } from './smtp-errors.js';
 export { diagnoseSmtp, checkSmtpRoute, type Diagnosis, type DiagnosisStep } from './smtp-diagnose.js';
+export { stepDetailIn } from './diagnose-words.js';
 export type { SmtpTimeouts } from './smtp.js';
 
 /** Options of every route: SMTP's (extra CA, timeouts), and Graph's per-mailbox slots (set by openPostroom). */

@@ -14,6 +14,7 @@ import {
   GMAIL_SMTP_HOST,
   googleTokenProviderFor,
   microsoftTrust,
+  stepDetailIn,
   missingGraphPermissions,
   smtpTrust,
   tokenProviderFor,
@@ -23,7 +24,7 @@ import {
 } from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
-import { viewFor } from '../language.js';
+import { preferredLanguage, viewFor } from '../language.js';
 import { named, routeKindReply, settingsViewReply } from '../replies.js';
 import { decimal } from '../decimal.js';
 
@@ -174,11 +175,14 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     access: 'admin',
     body: z.object({ recipient: emailAddress.optional() }).strict(),
     responses: { 200: { description: 'the steps and whether all passed (a failed test never blocks saving)', schema: connectionTestReply } },
-    async handle({ body }) {
+    async handle({ body, req }) {
+      // Each step in the console's language; the server's reply stays in its own field, as written.
+      const lang = preferredLanguage(req.headers['accept-language']);
+      const worded = <R extends { steps: { detail: string }[] }>(r: R): R => ({ ...r, steps: r.steps.map((st) => ({ ...st, detail: stepDetailIn(st.detail, lang) })) });
       const result = await testRoute(body);
-      if (!(await postroom.settings.value('bounceProcessing'))) return result;
+      if (!(await postroom.settings.value('bounceProcessing'))) return worded(result);
       const mailbox = await postroom.bounces.testMailbox();
-      return { ...result, ok: result.ok && mailbox.ok, steps: [...result.steps, { step: 'mailbox', ...mailbox }] };
+      return worded({ ...result, ok: result.ok && mailbox.ok, steps: [...result.steps, { step: 'mailbox', ...mailbox }] });
     },
   });
 
