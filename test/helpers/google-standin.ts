@@ -76,6 +76,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { testPki } from './pki.js';
+import { closeHttpsServer } from './https-server.js';
 
 /** Google's token endpoint: what a key file's token_uri says, and the aud Google expects. */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -258,11 +259,7 @@ class GoogleStandInServer implements GoogleStandIn {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    // Keep-alive sockets of the caller's HTTPS agent would hold close() open.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeHttpsServer(server);
   }
 
   // --- the console: service accounts and keys ---------------------------------------------------

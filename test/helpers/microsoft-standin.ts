@@ -61,6 +61,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { microsoftEndpoints, type MicrosoftEndpoints } from '../../src/transports/index.js';
 import { testPki } from './pki.js';
 import { GraphProblem, MailboxStore, type MailAnswer, type MailboxFolderView, type MailboxMessageView } from './microsoft-mailbox.js';
+import { closeHttpsServer } from './https-server.js';
 
 /** The scope of Exchange Online SMTP (what Postroom asks for on the SMTP OAuth route). */
 export const EXCHANGE_SMTP_SCOPE = 'https://outlook.office365.com/.default';
@@ -314,11 +315,7 @@ export class MicrosoftStandIn {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    // Keep-alive sockets from Postroom's HTTPS agent would hold close() open.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeHttpsServer(server);
   }
 
   /** What a resource server checks: issued here, for this scope, not expired, not revoked. */
