@@ -23,6 +23,11 @@ declare module 'autocannon' {
     /** Seconds. */
     duration?: number;
     timeout?: number;
+    /**
+     * Milliseconds between samples (1000 by default). A run stops at the first sample after its
+     * duration: quick mode's half-second runs need a shorter one.
+     */
+    sampleInt?: number;
     warmup?: { connections?: number; duration?: number };
   }
 

@@ -7,8 +7,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
-import { sql } from 'kysely';
-import { openPostroom, type Postroom, type PostroomOptions } from '../src/app.js';
+import type { Postroom, PostroomOptions } from '../src/app.js';
+
+// Postroom itself (and Kysely) load on first use, not with this module: a benchmark that only
+// drives a server in another process (hand-over, batch, memory) starts a second sooner.
+const loadApp = () => import('../src/app.js');
+const loadSql = async () => (await import('kysely')).sql;
 
 export const PG_URL = process.env.POSTROOM_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS = { host: process.env.BENCH_REDIS_HOST || '127.0.0.1', port: Number(process.env.BENCH_REDIS_PORT || 6379) };
@@ -76,6 +80,7 @@ export async function openBenchPostroom(backend: Backend, options: Partial<Postr
     if (pgSchema) await pgQuery(`drop schema if exists ${pgSchema} cascade`);
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
+  const { openPostroom } = await loadApp();
   const open = (more: Partial<PostroomOptions>) =>
     openPostroom({
       dataDir,
@@ -174,7 +179,7 @@ const EMAIL_COLUMNS = `status, message_id, idempotency_key, sender_email, sender
   finished_at, last_reply_code, last_reply, rejected_recipients, size_bytes, attachment_count, source`;
 
 /** A sequence 1..count as SQL rows named i, for a single INSERT … SELECT on either backend. */
-const sequence = (postroom: Postroom, count: number) =>
+const sequence = (sql: Awaited<ReturnType<typeof loadSql>>, postroom: Postroom, count: number) =>
   postroom.store.dialect === 'postgres'
     ? sql`select g as i from generate_series(1, cast(${count} as int)) g`
     : sql`with recursive seq(i) as (select 1 union all select i + 1 from seq where i < ${count}) select i from seq`;
@@ -185,6 +190,7 @@ const sequence = (postroom: Postroom, count: number) =>
  * a million of them.
  */
 export async function insertPending(postroom: Postroom, count: number, tag: string, dueFrom = Date.now()): Promise<void> {
+  const sql = await loadSql();
   const body = message(0).text;
   const due = sql`cast(${dueFrom} as bigint)`;
   await sql`
@@ -193,7 +199,7 @@ export async function insertPending(postroom: Postroom, count: number, tag: stri
       '[{"email":"customer' || i || '@example.org"}]', '[]', '[]', 'Invoice ' || i,
       cast(${body} as text), null, '{}', ${due}, ${due}, ${due} + i, null, 0, 0, null,
       null, null, null, null, ${sql.lit(body.length + 12)}, 0, 'bench'
-    from (${sequence(postroom, count)}) s`.execute(postroom.store.db);
+    from (${sequence(sql, postroom, count)}) s`.execute(postroom.store.db);
   await checkpoint(postroom);
 }
 
@@ -202,11 +208,13 @@ export async function insertPending(postroom: Postroom, count: number, tag: stri
  * first commit after it runs that checkpoint (seconds for a million rows) inside a measurement.
  */
 async function checkpoint(postroom: Postroom): Promise<void> {
+  const sql = await loadSql();
   if (postroom.store.dialect === 'sqlite') await sql`pragma wal_checkpoint(truncate)`.execute(postroom.store.db);
 }
 
 /** Inserts `count` e-mails sent at `finishedAt` (minus i ms), each with its one attempt: history to purge. */
 export async function insertFinished(postroom: Postroom, count: number, tag: string, finishedAt: number): Promise<void> {
+  const sql = await loadSql();
   const body = message(0).text;
   const db = postroom.store.db;
   const at = sql`cast(${finishedAt} as bigint)`;
@@ -218,7 +226,7 @@ export async function insertFinished(postroom: Postroom, count: number, tag: str
       '[{"email":"customer' || i || '@example.org"}]', '[]', '[]', 'Invoice ' || i,
       cast(${body} as text), null, '{}', ${at} - i - 1000, ${at} - i, null, null, 1, 1, null,
       ${at} - i, 250, '250 OK', null, ${sql.lit(body.length + 12)}, 0, 'bench'
-    from (${sequence(postroom, count)}) s`.execute(db);
+    from (${sequence(sql, postroom, count)}) s`.execute(db);
   await sql`
     insert into attempts (email_id, started_at, finished_at, route, outcome, reply_code, reply, instance)
     select id, finished_at - 5, finished_at, 'smtp', 'sent', 250, '250 OK', 'bench'
@@ -237,6 +245,18 @@ export function sampleRss(everyMs = 100): { stop(): { maxMb: number; lastMb: num
       return { maxMb: Math.max(...samples) / 2 ** 20, lastMb: (samples.at(-1) ?? 0) / 2 ** 20, samples: samples.length };
     },
   };
+}
+
+/**
+ * Starts two things at once (the sink process and a store, say: a third of a second each saved)
+ * and gives both; if either fails, the other is closed again before the error goes on.
+ */
+export async function startBoth<A, B>(a: Promise<A>, b: Promise<B>, closeA: (a: A) => Promise<unknown>, closeB: (b: B) => Promise<unknown>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  if (ra.status === 'fulfilled') await closeA(ra.value).catch(() => undefined);
+  if (rb.status === 'fulfilled') await closeB(rb.value).catch(() => undefined);
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -269,6 +289,15 @@ export function percentile(xs: number[], p: number): number {
 export function verdict(ratio: number, target: number, direction: '>=' | '<' = '>='): string {
   const met = direction === '>=' ? ratio >= target : ratio < target;
   return `${ratio.toFixed(2)}  (target ${direction === '>=' ? '≥' : '<'} ${target}: ${met ? 'met' : 'MISSED'})`;
+}
+
+/**
+ * verdict(), or in quick mode, where the run is too short or too small to judge the target: the
+ * ratio with its target, "quick: indicative", rather than a "met" or "MISSED" that could mislead.
+ */
+export function judged(ratio: number, target: number, direction: '>=' | '<', quick: boolean): string {
+  if (!quick) return verdict(ratio, target, direction);
+  return `${ratio.toFixed(2)}  (quick: indicative; target ${direction === '>=' ? '≥' : '<'} ${target})`;
 }
 
 export function heading(title: string, detail: string): void {

@@ -3,12 +3,14 @@
 // flight, or their outcome being written: at most connections × (1 + outcomes in writing)), and the e-mails
 // the dead process held must be sent again within a minute (default lease, not a shortened one).
 //
-// Run alone: node --import tsx bench/crash.ts [--quick]   (5,000 e-mails; quick: 1,000, said so)
+// Run alone: node --import tsx bench/crash.ts [--quick]   (5,000 e-mails; quick: 400 and a 3 s lease,
+// POSTROOM_LEASE_SECONDS=3 given to both serve processes, said so: the 60 s target is for the default lease, so
+// quick mode reports the time without judging it; the delivery and duplicate checks are judged as in the full run)
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { CONNECTIONS, MASTER_KEY, heading, int, isEntry, message, onInterrupt, quickMode, openBenchPostroom, sinkSettings, sleep, table, until } from './common.js';
+import { CONNECTIONS, MASTER_KEY, heading, int, isEntry, message, onInterrupt, quickMode, openBenchPostroom, sinkSettings, sleep, startBoth, table, until } from './common.js';
 import { inParallel } from './peers.js';
 import { OUTCOMES_IN_WRITING_PER_SLOT } from '../src/dispatcher/index.js';
 import { startCountingSink } from './sink.js';
@@ -19,12 +21,19 @@ const UNRECORDED_AT_MOST = CONNECTIONS * (1 + OUTCOMES_IN_WRITING_PER_SLOT);
 
 const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
+/** Quick mode's lease (POSTROOM_LEASE_SECONDS): the default 30 s would be most of the quick run. */
+const QUICK_LEASE_SECONDS = 3;
+
 export async function crashBenchmark(quick: boolean): Promise<void> {
-  const COUNT = quick ? 1_000 : 5_000;
+  const COUNT = quick ? 400 : 5_000;
+  // A wait that never ends is an error (the count so far in its message), not a hang.
+  const timeoutMs = quick ? 60_000 : 300_000;
   const command = serveCommand();
-  heading('Crash', `${int(COUNT)} e-mails${quick ? ' (QUICK MODE: the full run has 5,000)' : ''}, ${CONNECTIONS} connections, SQLite, default lease (POSTROOM_LEASE_SECONDS unset); kill -9 at half-way (mid-batch), restart; ${command.label}`);
-  const sink = await startCountingSink({ record: true });
-  const bench = await openBenchPostroom('sqlite');
+  const lease = quick
+    ? `lease ${QUICK_LEASE_SECONDS} s (QUICK MODE: POSTROOM_LEASE_SECONDS=${QUICK_LEASE_SECONDS}; the full run has the default)`
+    : 'default lease (POSTROOM_LEASE_SECONDS unset)';
+  heading('Crash', `${int(COUNT)} e-mails${quick ? ' (QUICK MODE: the full run has 5,000)' : ''}, ${CONNECTIONS} connections, SQLite, ${lease}; kill -9 at half-way (mid-batch), restart; ${command.label}`);
+  const [sink, bench] = await startBoth(startCountingSink({ record: true }), openBenchPostroom('sqlite'), (s) => s.close(), (b) => b.cleanup());
   const { postroom } = bench;
   const children: ChildProcess[] = [];
   const killAll = async () => {
@@ -41,7 +50,7 @@ export async function crashBenchmark(quick: boolean): Promise<void> {
         POSTROOM_MASTER_KEY: MASTER_KEY.toString('hex'),
         POSTROOM_PORT: '0',
         POSTROOM_ADMIN_PASSWORD: 'crash benchmark password',
-        POSTROOM_LEASE_SECONDS: '',
+        POSTROOM_LEASE_SECONDS: quick ? String(QUICK_LEASE_SECONDS) : '',
         POSTROOM_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -56,7 +65,7 @@ export async function crashBenchmark(quick: boolean): Promise<void> {
 
     const first = serve();
     // Mid-batch (batches of 100): at a batch boundary nothing may be in flight to interrupt.
-    await sink.waitFor(COUNT / 2 + 50, 300_000);
+    await sink.waitFor(COUNT / 2 + 50, timeoutMs);
     first.child.kill('SIGKILL');
     const killedAt = performance.now();
     await first.exited;
@@ -79,7 +88,7 @@ export async function crashBenchmark(quick: boolean): Promise<void> {
       await until(
         'the dead process\'s e-mails sent again',
         async () => (await postroom.store.db.selectFrom('emails').select('id').where('id', 'in', orphans).where('status', '!=', 'sent').execute()).length === 0,
-        300_000,
+        timeoutMs,
         100,
       );
       orphansSentMs = performance.now() - killedAt;
@@ -91,7 +100,7 @@ export async function crashBenchmark(quick: boolean): Promise<void> {
         distinct = new Set((await sink.arrivals()).map((a) => a.messageId)).size;
         return distinct >= COUNT;
       },
-      300_000,
+      timeoutMs,
       200,
     );
     await until('every e-mail recorded as sent', async () => (await postroom.queue.counts()).sent === COUNT, 60_000, 100);
@@ -120,7 +129,8 @@ export async function crashBenchmark(quick: boolean): Promise<void> {
     ]);
     const ok = distinct === COUNT && counts.sent === COUNT && duplicates <= inFlightDelivered && duplicates <= UNRECORDED_AT_MOST;
     console.log(`   every e-mail delivered, duplicates (${duplicates}) ≤ done but not recorded at the kill (${inFlightDelivered}, at most ${UNRECORDED_AT_MOST}): ${ok ? 'met' : 'MISSED'}`);
-    console.log(`   the dead process's e-mails sent again within 60 s of the kill (${(orphansSentMs / 1000).toFixed(1)} s): ${orphansSentMs <= 60_000 ? 'met' : 'MISSED'}`);
+    if (quick) console.log(`   the dead process's e-mails sent again ${(orphansSentMs / 1000).toFixed(1)} s after the kill with a ${QUICK_LEASE_SECONDS} s lease (quick: indicative; target within 60 s with the default lease)`);
+    else console.log(`   the dead process's e-mails sent again within 60 s of the kill (${(orphansSentMs / 1000).toFixed(1)} s): ${orphansSentMs <= 60_000 ? 'met' : 'MISSED'}`);
   } finally {
     await killAll();
     forget();

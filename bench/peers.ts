@@ -23,6 +23,12 @@ export const PGBOSS_BATCH = 100;
 /** pg-boss's smallest polling interval (its floor is 0.5 s); a worker sleeps it out after a short batch. */
 export const PGBOSS_POLL_SECONDS = 0.5;
 
+/**
+ * How long a drain of n e-mails may take before it is an error (the sink's count in the message):
+ * ten times the slowest contender's pace and half a minute more, not ten minutes whatever n is.
+ */
+export const drainTimeoutMs = (n: number): number => 30_000 + 10 * n;
+
 export interface Contender {
   name: string;
   /** How the contender was set up, for the printout. */
@@ -92,7 +98,7 @@ export function rawNodemailer(sinkPort: number, inFlight?: number): Contender {
     async drain(n, sink) {
       if (inFlight === undefined) await Promise.all(jobs.map((job) => send(t, job)));
       else await inParallel(n, inFlight, (i) => send(t, jobs[i] as MailJob));
-      await sink.waitFor(n, 600_000);
+      await sink.waitFor(n, drainTimeoutMs(n));
     },
     cpuMs: ownCpuMs,
     async close() {
@@ -135,7 +141,7 @@ export async function postroomServed(backend: Backend, sinkPort: number, options
     async drain(n, sink) {
       // Noticed at the next campaign (≤ 1 s): the sink's window starts at the first arrival.
       await served.setSending(true);
-      await sink.waitFor(n, 600_000);
+      await sink.waitFor(n, drainTimeoutMs(n));
       await until('Postroom to record every e-mail as sent', async () => (await served.counts()).sent === warm + n, 60_000, 20);
     },
     cpuMs: () => served.cpuMs(),
@@ -157,7 +163,7 @@ export async function postroom(backend: Backend, sinkPort: number): Promise<Cont
     async drain(n, sink) {
       // The first campaign runs at start() and claims batch after batch until the queue is empty.
       await p.dispatcher.start();
-      await sink.waitFor(n, 600_000);
+      await sink.waitFor(n, drainTimeoutMs(n));
       await until('Postroom to record every e-mail as sent', async () => (await p.queue.counts()).sent === n, 60_000);
     },
     cpuMs: ownCpuMs,
@@ -193,7 +199,7 @@ export async function pgBoss(sinkPort: number, batchSize = PGBOSS_BATCH): Promis
           for (const job of jobs) await send(t, job.data);
         });
       }
-      await sink.waitFor(n, 600_000);
+      await sink.waitFor(n, drainTimeoutMs(n));
       await until('pg-boss to complete every job', async () => (await boss.getQueueSize(name, { before: 'completed' })) === 0, 60_000);
     },
     cpuMs: ownCpuMs,
@@ -244,7 +250,7 @@ export async function bullMq(sinkPort: number): Promise<Contender> {
     async drain(n, sink) {
       worker = new BullWorker<MailJob>(name, async (job) => void (await send(t, job.data)), { connection, prefix, concurrency: CONNECTIONS });
       worker.on('error', (err) => console.error(`BullMQ worker: ${err.message}`));
-      await sink.waitFor(n, 600_000);
+      await sink.waitFor(n, drainTimeoutMs(n));
       await until('BullMQ to complete every job', async () => (await queue.getJobCounts('completed')).completed === n, 60_000);
     },
     cpuMs: ownCpuMs,

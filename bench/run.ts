@@ -4,9 +4,16 @@
 //
 // A process each: memory (the backlog's RSS), JIT state and leftovers of one benchmark must not
 // colour the next; and each file also runs alone (node --import tsx bench/NAME.ts [--quick]).
+//
+// --quick: each benchmark shrunk to a few seconds (under a minute in all on 2 cores; each file's
+// head says what its quick mode leaves out), and stopped if it runs over QUICK_LIMIT_S: whatever
+// it waits for, a quick run must end.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+
+/** A quick benchmark still running after this long is stopped (SIGTERM: it cleans up) and counts as failed. */
+const QUICK_LIMIT_S = 120;
 
 const ALL = ['throughput', 'handover', 'handover-during-drain', 'batch', 'backlog', 'purge', 'latency', 'crash', 'bounces', 'memory'] as const;
 type Name = (typeof ALL)[number];
@@ -33,13 +40,28 @@ for (const name of names) {
   // Options (--quick, --n 20000, --rounds 3, --postgres) go to every benchmark; each ignores the others.
   const extra = args.filter((a) => !isName(a));
   const t0 = performance.now();
+  let overran = false;
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file, ...extra], { stdio: 'inherit' });
-    child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+    const timers: NodeJS.Timeout[] = [];
+    if (quick) {
+      timers.push(
+        setTimeout(() => {
+          overran = true;
+          console.error(`benchmark ${name} still running after ${QUICK_LIMIT_S} s in quick mode: stopping it`);
+          child.kill('SIGTERM');
+          timers.push(setTimeout(() => child.kill('SIGKILL'), 15_000));
+        }, QUICK_LIMIT_S * 1000),
+      );
+    }
+    child.once('exit', (c, signal) => {
+      for (const t of timers) clearTimeout(t);
+      resolve(c ?? (signal ? 1 : 0));
+    });
   });
-  if (code !== 0) {
+  if (code !== 0 || overran) {
     failed++;
-    console.error(`benchmark ${name} failed (exit ${code})`);
+    console.error(`benchmark ${name} failed (${overran ? `stopped after ${QUICK_LIMIT_S} s, ` : ''}exit ${code})`);
   }
   // Each one's share of the run: what to look at when the whole takes too long.
   console.log(`   (${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
