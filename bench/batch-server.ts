@@ -12,13 +12,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { Queue as BullQueue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { buildHttpServer, DEFAULT_HAND_OVER_LIMITS } from '../src/http/index.js';
 import { HAND_OVER_BODY } from '../src/http/routes/emails.js';
 import { BATCH_BODY_LIMIT } from '../src/http/routes/batch.js';
 import { BATCH_MAX_EMAILS } from '../src/queue/index.js';
 import { newMessageId } from '../src/queue/new-email.js';
-import { POSTMASTER, REDIS, onInterrupt, openBenchPostroom, type BenchPostroom } from './common.js';
+import { POSTMASTER, REDIS, deleteRedisKeys, onInterrupt, openBenchPostroom, type BenchPostroom } from './common.js';
 
 export type BatchServerKind = 'postroom-sqlite' | 'postroom-postgres' | 'bullmq';
 
@@ -48,19 +47,7 @@ if (kind === 'postroom-sqlite' || kind === 'postroom-postgres') {
   const prefix = `postroom-bench-${crypto.randomBytes(5).toString('hex')}`;
   const connection = { ...REDIS, maxRetriesPerRequest: null };
   const queue = new BullQueue('email', { connection, prefix });
-  const deleteKeys = async () => {
-    const redis = new Redis(REDIS);
-    try {
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-        if (cursor === '0') break;
-      }
-    } finally {
-      redis.disconnect();
-    }
-  };
+  const deleteKeys = () => deleteRedisKeys(prefix);
   const forget = onInterrupt(deleteKeys);
   const envelope = z.object({ emails: z.array(z.unknown()).min(1).max(BATCH_MAX_EMAILS) }).strict();
   const domain = POSTMASTER.split('@')[1] as string;

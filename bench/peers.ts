@@ -10,8 +10,7 @@ import crypto from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import PgBoss from 'pg-boss';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { CONNECTIONS, PG_URL, POSTMASTER, REDIS, message, onInterrupt, openBenchPostroom, pgQuery, sinkSettings, until, type Backend, type BenchPostroom } from './common.js';
+import { CONNECTIONS, PG_URL, POSTMASTER, REDIS, deleteRedisKeys, message, onInterrupt, openBenchPostroom, pgQuery, sinkSettings, until, type Backend, type BenchPostroom } from './common.js';
 import type { CountingSink } from './sink.js';
 import { startServed, type ServeOptions } from './served.js';
 
@@ -224,19 +223,7 @@ export async function bullMq(sinkPort: number): Promise<Contender> {
   const prefix = `postroom-bench-${crypto.randomBytes(5).toString('hex')}`;
   const name = 'email';
   const connection = { ...REDIS, maxRetriesPerRequest: null };
-  const deleteKeys = async () => {
-    const redis = new Redis(REDIS);
-    try {
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-        if (cursor === '0') break;
-      }
-    } finally {
-      redis.disconnect();
-    }
-  };
+  const deleteKeys = () => deleteRedisKeys(prefix);
   const forget = onInterrupt(deleteKeys);
   const queue = new BullQueue<MailJob>(name, { connection, prefix });
   const t = transport(sinkPort);
