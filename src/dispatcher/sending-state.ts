@@ -17,6 +17,8 @@ export interface SendingState {
   resumesWhen: string | null;
   /** The setting to look at first, when one is to blame. */
   setting: keyof EmailSettings | null;
+  /** What stopped it: switched off, the configuration, the route (its server), the database; null while sending. */
+  cause: 'disabled' | 'incomplete' | 'route' | 'database' | 'no-process' | null;
 }
 
 interface Blame {
@@ -49,7 +51,7 @@ export interface CurrentSettings {
 export function describeSending(instances: InstanceStatus[], waiting: number, current?: CurrentSettings): SendingState {
   const alive = instances.filter((i) => i.alive);
   if (alive.length === 0) {
-    return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: 'a sending process starts (postroom serve)', setting: null };
+    return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: 'a sending process starts (postroom serve)', setting: null, cause: 'no-process' };
   }
   if (current && !current.enabled) return { state: 'stopped', waiting, ...why({ state: 'disabled' }, new Date().toISOString()) };
   if (current && current.problems.length > 0) {
@@ -57,11 +59,11 @@ export function describeSending(instances: InstanceStatus[], waiting: number, cu
   }
   // Mail moves if any live process sends; otherwise the freshest report says why.
   const outcomes = alive.map((i) => i.lastCampaign).filter((c): c is NonNullable<typeof c> => c !== null);
-  if (outcomes.length === 0 || outcomes.some((c) => moving(c.outcome))) return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null };
+  if (outcomes.length === 0 || outcomes.some((c) => moving(c.outcome))) return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null, cause: null };
   const latest = outcomes.reduce((a, b) => (a.startedAt > b.startedAt ? a : b));
   // Switched off or incomplete when it ran, but not now: the next campaign sends.
   if (current && (latest.outcome.state === 'disabled' || latest.outcome.state === 'incomplete')) {
-    return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null };
+    return { state: 'sending', reason: null, since: null, waiting, resumesWhen: null, setting: null, cause: null };
   }
   return { state: 'stopped', waiting, ...why(latest.outcome, latest.startedAt) };
 }
@@ -70,10 +72,10 @@ function moving(o: CampaignOutcome): boolean {
   return o.state === 'ran' && o.routeFailure === null;
 }
 
-function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'since' | 'resumesWhen' | 'setting'> {
+function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'since' | 'resumesWhen' | 'setting' | 'cause'> {
   switch (o.state) {
     case 'disabled':
-      return { reason: 'sending is disabled', since: null, resumesWhen: '"Process for sending emails enabled" is checked', setting: 'enabled' };
+      return { reason: 'sending is disabled', since: null, resumesWhen: '"Process for sending emails enabled" is checked', setting: 'enabled', cause: 'disabled' };
     case 'incomplete': {
       const first = o.problems[0];
       return {
@@ -81,16 +83,17 @@ function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'sin
         since: null,
         resumesWhen: 'the configuration problems are fixed',
         setting: (first?.key as keyof EmailSettings | undefined) ?? null,
+        cause: 'incomplete',
       };
     }
     case 'error':
-      return { reason: `the database could not be used: ${o.message}`, since: at, resumesWhen: 'the database answers again (nothing to change)', setting: null };
+      return { reason: `the database could not be used: ${o.message}`, since: at, resumesWhen: 'the database answers again (nothing to change)', setting: null, cause: 'database' };
     case 'route-failing':
     case 'ran': {
       const message = o.state === 'route-failing' ? o.message : (o.routeFailure ?? '');
       const since = o.state === 'route-failing' ? (o.since ?? at) : at;
       const blame = BLAME.find((b) => b.test.test(message));
-      return { reason: message, since, resumesWhen: blame ? `${blame.fix}, or the settings change` : 'the route works again, or the settings change', setting: blame?.setting ?? null };
+      return { reason: message, since, resumesWhen: blame ? `${blame.fix}, or the settings change` : 'the route works again, or the settings change', setting: blame?.setting ?? null, cause: 'route' };
     }
   }
 }

@@ -19,6 +19,7 @@ interface SendingState {
   waiting: number;
   resumesWhen: string | null;
   setting: string | null;
+  cause: string | null;
 }
 
 describe('sending state, per-recipient outcomes and bulk retry', () => {
@@ -54,7 +55,7 @@ describe('sending state, per-recipient outcomes and bulk retry', () => {
     assert.equal((await state()).state, 'sending');
     assert.equal((await admin.patch('/api/v1/settings/email', { enabled: false })).status, 200);
     const off = await state();
-    assert.deepEqual([off.state, off.reason, off.setting], ['stopped', 'sending is disabled', 'enabled'], 'switched off: said at once');
+    assert.deepEqual([off.state, off.reason, off.setting, off.cause], ['stopped', 'sending is disabled', 'enabled', 'disabled'], 'switched off: said at once');
     await postroom.queue.handOver(basic, 'test');
     assert.equal((await admin.patch('/api/v1/settings/email', { enabled: true })).status, 200);
     assert.equal((await state()).state, 'sending', 'switched on: said at once, though the last campaign found it off');
@@ -62,7 +63,7 @@ describe('sending state, per-recipient outcomes and bulk retry', () => {
     await sink.waitFor(1, 5_000);
     assert.equal((await admin.patch('/api/v1/settings/email', { smtpHost: '' })).status, 200);
     const incomplete = await state();
-    assert.deepEqual([incomplete.state, incomplete.setting], ['stopped', 'smtpHost']);
+    assert.deepEqual([incomplete.state, incomplete.setting, incomplete.cause], ['stopped', 'smtpHost', 'incomplete']);
     assert.match(incomplete.reason ?? '', /SMTP host is required/);
   });
 

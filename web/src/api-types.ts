@@ -4104,6 +4104,8 @@ export interface components {
             resumesWhen: string | null;
             /** @description the setting to look at first, when one is to blame */
             setting: string | null;
+            /** @description what stopped it: switched off, the configuration, the route (its server), the database; null while sending */
+            cause: ("disabled" | "incomplete" | "route" | "database" | "no-process") | null;
             /** @description this server's writes to the database: while they fail, hand-overs are refused (507 or 503) and nothing is lost */
             storage: {
                 failing: boolean;

@@ -15,6 +15,7 @@ const sendingStateReply = named(
     waiting: z.number().int().describe('e-mails waiting to be sent (pending or error)'),
     resumesWhen: z.string().nullable().describe('what makes sending resume, in plain words'),
     setting: z.string().nullable().describe('the setting to look at first, when one is to blame'),
+    cause: z.enum(['disabled', 'incomplete', 'route', 'database', 'no-process']).nullable().describe('what stopped it: switched off, the configuration, the route (its server), the database; null while sending'),
     storage: z
       .object({
         failing: z.boolean(),
@@ -48,7 +49,7 @@ export function sendingRoutes(api: Api, onHandOver: () => void): void {
       const storage = { failing: s.failing, kind: s.kind, since: s.since ? new Date(s.since).toISOString() : null, error: s.failing ? s.lastError : null };
       // A database that cannot be read is said without the queue's figures rather than not at all.
       const state = await postroom.sending().catch(() => null);
-      if (!state) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, storage: { ...storage, failing: true } };
+      if (!state) return { state: 'stopped' as const, reason: storage.error, since: storage.since, waiting: 0, resumesWhen: null, setting: null, cause: 'database' as const, storage: { ...storage, failing: true } };
       return { ...sendingIn(state, preferredLanguage(req.headers['accept-language'])), storage };
     },
   });

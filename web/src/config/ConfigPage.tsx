@@ -62,7 +62,9 @@ export function ConfigPage() {
       <ProblemsBanner problems={view.problems} warnings={view.warnings} fields={fields} enabled={view.settings.enabled === true} />
       <p className="route-in-use">
         {t('config.routeInUse')} <strong>{sending.join(', ')}</strong>
-        {active.has('drafts') && ` · ${t('config.draftsToo')}`}. {t('config.dimmedExplained')}
+        {active.has('drafts') && ` · ${t('config.draftsToo')}`}. {t('config.dimmedExplained')}{' '}
+        {/* The test is at the foot of a long page: reachable from the top without scrolling. */}
+        <a href="#tests-title">{t('config.jumpToTest')}</a>
       </p>
       {notice && (
         <p className="notice" role="status">

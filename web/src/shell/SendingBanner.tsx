@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, CHANGED_EVENT } from '../api';
 import { dateTimeText } from '../i18n';
-import { Link } from '../router';
+import { Link, useLocation } from '../router';
 import type { SendingState } from '../types';
 
 const POLL_MS = 15_000;
@@ -13,6 +13,7 @@ const POLL_MS = 15_000;
 export function SendingBanner() {
   const { t } = useTranslation();
   const [state, setState] = useState<SendingState | null>(null);
+  const path = useLocation();
   useEffect(() => {
     let live = true;
     const read = () =>
@@ -34,6 +35,9 @@ export function SendingBanner() {
   if (!state) return null;
   if (state.storage.failing) return <StorageBanner storage={state.storage} />;
   if (state.state === 'sending') return null;
+  // Configuration > Email has its own banner for a switched-off or incomplete configuration, each
+  // problem linked to its field: one banner says it there, not two.
+  if (path.split(/[?#]/)[0] === '/config/email' && (state.cause === 'disabled' || state.cause === 'incomplete')) return null;
   return (
     <section className="banner problems sending-stopped" role="alert" aria-labelledby="sending-stopped-title">
       <h2 id="sending-stopped-title">{state.state === 'no-process' ? t('sending.noProcessTitle') : t('sending.stoppedTitle')}</h2>
