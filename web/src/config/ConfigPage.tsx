@@ -55,6 +55,21 @@ export function ConfigPage() {
     if (v.cleared?.length) setNotice(v.cleared.map((c) => c.message).join(' '));
   };
   const sending = [...active].filter((r) => r !== 'drafts').map((r) => t(ROUTE_NAMES[r]));
+  const rowOf = (f: FieldInfo) => {
+    if (f.kind === 'pem') return <CertificateRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} certificates={view.certificates?.[f.key] ?? []} />;
+    if (f.kind === 'secret') return <SecretRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} />;
+    const storedSecrets = (f.clearsSecrets ?? []).filter((k) => {
+      const secret = view.settings[k];
+      return typeof secret === 'object' && secret !== null && secret.set;
+    });
+    const clears = storedSecrets.map((k) => fieldLabel(fields.find((x) => x.key === k) ?? { key: k, label: k })).join(', ') || null;
+    return <FieldRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} clears={clears} onSaved={onSaved} />;
+  };
+  // Only a provider's own rows fold; the SMTP rows stay in view, dimmed, when Graph is the route.
+  const providerOnly = (f: FieldInfo) => f.routes.every((r) => r === 'oauth' || r === 'graph' || r === 'drafts') || f.routes.every((r) => r === 'google');
+  const folded = fields.filter((f) => providerOnly(f) && unusedBecause(f, active) !== null);
+  const shown = fields.filter((f) => !folded.includes(f));
+  const foldedTarget = folded.some((f) => location.hash === `#field-${f.key}`);
 
   return (
     <div className="config">
@@ -71,18 +86,15 @@ export function ConfigPage() {
           {notice}
         </p>
       )}
-      <div className="rows">
-        {fields.map((f) => {
-          if (f.kind === 'pem') return <CertificateRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} certificates={view.certificates?.[f.key] ?? []} />;
-          if (f.kind === 'secret') return <SecretRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} onSaved={onSaved} />;
-          const storedSecrets = (f.clearsSecrets ?? []).filter((k) => {
-            const secret = view.settings[k];
-            return typeof secret === 'object' && secret !== null && secret.set;
-          });
-          const clears = storedSecrets.map((k) => fieldLabel(fields.find((x) => x.key === k) ?? { key: k, label: k })).join(', ') || null;
-          return <FieldRow key={f.key} field={f} stored={view.settings[f.key]} dimmedBecause={unusedBecause(f, active)} clears={clears} onSaved={onSaved} />;
-        })}
-      </div>
+      <div className="rows">{shown.map(rowOf)}</div>
+      {folded.length > 0 && (
+        // A provider's own settings (Microsoft 365, Google) that the route in use does not use: out of
+        // the way, one click from view, and open when a link points into them.
+        <details className="unused-rows" open={foldedTarget || undefined}>
+          <summary>{t('config.foldedRows', { count: folded.length })}</summary>
+          <div className="rows">{folded.map(rowOf)}</div>
+        </details>
+      )}
       <Presets
         presets={presets}
         fields={fields}
