@@ -6,8 +6,6 @@
 // Lines on stdin: "cpu" is answered with {cpuMs}, the process's CPU time (user + system, every
 // thread) since the previous "cpu"; "count" with {count}, the e-mails (or jobs) stored so far.
 import crypto from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import readline from 'node:readline';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -17,6 +15,7 @@ import { HAND_OVER_BODY } from '../src/http/routes/emails.js';
 import { BATCH_BODY_LIMIT } from '../src/http/routes/batch.js';
 import { BATCH_MAX_EMAILS } from '../src/queue/index.js';
 import { newMessageId } from '../src/queue/new-email.js';
+import { serveParent } from './child-server.js';
 import { POSTMASTER, REDIS, deleteRedisKeys, onInterrupt, openBenchPostroom, type BenchPostroom } from './common.js';
 
 export type BatchServerKind = 'postroom-sqlite' | 'postroom-postgres' | 'bullmq';
@@ -86,31 +85,4 @@ if (kind === 'postroom-sqlite' || kind === 'postroom-postgres') {
   throw new Error(`unknown server kind "${kind}"`);
 }
 
-await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port, token })}\n`);
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  await app.close();
-  await cleanup();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop());
-// The parent holds our stdin: when it goes away (even killed), we clean up and go too.
-process.stdin.on('end', () => void stop());
-let cpuMark = process.cpuUsage();
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  const command = line.trim();
-  if (command === 'cpu') {
-    const used = process.cpuUsage(cpuMark);
-    cpuMark = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ cpuMs: (used.user + used.system) / 1000 })}\n`);
-  } else if (command === 'count') {
-    count().then(
-      (n) => process.stdout.write(`${JSON.stringify({ count: n })}\n`),
-      (err: unknown) => process.stdout.write(`${JSON.stringify({ error: String(err) })}\n`),
-    );
-  }
-});
+await serveParent(app, token, cleanup, { count: () => count().then((n) => ({ count: n })) });

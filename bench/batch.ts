@@ -2,10 +2,9 @@
 // Run alone: node --import tsx bench/batch.ts [--quick]; BENCH_CPU_PROF=DIR profiles each server process (node --cpu-prof).
 // Quick: one round of 0.5 s runs after a 0.25 s warm-up (full: two rounds of 10 s after 2 s), the three servers started
 // side by side before the first run; the targets are printed as indicative, the stored-rows check still counts.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import readline from 'node:readline';
+import { startChildServer, type ChildServer } from './child-server.js';
 import { heading, int, isEntry, judged, median, message, quickMode, table } from './common.js';
 import type { BatchServerKind } from './batch-server.js';
 
@@ -14,50 +13,14 @@ const IN_FLIGHT = 4;
 /** A run stops at this many e-mails even within its time: BullMQ keeps every job in Redis's memory. */
 const MAX_EMAILS = 200_000;
 
-interface Server {
-  port: number;
-  token: string;
-  /** The server process's CPU time (ms, every thread) since the previous call. */
-  cpuMs(): Promise<number>;
-  /** E-mails (BullMQ: jobs) the server has stored, asked of the server itself. */
+/** The server, and the e-mails (BullMQ: jobs) it has stored, asked of the server itself. */
+interface Server extends ChildServer {
   count(): Promise<number>;
-  stop(): Promise<void>;
 }
 
 async function startServer(kind: BatchServerKind): Promise<Server> {
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./batch-server.ts', import.meta.url).pathname, kind], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const nextLine = () =>
-    new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`the ${kind} server exited (${code})`)));
-    });
-  const ask = async <T>(command: string): Promise<T> => {
-    const answer = nextLine();
-    child.stdin?.write(`${command}\n`);
-    const parsed = JSON.parse(await answer) as T & { error?: string };
-    if (parsed.error) throw new Error(`the ${kind} server could not answer "${command}": ${parsed.error}`);
-    return parsed;
-  };
-  const { port, token } = JSON.parse(await nextLine()) as { port: number; token: string };
-  return {
-    port,
-    token,
-    cpuMs: async () => (await ask<{ cpuMs: number }>('cpu')).cpuMs,
-    count: async () => (await ask<{ count: number }>('count')).count,
-    async stop() {
-      // Closing its stdin tells the server to close, clean up its data and exit.
-      lines.close();
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const server = await startChildServer(new URL('./batch-server.ts', import.meta.url), kind);
+  return { ...server, count: async () => (await server.ask<{ count: number }>('count')).count };
 }
 
 /**

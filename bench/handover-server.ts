@@ -5,12 +5,11 @@
 // Prints one JSON line {port, token}; stops (and removes its data) when stdin closes or on SIGTERM.
 // A line "cpu" on stdin is answered with one JSON line {cpuMs}: the process's CPU time (user +
 // system, every thread) since the previous "cpu", so the parent can divide a run's CPU by its requests.
-import type { AddressInfo } from 'node:net';
-import readline from 'node:readline';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildHttpServer, DEFAULT_HAND_OVER_LIMITS } from '../src/http/index.js';
 import { requestJsonSchema } from '../src/http/api.js';
 import { HAND_OVER_BODY, HAND_OVER_BODY_LIMIT } from '../src/http/routes/emails.js';
+import { serveParent } from './child-server.js';
 import { POSTMASTER, openBenchPostroom, type BenchPostroom } from './common.js';
 
 export type ServerKind = 'bare' | 'postroom-sqlite' | 'postroom-postgres';
@@ -41,24 +40,6 @@ if (kind === 'bare') {
   throw new Error(`unknown server kind "${kind}"`);
 }
 
-await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port, token })}\n`);
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  await app.close();
+await serveParent(app, token, async () => {
   await bench?.cleanup();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop());
-// The parent holds our stdin: when it goes away (even killed), we clean up and go too.
-process.stdin.on('end', () => void stop());
-let cpuMark = process.cpuUsage();
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() !== 'cpu') return;
-  const used = process.cpuUsage(cpuMark);
-  cpuMark = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ cpuMs: (used.user + used.system) / 1000 })}\n`);
 });

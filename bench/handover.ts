@@ -6,9 +6,8 @@
 // Quick: 0.5 s runs after a 0.25 s warm-up (full: 20 s after 2 s), the three servers started side by
 // side before the first run; the ratio is printed as indicative, not judged.
 // BENCH_CPU_PROF=DIR profiles each server process (node --cpu-prof into DIR).
-import { spawn, type ChildProcess } from 'node:child_process';
-import readline from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
+import { startChildServer, type ChildServer } from './child-server.js';
 import { heading, int, isEntry, judged, message, quickMode, table } from './common.js';
 import type { ServerKind } from './handover-server.js';
 
@@ -16,45 +15,9 @@ const CONNECTIONS = 10;
 const WARMUP_SECONDS = 2;
 const QUICK_WARMUP_SECONDS = 0.25;
 
-interface Server {
-  port: number;
-  token: string;
-  /** The server process's CPU time (ms, every thread) since the previous call. */
-  cpuMs(): Promise<number>;
-  stop(): Promise<void>;
-}
+type Server = ChildServer;
 
-async function startServer(kind: ServerKind): Promise<Server> {
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./handover-server.ts', import.meta.url).pathname, kind], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const nextLine = () =>
-    new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`the ${kind} server exited (${code})`)));
-    });
-  const { port, token } = JSON.parse(await nextLine()) as { port: number; token: string };
-  return {
-    port,
-    token,
-    async cpuMs() {
-      const answer = nextLine();
-      child.stdin?.write('cpu\n');
-      return (JSON.parse(await answer) as { cpuMs: number }).cpuMs;
-    },
-    async stop() {
-      // Closing its stdin tells the server to close, clean up its data and exit.
-      lines.close();
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+const startServer = (kind: ServerKind): Promise<Server> => startChildServer(new URL('./handover-server.ts', import.meta.url), kind);
 
 interface Figures {
   name: string;
