@@ -2,8 +2,8 @@
 // storage, settings, queue and sending process, closed again in the right order.
 import pino, { type Logger } from 'pino';
 import { openStore, type Store } from './db/index.js';
-import { Dispatcher, sendingNow, type DispatcherOptions, type SendingState } from './dispatcher/index.js';
-import { Queue } from './queue/index.js';
+import { Dispatcher, sendingNow, waitingReason, type DispatcherOptions, type SendingSources, type SendingState, type WaitingEmail, type WaitingReason } from './dispatcher/index.js';
+import { FINISHED, Queue } from './queue/index.js';
 import { Sealer, SettingsService, loadMasterKey, parseMasterKey } from './settings/index.js';
 import { UserDirectory } from './users/index.js';
 import { AdminAccounts, ApiTokens, Sessions, type SessionTimes } from './access/index.js';
@@ -48,6 +48,11 @@ export interface Postroom {
   logger: Logger;
   /** Is mail moving, and if not why: from every live sending process's report and the settings now. */
   sending(): Promise<SendingState>;
+  /**
+   * Why this e-mail has not gone yet (null once finished, or when the state cannot be read): what
+   * GET /emails/{id} and `queue show` say. Reads no queue counts, which a poll of one e-mail need not pay.
+   */
+  whyWaiting(email: WaitingEmail): Promise<WaitingReason | null>;
   close(): Promise<void>;
 }
 
@@ -82,6 +87,20 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     graphSlots,
   });
   const deliverer = new WebhookDeliverer({ ...options.webhooks, store, sealer, settings, logger });
+  /** Where the sending state is read from; `counted`: with the e-mails waiting (a count over the queue). */
+  const sendingSources = (counted: boolean): SendingSources => ({
+    instances: () => dispatcher.status.list(Date.now(), dispatcher.aliveWithinMs),
+    waiting: async () => {
+      if (!counted) return 0;
+      const counts = await queue.counts();
+      return counts.pending + counts.error;
+    },
+    settings: async () => {
+      const view = await settings.view();
+      return { enabled: view.settings.enabled, problems: view.problems };
+    },
+  });
+
   return {
     store,
     settings,
@@ -97,18 +116,12 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     tags,
     bounces,
     logger,
-    sending: () =>
-      sendingNow({
-        instances: () => dispatcher.status.list(Date.now(), dispatcher.aliveWithinMs),
-        waiting: async () => {
-          const counts = await queue.counts();
-          return counts.pending + counts.error;
-        },
-        settings: async () => {
-          const view = await settings.view();
-          return { enabled: view.settings.enabled, problems: view.problems };
-        },
-      }),
+    sending: () => sendingNow(sendingSources(true)),
+    async whyWaiting(email) {
+      if (FINISHED.includes(email.status)) return null;
+      const state = await sendingNow(sendingSources(false)).catch(() => null);
+      return state ? waitingReason(email, state) : null;
+    },
     async close() {
       // Side by side: each keeps to its own grace, and the whole stop to the longest of them.
       await Promise.all([bounces.stop(), dispatcher.stop(), deliverer.stop()]);

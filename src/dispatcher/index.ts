@@ -7,5 +7,5 @@ export type { RouteState } from './route-health.js';
 export type { SendingPolicy } from './policy.js';
 export { describeSending, sendingNow, type SendingState, type SendingSources } from './sending-state.js';
 export { sendingIn } from './sending-words.js';
-export { waitingReason, type WaitingReason, type WaitingKind } from './waiting.js';
+export { waitingReason, type WaitingEmail, type WaitingReason, type WaitingKind } from './waiting.js';
 export { OUTCOMES_IN_WRITING_PER_SLOT } from './pipeline.js';

@@ -17,7 +17,7 @@ export interface WaitingReason {
   setting: string | null;
 }
 
-interface WaitingEmail {
+export interface WaitingEmail {
   status: EmailStatus;
   nextAttemptAt: string | null;
   scheduledAt: string | null;

@@ -1,9 +1,8 @@
 // `postroom queue`: the e-mails in the queue and the administrator's actions on them; the statuses a
 // bulk retry takes come from the queue's transition table, so the CLI and the queue cannot disagree.
-import { waitingReason } from '../../dispatcher/index.js';
 import type { RuntimeConfig } from '../../config.js';
 import type { EmailStatus } from '../../db/index.js';
-import { FINISHED, STATUSES, TRANSITIONS, type RetryFilter } from '../../queue/index.js';
+import { STATUSES, TRANSITIONS, type RetryFilter } from '../../queue/index.js';
 import { quoteValue } from '../addresses.js';
 import { actor, emailId, parse, positiveInt, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { formatEmailDetail, formatEmailLine, say } from '../format.js';
@@ -45,8 +44,7 @@ the reports, and every attempt with the server's replies.`,
     // With why it waits, as the e-mail page and the API say it.
     const detail = await withPostroom(config, async (p) => {
       const email = await p.queue.show(id);
-      const sending = FINISHED.includes(email.status) ? null : await p.sending().catch(() => null);
-      return { ...email, waitingReason: sending ? waitingReason(email, sending) : null };
+      return { ...email, waitingReason: await p.whyWaiting(email) };
     });
     say(values.json ? JSON.stringify(detail, null, 2) : formatEmailDetail(detail));
     return 0;

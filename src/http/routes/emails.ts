@@ -2,8 +2,7 @@
 // administrators, retry, cancel and release held e-mails. A token sees only its own e-mails.
 import { z } from 'zod';
 import { tokenSource } from '../../access/index.js';
-import { EmailNotFoundError, emailInputSchema, FINISHED, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
-import { waitingReason } from '../../dispatcher/index.js';
+import { EmailNotFoundError, emailInputSchema, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
 import type { OutlookDrafts } from '../../outlook/index.js';
 import { draftInputSchema } from '../../outlook/index.js';
 import type { Api } from '../api.js';
@@ -17,8 +16,6 @@ const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummary
 const hourTallyReply = named('HourTally', z.object({ hour: z.string(), sent: z.number().int(), failed: z.number().int(), bounced: z.number().int() }));
 const countsReply = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])));
 
-const FINISHED_STATUSES = new Set<string>(FINISHED);
-
 export const sourceOf = (caller: Caller | null) => (caller?.kind === 'token' ? tokenSource(caller.token) : `admin:${caller?.kind === 'admin' ? caller.username : '?'}`);
 const idParams = z.object({ id: decimal(z.number().int().positive({ message: 'must be an e-mail ID' }), 'must be an e-mail ID') });
 
@@ -30,11 +27,7 @@ export const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) 
 export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDrafts): void {
   const { postroom } = api;
 
-  /** The e-mail with why it waits (null once finished, or when the sending state cannot be read). */
-  const withWaiting = async (email: EmailDetail) => {
-    const sending = FINISHED_STATUSES.has(email.status) ? null : await postroom.sending().catch(() => null);
-    return { ...email, waitingReason: sending ? waitingReason(email, sending) : null };
-  };
+  const withWaiting = async (email: EmailDetail) => ({ ...email, waitingReason: await postroom.whyWaiting(email) });
 
   const readable = async (id: number, caller: Caller | null): Promise<EmailDetail> => {
     const email = await postroom.queue.show(id);
