@@ -74,9 +74,7 @@
 import crypto from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { testPki } from './pki.js';
-import { closeHttpsServer } from './https-server.js';
+import { closeHttpsServer, listenHttps } from './https-server.js';
 
 /** Google's token endpoint: what a key file's token_uri says, and the aud Google expects. */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -242,14 +240,9 @@ class GoogleStandInServer implements GoogleStandIn {
   }
 
   async start(): Promise<this> {
-    const pki = testPki();
-    const server = https.createServer({ key: pki.keyPem, cert: pki.certPem }, (req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    const { server, port } = await listenHttps((req, res) => void this.handle(req, res));
     this.server = server;
-    this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `https://127.0.0.1:${port}`;
     this.tokenUrl = this.url + TOKEN_PATH;
     this.audiences.add(this.tokenUrl);
     return this;

@@ -56,12 +56,10 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { microsoftEndpoints, type MicrosoftEndpoints } from '../../src/transports/index.js';
-import { testPki } from './pki.js';
 import { GraphProblem, MailboxStore, type MailAnswer, type MailboxFolderView, type MailboxMessageView } from './microsoft-mailbox.js';
-import { closeHttpsServer } from './https-server.js';
+import { closeHttpsServer, listenHttps } from './https-server.js';
 
 /** The scope of Exchange Online SMTP (what Postroom asks for on the SMTP OAuth route). */
 export const EXCHANGE_SMTP_SCOPE = 'https://outlook.office365.com/.default';
@@ -300,13 +298,8 @@ export class MicrosoftStandIn {
   }
 
   async start(): Promise<this> {
-    const pki = this.certificate ?? testPki();
-    const server = https.createServer({ key: pki.keyPem, cert: pki.certPem }, (req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
+    const { server, port } = await listenHttps((req, res) => void this.handle(req, res), this.certificate);
+    this.port = port;
     this.server = server;
     return this;
   }
