@@ -25,17 +25,28 @@ interface Blame {
   test: RegExp;
   setting: keyof EmailSettings;
   fix: string;
+  /** The same in French (sending-words.ts): written beside the English so that neither drifts. */
+  fixFr: string;
 }
 
 // Read from the failure's own words (transports say them); first match wins.
+/** What makes sending resume, when no setting is to blame: English and French side by side. */
+const RESUMES = {
+  process: { en: 'a sending process starts (postroom serve)', fr: 'un processus d’envoi démarre (postroom serve)' },
+  enabled: { en: '"Process for sending emails enabled" is checked', fr: '«\u00a0Processus d’envoi des e-mails activé\u00a0» est cochée' },
+  problems: { en: 'the configuration problems are fixed', fr: 'les problèmes de configuration sont corrigés' },
+  database: { en: 'the database answers again (nothing to change)', fr: 'la base de données répond de nouveau (rien à changer)' },
+  route: { en: 'the route works again, or the settings change', fr: 'le mode d’envoi fonctionne de nouveau, ou les réglages changent' },
+} as const;
+
 const BLAME: Blame[] = [
-  { test: /STARTTLS/i, setting: 'startTls', fix: 'the server offers STARTTLS, or the STARTTLS setting matches what it offers' },
-  { test: /password over an unencrypted|plain ?text/i, setting: 'startTls', fix: 'the connection is encrypted (STARTTLS or port 465)' },
-  { test: /certificate|TLS with/i, setting: 'smtpCaCertificate', fix: "the server's certificate is trusted (its CA in \"SMTP server's CA certificate\") and names the host" },
-  { test: /AADSTS|token|client secret|client certificate/i, setting: 'clientSecret', fix: 'the Microsoft app credentials are accepted' },
-  { test: /authentication|535|534|530|AUTH/i, setting: 'smtpPassword', fix: 'the server accepts the SMTP user and password' },
-  { test: /sender|MAIL FROM|SendAs|not owned|5\.7\.60|5\.2\.252/i, setting: 'postmaster', fix: 'the server lets this login send as the postmaster' },
-  { test: /cannot reach|ENOTFOUND|ECONNREFUSED|unreachable|timed? ?out|421/i, setting: 'smtpHost', fix: 'the server can be reached and answers' },
+  { test: /STARTTLS/i, setting: 'startTls', fix: 'the server offers STARTTLS, or the STARTTLS setting matches what it offers', fixFr: 'le serveur propose STARTTLS, ou le réglage STARTTLS correspond à ce qu’il propose' },
+  { test: /password over an unencrypted|plain ?text/i, setting: 'startTls', fix: 'the connection is encrypted (STARTTLS or port 465)', fixFr: 'la connexion est chiffrée (STARTTLS ou port 465)' },
+  { test: /certificate|TLS with/i, setting: 'smtpCaCertificate', fix: "the server's certificate is trusted (its CA in \"SMTP server's CA certificate\") and names the host", fixFr: 'le certificat du serveur est reconnu (son AC dans «\u00a0Certificat de l’AC du serveur SMTP\u00a0») et nomme l’hôte' },
+  { test: /AADSTS|token|client secret|client certificate/i, setting: 'clientSecret', fix: 'the Microsoft app credentials are accepted', fixFr: 'les identifiants de l’application Microsoft sont acceptés' },
+  { test: /authentication|535|534|530|AUTH/i, setting: 'smtpPassword', fix: 'the server accepts the SMTP user and password', fixFr: 'le serveur accepte l’utilisateur et le mot de passe SMTP' },
+  { test: /sender|MAIL FROM|SendAs|not owned|5\.7\.60|5\.2\.252/i, setting: 'postmaster', fix: 'the server lets this login send as the postmaster', fixFr: 'le serveur permet à cet identifiant d’envoyer en tant que postmaster' },
+  { test: /cannot reach|ENOTFOUND|ECONNREFUSED|unreachable|timed? ?out|421/i, setting: 'smtpHost', fix: 'the server can be reached and answers', fixFr: 'le serveur est joignable et répond' },
 ];
 
 /** What the settings say now: a campaign's report of them is only as fresh as that campaign. */
@@ -51,7 +62,7 @@ export interface CurrentSettings {
 export function describeSending(instances: InstanceStatus[], waiting: number, current?: CurrentSettings): SendingState {
   const alive = instances.filter((i) => i.alive);
   if (alive.length === 0) {
-    return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: 'a sending process starts (postroom serve)', setting: null, cause: 'no-process' };
+    return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: RESUMES.process.en, setting: null, cause: 'no-process' };
   }
   if (current && !current.enabled) return { state: 'stopped', waiting, ...why({ state: 'disabled' }, new Date().toISOString()) };
   if (current && current.problems.length > 0) {
@@ -75,25 +86,25 @@ function moving(o: CampaignOutcome): boolean {
 function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'since' | 'resumesWhen' | 'setting' | 'cause'> {
   switch (o.state) {
     case 'disabled':
-      return { reason: 'sending is disabled', since: null, resumesWhen: '"Process for sending emails enabled" is checked', setting: 'enabled', cause: 'disabled' };
+      return { reason: 'sending is disabled', since: null, resumesWhen: RESUMES.enabled.en, setting: 'enabled', cause: 'disabled' };
     case 'incomplete': {
       const first = o.problems[0];
       return {
         reason: `the configuration is incomplete: ${o.problems.map((p) => p.message).join('; ')}`,
         since: null,
-        resumesWhen: 'the configuration problems are fixed',
+        resumesWhen: RESUMES.problems.en,
         setting: (first?.key as keyof EmailSettings | undefined) ?? null,
         cause: 'incomplete',
       };
     }
     case 'error':
-      return { reason: `the database could not be used: ${o.message}`, since: at, resumesWhen: 'the database answers again (nothing to change)', setting: null, cause: 'database' };
+      return { reason: `the database could not be used: ${o.message}`, since: at, resumesWhen: RESUMES.database.en, setting: null, cause: 'database' };
     case 'route-failing':
     case 'ran': {
       const message = o.state === 'route-failing' ? o.message : (o.routeFailure ?? '');
       const since = o.state === 'route-failing' ? (o.since ?? at) : at;
       const blame = BLAME.find((b) => b.test.test(message));
-      return { reason: message, since, resumesWhen: blame ? `${blame.fix}, or the settings change` : 'the route works again, or the settings change', setting: blame?.setting ?? null, cause: 'route' };
+      return { reason: message, since, resumesWhen: blame ? `${blame.fix}, or the settings change` : RESUMES.route.en, setting: blame?.setting ?? null, cause: 'route' };
     }
   }
 }
@@ -109,4 +120,12 @@ export interface SendingSources {
 export async function sendingNow(sources: SendingSources): Promise<SendingState> {
   const [instances, waiting, current] = await Promise.all([sources.instances(), sources.waiting(), sources.settings()]);
   return describeSending(instances, waiting, current);
+}
+
+/** A resumesWhen this module wrote, in French; null for any other text. */
+export function resumesInFrench(english: string): string | null {
+  const fixed = Object.values(RESUMES).find((r) => r.en === english);
+  if (fixed) return fixed.fr;
+  const blame = BLAME.find((b) => english === `${b.fix}, or the settings change`);
+  return blame ? `${blame.fixFr}, ou les réglages changent` : null;
 }
