@@ -204,8 +204,12 @@ async function migrate(store: Store): Promise<void> {
   // Kysely's introspection reads the catalog of every schema in the database: one that another
   // tenant (or test) drops meanwhile fails the read with "does not exist" though nothing is wrong
   // here. No migration ran yet (no results), so looking again is safe.
+  // A table of that other schema changed under the read names no schema at all ("column "source" of
+  // relation "email_events" does not exist", seen in CI): as nothing ran yet, it is looked at again too.
   const otherSchemaGone = (err: unknown) => {
-    const gone = /^(?:schema "([^"]+)"|relation "([^".]+)\.[^"]+") does not exist$/.exec(errorMessage(err));
+    const message = errorMessage(err);
+    if (/^column "[^"]+" of relation "[^"]+" does not exist$/.test(message)) return true;
+    const gone = /^(?:schema "([^"]+)"|relation "([^".]+)\.[^"]+") does not exist$/.exec(message);
     return gone !== null && (gone[1] ?? gone[2]) !== pgSchema;
   };
   for (let retry = 0; error && results === undefined && otherSchemaGone(error) && retry < 5; retry++) ({ error, results } = await run());
