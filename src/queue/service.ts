@@ -1,7 +1,7 @@
 // The queue as host applications and administrators see it: hand an e-mail over, list and
 // inspect, retry, cancel, release held e-mails, purge. The sending process works beside it.
 import type { Store, EmailStatus } from '../db/index.js';
-import { cloudOf, UPLOAD_SESSION_MIN_BYTES, type SettingsService } from '../settings/index.js';
+import type { SettingsService } from '../settings/index.js';
 import { base64Bytes, parseEmailInput, EmailInputError, type Address, type ValidEmailInput } from './input.js';
 import { EmailRepository, type AttemptRow, type EmailRow, type ListFilter } from './repository.js';
 import { newEmail } from './new-email.js';
@@ -130,28 +130,17 @@ export class Queue {
 
   /** Up to BATCH_MAX_EMAILS e-mails, each checked alone, the valid ones stored together; a result each, in order. */
   async handOverMany(inputs: unknown[], source: string): Promise<BatchItemResult[]> {
-    const deps = { repo: this.repo, postmaster: () => this.settings.recentValue('postmaster'), refuseWhatRouteCannotTake: (e: ValidEmailInput) => this.refuseWhatGraphCannotTake(e) };
+    const deps = { repo: this.repo, postmaster: () => this.settings.recentValue('postmaster'), refuseWhatRouteCannotTake: (e: ValidEmailInput) => this.refuseWhatRouteCannotTake(e) };
     return handOverBatch(deps, inputs, source);
   }
 
   /**
-   * In a Microsoft cloud without Graph upload sessions (US Government L4/L5), a file of 3 MB or
-   * more has no way into a message sent through Graph: refused now rather than failed later.
+   * Refuses now what the route in use could never send, rather than failing it later. What that
+   * is belongs to the route's settings (settings/routes.ts); the queue only names the fields.
    */
-  private async refuseWhatGraphCannotTake(email: ValidEmailInput): Promise<void> {
-    const sizes = email.attachments.map((a) => base64Bytes(a.contentBase64));
-    if (!sizes.some((n) => n >= UPLOAD_SESSION_MIN_BYTES) || !(await this.settings.value('useGraph'))) return;
-    const cloud = cloudOf(await this.settings.value('microsoftCloud'));
-    if (cloud.uploadSessions) return;
-    throw new EmailInputError(
-      email.attachments
-        .map((a, i) => ({ a, i, size: sizes[i] ?? 0 }))
-        .filter((f) => f.size >= UPLOAD_SESSION_MIN_BYTES)
-        .map((f) => ({
-          field: `attachments.${f.i}`,
-          message: `${f.a.filename} is ${f.size} bytes: Microsoft Graph in ${cloud.title} has no upload sessions, so files of ${UPLOAD_SESSION_MIN_BYTES} bytes or more cannot be sent`,
-        })),
-    );
+  private async refuseWhatRouteCannotTake(email: ValidEmailInput): Promise<void> {
+    const refused = await this.settings.filesRouteCannotCarry(email.attachments.map((a) => ({ filename: a.filename, bytes: base64Bytes(a.contentBase64) })));
+    if (refused.length) throw new EmailInputError(refused.map((r) => ({ field: `attachments.${r.index}`, message: r.message })));
   }
 
   /** For callers that already validated the input against emailInputSchema (the HTTP API). */
@@ -165,7 +154,7 @@ export class Queue {
     if (!email.sender && !postmaster) {
       throw new EmailInputError([{ field: 'sender', message: 'no sender: name a user, or set the Mail postmaster first' }]);
     }
-    await this.refuseWhatGraphCannotTake(email);
+    await this.refuseWhatRouteCannotTake(email);
     const stored = newEmail(email, source, postmaster, Date.now());
     const messageId = stored.row.message_id;
     try {

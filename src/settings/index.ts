@@ -15,7 +15,7 @@ export { findProblems, findWarnings, secretDaysLeft, certificateDaysLeft, type P
 export { CLOUDS, CLOUD_NAMES, cloudOf, isCloudName, UPLOAD_SESSION_MIN_BYTES, UPLOAD_SESSION_MAX_BYTES, type CloudName, type MicrosoftCloud } from './clouds.js';
 export { readClientCertificate, certificateProblem, type ClientCertificate } from './certificate.js';
 export { readGoogleServiceAccountKey, googleKeyProblem, describeGoogleKey, type GoogleServiceAccountKey } from './google-key.js';
-export { routeKind, activeRoutes, googleDelegatedUser, needsMicrosoftApp, missingMicrosoftApp, draftsMailbox, MICROSOFT_APP_KEYS, type SendingRoute } from './routes.js';
+export { routeKind, activeRoutes, googleDelegatedUser, needsMicrosoftApp, missingMicrosoftApp, draftsMailbox, filesRouteCannotCarry, MICROSOFT_APP_KEYS, type SendingRoute, type CarriedFile, type RefusedFile } from './routes.js';
 export { SECRET_BINDINGS, type ClearedSecret } from './bindings.js';
 export { PRESETS, PRESET_NAMES, type Preset } from './presets.js';
 export { bounceMailbox, defaultImapHost, type BounceMailbox, type MailboxPlan } from './mailbox.js';

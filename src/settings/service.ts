@@ -12,7 +12,7 @@ import {
   type SettingKey,
 } from './fields.js';
 import { findProblems, findWarnings, type Problem } from './problems.js';
-import { activeRoutes, routeKind, type SendingRoute } from './routes.js';
+import { activeRoutes, filesRouteCannotCarry, routeKind, type CarriedFile, type RefusedFile, type SendingRoute } from './routes.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import { describePem, expiryWarnings, type CertificateInfo } from './certificates.js';
 import type { Sealer } from './secrets.js';
@@ -109,6 +109,14 @@ export class SettingsService {
   /** value() for a path run on every hand-over: believed from memory for SETTING_MEMORY_MS. */
   async recentValue<K extends SettingKey>(key: K): Promise<EmailSettings[K]> {
     return (await this.remembered.get(key, () => this.value(key))) as EmailSettings[K];
+  }
+
+  /**
+   * The files of an e-mail being handed over that the route the settings choose could never send
+   * (routes.ts says which); none for most e-mails, which read no setting at all.
+   */
+  filesRouteCannotCarry(files: CarriedFile[]): Promise<RefusedFile[]> {
+    return filesRouteCannotCarry(files, (key) => this.value(key));
   }
 
   /** The effective settings with secrets opened; for the sending process only. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Postroom } from '../../src/app.js';
-import { activeRoutes, needsMicrosoftApp, routeKind } from '../../src/settings/index.js';
+import { activeRoutes, filesRouteCannotCarry, needsMicrosoftApp, routeKind, type EmailSettings } from '../../src/settings/index.js';
 import { createTestDatabase, openTestPostroom, type TestDatabase } from '../helpers/backends.js';
 import { Client, startHttp, type TestServer } from '../helpers/http.js';
 
@@ -25,6 +25,35 @@ describe('routeKind', () => {
     assert.deepEqual(activeRoutes(drafts), ['smtp', 'drafts']);
     assert.equal(needsMicrosoftApp(drafts), true);
     assert.equal(needsMicrosoftApp({ ...smtp, useOAuth: true }), true);
+  });
+});
+
+describe('filesRouteCannotCarry', () => {
+  const reader = (settings: Pick<EmailSettings, 'useGraph' | 'microsoftCloud'>, reads: string[]) =>
+    async <K extends 'useGraph' | 'microsoftCloud'>(key: K): Promise<Pick<EmailSettings, 'useGraph' | 'microsoftCloud'>[K]> => {
+      reads.push(key);
+      return settings[key];
+    };
+  const files = [
+    { filename: 'fine.bin', bytes: 2_999_999 },
+    { filename: 'over.bin', bytes: 3_000_000 },
+  ];
+
+  it('names each file of 3 MB or more on Graph in a cloud without upload sessions, by its place', async () => {
+    const refused = await filesRouteCannotCarry(files, reader({ useGraph: true, microsoftCloud: 'dod' }, []));
+    assert.deepEqual(refused, [
+      { index: 1, message: 'over.bin is 3000000 bytes: Microsoft Graph in US Government DoD (L5) has no upload sessions, so files of 3000000 bytes or more cannot be sent' },
+    ]);
+  });
+
+  it('takes them in a cloud with upload sessions and on SMTP, and reads no setting without such a file', async () => {
+    assert.deepEqual(await filesRouteCannotCarry(files, reader({ useGraph: true, microsoftCloud: 'worldwide' }, [])), []);
+    const smtp: string[] = [];
+    assert.deepEqual(await filesRouteCannotCarry(files, reader({ useGraph: false, microsoftCloud: 'gcc-high' }, smtp)), []);
+    assert.deepEqual(smtp, ['useGraph']);
+    const small: string[] = [];
+    assert.deepEqual(await filesRouteCannotCarry([files[0] as (typeof files)[number]], reader({ useGraph: true, microsoftCloud: 'gcc-high' }, small)), []);
+    assert.deepEqual(small, [], 'an ordinary hand-over reads no setting');
   });
 });
 
