@@ -2,7 +2,7 @@
 // transition table (states.ts). Moves made by the sending process also check its lease.
 import { sql, type Kysely, type Updateable } from 'kysely';
 import { GroupCommit, writeTransaction, type Database, type EmailTable, type Store } from '../db/index.js';
-import { TRANSITIONS } from './states.js';
+import { LEASED, TRANSITIONS } from './states.js';
 import { parseRecipients, parseReports, type RecipientOutcome } from './recipients.js';
 import type { AttemptRecord, EmailRow } from './repository.js';
 import { recordEmailEvents } from '../webhooks/index.js';
@@ -127,7 +127,8 @@ export class EmailLifecycle {
     const { m } = await trx
       .selectFrom('emails')
       .select((eb) => eb.fn.countAll<number>().as('m'))
-      .where('status', '=', 'sending')
+      // In flight: held under a lease that has not lapsed.
+      .where('status', '=', LEASED)
       .where('due_at', '>', now)
       .executeTakeFirstOrThrow();
     return Number(n) + Number(m);
@@ -215,7 +216,7 @@ export class EmailLifecycle {
   async releaseCutOff(held: number[], cut: number[], owner: string, now: number, reply: string): Promise<void> {
     if (held.length === 0) return;
     await writeTransaction(this.store, async (trx) => {
-      const mine = await trx.selectFrom('emails').select('id').where('id', 'in', cut.length ? cut : [-1]).where('status', '=', 'sending').where('lease_owner', '=', owner).execute();
+      const mine = await trx.selectFrom('emails').select('id').where('id', 'in', cut.length ? cut : [-1]).where('status', 'in', TRANSITIONS.release.from).where('lease_owner', '=', owner).execute();
       if (mine.length) {
         await trx
           .insertInto('attempts')
@@ -249,7 +250,7 @@ export class EmailLifecycle {
       .updateTable('emails')
       .set({ due_at: until })
       .where('id', 'in', ids)
-      .where('status', '=', 'sending')
+      .where('status', '=', LEASED)
       .where('lease_owner', '=', owner)
       .returning('id')
       .execute();

@@ -4,6 +4,7 @@ import { CompiledQuery } from 'kysely';
 import type { PreparedStatement } from '../db/index.js';
 import { EMAIL_EVENT_SQLITE, EVENT_SOURCE_COLUMNS, emailEventsFromPostgres, eventForStatus, type StatusEventType } from '../webhooks/index.js';
 import type { OutcomeWrite } from './lifecycle.js';
+import { guardSql, type Verb } from './states.js';
 
 type Prepare = (sql: string) => PreparedStatement;
 type SqlValue = string | number | null;
@@ -20,6 +21,18 @@ function columnsOf(set: OutcomeWrite['set']): { columns: string[]; values: SqlVa
   return { columns, values: columns.map((c) => set[c as keyof typeof set] as SqlValue) };
 }
 
+/**
+ * The verbs whose outcome these statements record. One statement serves the three, so its guard is
+ * theirs only while they leave the same statuses: a table that parted them must part the statement.
+ */
+const OUTCOME_VERBS: readonly Verb[] = ['markSent', 'defer', 'fail'];
+
+function outcomeGuard(column: string): string {
+  const guards = [...new Set(OUTCOME_VERBS.map((v) => guardSql(v, column)))];
+  if (guards.length !== 1 || guards[0] === undefined) throw new Error(`${OUTCOME_VERBS.join(', ')} leave different statuses: one outcome statement cannot guard them all`);
+  return guards[0];
+}
+
 // --- SQLite: prepared statements in the transaction of a group commit -------------------------
 
 const ATTEMPT_INSERT_SQLITE = `insert into attempts (email_id, started_at, finished_at, route, outcome, reply_code, reply, instance)
@@ -27,7 +40,7 @@ const ATTEMPT_INSERT_SQLITE = `insert into attempts (email_id, started_at, finis
 
 const moveSqlite = (columns: string[]) => `update emails set ${columns.map((c) => `${c} = ?`).join(', ')},
     lease_owner = null, attempt_count = attempt_count + 1, last_reply_code = ?, last_reply = ?, updated_at = ?
-  where id = ? and status = 'sending' and lease_owner = ?`;
+  where id = ? and ${outcomeGuard('status')} and lease_owner = ?`;
 
 /** Writes one outcome; false when the lease was lost (the e-mail is not this process's any more). */
 export function recordOutcomeSqlite(prepare: Prepare, { lease, attempt, set }: OutcomeWrite): boolean {
@@ -87,7 +100,7 @@ const OUTCOMES_POSTGRES = `with v as (
       .join(', ')},
       lease_owner = null, attempt_count = e.attempt_count + 1, last_reply_code = v.reply_code, last_reply = v.reply, updated_at = v.finished_at
     from v
-    where e.id = v.id and e.status = 'sending' and e.lease_owner = v.owner
+    where e.id = v.id and ${outcomeGuard('e.status')} and e.lease_owner = v.owner
     returning ${EVENT_SOURCE_COLUMNS.map((c) => `e.${c}`).join(', ')}, v.event),
   event as (${emailEventsFromPostgres('moved')}),
   durability as (select set_config('synchronous_commit', 'off', true) as setting)

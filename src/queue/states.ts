@@ -28,6 +28,18 @@ export const TRANSITIONS = {
 
 export type Verb = keyof typeof TRANSITIONS;
 
+/** The status of an e-mail a sending process holds under its lease: what a claim reaches. */
+export const LEASED = TRANSITIONS.claim.to;
+
+/**
+ * A verb's guard for a statement written as text (outcome-statements.ts): `status = 'sending'`, or
+ * `status in (…)` for several. The statuses are this table's own words, never input.
+ */
+export function guardSql(verb: Verb, column = 'status'): string {
+  const from: readonly EmailStatus[] = TRANSITIONS[verb].from;
+  return from.length === 1 ? `${column} = '${from[0]}'` : `${column} in (${from.map((s) => `'${s}'`).join(', ')})`;
+}
+
 /** Statuses an e-mail no longer leaves by itself; the purge deletes only these. */
 export const FINISHED: readonly EmailStatus[] = ['sent', 'failed', 'cancelled', 'bounced'];
 
