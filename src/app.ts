@@ -11,6 +11,7 @@ import { WebhookDeliverer, Webhooks, type DelivererOptions } from './webhooks/in
 import { mailboxSlotsFor, type MailboxSlots } from './transports/index.js';
 import { ReportTags } from './mail/index.js';
 import { BounceChecker, type CheckerOptions } from './bounces/index.js';
+import { Composer, OutlookDrafts, type ComposeResult } from './outlook/index.js';
 
 export interface PostroomOptions {
   dataDir: string;
@@ -45,7 +46,15 @@ export interface Postroom {
   tags: ReportTags;
   /** Reads the postmaster's mailbox for delivery reports on its own timer; `serve` starts it. */
   bounces: BounceChecker;
+  /** Outlook (New) drafts, made through Graph at the sending process's Microsoft endpoints and CA. */
+  drafts: OutlookDrafts;
   logger: Logger;
+  /**
+   * Hands an e-mail over as POST /emails does: with compose: true for a user whose e-mail software
+   * is Outlook (New), a draft in Outlook instead ({composed: 'outlook-new', draft}); else queued.
+   * `source` is where it came from, as for queue.handOver.
+   */
+  compose(input: unknown, source: string): Promise<ComposeResult>;
   /** Is mail moving, and if not why: from every live sending process's report and the settings now. */
   sending(): Promise<SendingState>;
   /**
@@ -87,6 +96,8 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     graphSlots,
   });
   const deliverer = new WebhookDeliverer({ ...options.webhooks, store, sealer, settings, logger });
+  const drafts = new OutlookDrafts(settings, users, options.dispatcher?.endpoints, options.dispatcher?.route?.ca, graphSlots);
+  const composer = new Composer(queue, users, drafts);
   /** Where the sending state is read from; `counted`: with the e-mails waiting (a count over the queue). */
   const sendingSources = (counted: boolean): SendingSources => ({
     instances: () => dispatcher.status.list(Date.now(), dispatcher.aliveWithinMs),
@@ -115,7 +126,9 @@ export async function openPostroom(options: PostroomOptions): Promise<Postroom> 
     graphSlots,
     tags,
     bounces,
+    drafts,
     logger,
+    compose: (input, source) => composer.compose(input, source),
     sending: () => sendingNow(sendingSources(true)),
     async whyWaiting(email) {
       if (FINISHED.includes(email.status)) return null;

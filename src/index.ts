@@ -7,4 +7,5 @@ export { EmailInputError, EmailNotFoundError, EmailStateError, LIMITS, STATUSES,
 export { SettingsValidationError, PRESETS, FIELDS, type EmailSettings, type SettingsView } from './settings/index.js';
 export { DeliveryError } from './transports/index.js';
 export type { CampaignReport } from './dispatcher/index.js';
+export { MissingGraphSettingsError, type ComposeResult, type Composed, type CreatedDraft, type DraftInput } from './outlook/index.js';
 export { verifySignature, signPayload, SIGNATURE_HEADER, EVENT_ID_HEADER, EMAIL_EVENT_TYPES, type WebhookEventBody, type EmailEventType } from './webhooks/index.js';

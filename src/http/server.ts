@@ -12,7 +12,7 @@ import { HandOverLimits, type HandOverLimitOptions } from './limits.js';
 import { authRoutes } from './routes/auth.js';
 import { draftRoutes, emailRoutes } from './routes/emails.js';
 import { batchRoutes } from './routes/batch.js';
-import { OutlookDrafts } from '../outlook/index.js';
+import { Composer, OutlookDrafts } from '../outlook/index.js';
 import { sendingRoutes } from './routes/sending.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
@@ -92,7 +92,8 @@ export async function buildHttpServer(postroom: Postroom, options: HttpOptions =
   authRoutes(api, new LoginThrottle(postroom.store, options.throttle), options.secureCookies ?? false);
   settingsRoutes(api, { ...options.route, graphSlots: postroom.graphSlots }, options.endpoints);
   const drafts = new OutlookDrafts(postroom.settings, postroom.users, options.endpoints, options.route?.ca, postroom.graphSlots);
-  emailRoutes(api, onHandOver, drafts);
+  // The server's own drafts (its endpoints and CA, as for test-connection), decided as Postroom.compose decides.
+  emailRoutes(api, onHandOver, new Composer(postroom.queue, postroom.users, drafts));
   batchRoutes(api, onHandOver);
   draftRoutes(api, drafts);
   sendingRoutes(api, onHandOver);

@@ -2,7 +2,7 @@
 // message a route sends, and the administrator actions.
 export { Queue, STATUSES, EmailNotFoundError, EmailStateError, type HandOverResult, type EmailSummary, type EmailDetail, type HourTally, type RetryFilter } from './service.js';
 export { BATCH_MAX_EMAILS, type BatchItemResult } from './batch.js';
-export { EmailInputError, LIMITS, emailInputSchema, type EmailInput, type ValidEmailInput, type Address } from './input.js';
+export { EmailInputError, LIMITS, emailInputSchema, parseEmailInput, type EmailInput, type ValidEmailInput, type Address } from './input.js';
 export { EmailRepository, type EmailRow, type AttemptRecord } from './repository.js';
 export { EmailLifecycle, type Lease, type Outcome } from './lifecycle.js';
 export { TRANSITIONS, FINISHED, type Verb } from './states.js';

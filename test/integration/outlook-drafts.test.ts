@@ -30,7 +30,8 @@ describe('Outlook (New) drafts', () => {
 
   before(() => testPki());
 
-  async function setup(settings: Record<string, unknown> = {}) {
+  /** Postroom opened on the stand-in with drafts set up; with `http`, a server and two clients on it. */
+  async function setup(settings: Record<string, unknown> = {}, http = true) {
     standIn = await startMicrosoftStandIn({ clientSecret: SECRET });
     cleanups.push(() => standIn.close());
     db = await createTestDatabase('sqlite');
@@ -54,6 +55,7 @@ describe('Outlook (New) drafts', () => {
       },
       'test',
     );
+    if (!http) return;
     const server = await startHttp(postroom, { route, endpoints: standIn.endpoints });
     cleanups.push(() => server.close());
     admin = new Client(server.url);
@@ -136,6 +138,32 @@ describe('Outlook (New) drafts', () => {
     assert.equal((await postroom.queue.show(plain.body.id)).status, 'sent');
     assert.deepEqual(standIn.sent.map((m) => [m.via, m.mailbox]), [['sendMail', POSTMASTER], ['sendMail', POSTMASTER]]);
     assert.equal(standIn.drafts.size, 1, 'only the composed draft');
+  });
+
+  it('composes for an Outlook (New) user without HTTP: an embedding application gets the draft, not a queued e-mail', async () => {
+    await setup({}, false);
+    await postroom.users.upsert('u-olivia', { email: 'olivia@corp.example', name: 'Olivia', emailSoftware: 'outlook-new' });
+    await postroom.users.upsert('u-sam', { email: 'sam@corp.example', name: 'Sam', emailSoftware: 'server' });
+    const email = { to: ['alice@example.org'], subject: 'Delivery note', text: 'Your order has shipped.', compose: true, idempotencyKey: 'dn-1' };
+
+    const composed = await postroom.compose({ ...email, sender: { email: 'olivia@corp.example' } }, 'my-app');
+    assert.ok('composed' in composed, 'a draft, not a hand-over');
+    assert.equal(composed.composed, 'outlook-new');
+    assert.equal(composed.draft.mailbox, DRAFTS);
+    const made = standIn.drafts.get(composed.draft.id);
+    assert.equal(made?.parsed.subject, 'Delivery note');
+    assert.deepEqual(made?.parsed.replyTo?.value.map((a) => a.address), ['olivia@corp.example'], 'answers go to the user');
+    assert.equal(await queued(), 0, 'nothing queued for the Outlook (New) user');
+
+    // Anyone else, or without compose, is handed over to the queue as queue.handOver would.
+    const sam = await postroom.compose({ ...email, sender: { email: 'sam@corp.example' } }, 'my-app');
+    assert.ok(!('composed' in sam), 'a user on the server: queued');
+    assert.deepEqual([sam.status, sam.duplicate], ['pending', false]);
+    const plain = await postroom.compose({ ...email, compose: false, idempotencyKey: 'dn-2', sender: { email: 'olivia@corp.example' } }, 'my-app');
+    assert.ok(!('composed' in plain), 'without compose: queued');
+    assert.equal((await postroom.queue.show(plain.id)).source, 'my-app');
+    assert.equal(standIn.drafts.size, 1, 'only the composed draft');
+    await assert.rejects(postroom.compose({ ...email, to: ['not an address'], sender: { email: 'olivia@corp.example' } }, 'my-app'), { name: 'EmailInputError' });
   });
 
   it('answers 409 naming the missing Graph settings, and calls no Microsoft endpoint', async () => {

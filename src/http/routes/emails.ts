@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { tokenSource } from '../../access/index.js';
 import { EmailNotFoundError, emailInputSchema, LIMITS, STATUSES, type EmailDetail } from '../../queue/index.js';
-import type { OutlookDrafts } from '../../outlook/index.js';
-import { draftInputSchema } from '../../outlook/index.js';
+import { draftInputSchema, isComposed, type Composer, type OutlookDrafts } from '../../outlook/index.js';
 import type { Api } from '../api.js';
 import type { Caller } from '../caller.js';
 import { forbidden } from '../errors.js';
@@ -24,7 +23,7 @@ export const HAND_OVER_BODY = emailInputSchema;
 // Base64 grows the attachments by a third; the rest of the e-mail fits in the margin.
 export const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) + 2 * LIMITS.bodyChars + 1024 * 1024;
 
-export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDrafts): void {
+export function emailRoutes(api: Api, onHandOver: () => void, composer: Composer): void {
   const { postroom } = api;
 
   const withWaiting = async (email: EmailDetail) => ({ ...email, waitingReason: await postroom.whyWaiting(email) });
@@ -59,15 +58,12 @@ export function emailRoutes(api: Api, onHandOver: () => void, drafts: OutlookDra
       507: 'storage_full: the database or its disk is full; nothing stored (Retry-After)',
     },
     async handle({ body, caller, reply }) {
-      if (body.compose && body.sender) {
-        const user = await postroom.users.findByEmail(body.sender.email);
-        if (user?.emailSoftware === 'outlook-new') {
-          const { compose: _compose, idempotencyKey: _key, ...draft } = body;
-          void reply.status(201);
-          return { composed: 'outlook-new', draft: await drafts.create(draft) };
-        }
+      // Draft or queue is the composer's decision (outlook/compose.ts), the same for embedded use.
+      const result = await composer.composeValid(body, sourceOf(caller));
+      if (isComposed(result)) {
+        void reply.status(201);
+        return result;
       }
-      const result = await postroom.queue.handOverValid(body, sourceOf(caller));
       if (!result.duplicate) onHandOver();
       void reply.status(result.duplicate ? 200 : 202);
       return result;
