@@ -120,7 +120,7 @@ const WORDS = {
     softwareOf: 'Logiciel de messagerie de u-17',
     valueNotKept: /valeur non conservée/,
     signOut: 'Se déconnecter',
-    guides: 'Guides de configuration',
+    guides: 'Guides',
     relayGuide: 'Relais SMTP d’entreprise',
   },
 } as const;

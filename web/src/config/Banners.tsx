@@ -20,7 +20,9 @@ export function ProblemsBanner({ problems, warnings, fields, enabled }: { proble
           <ul>
             {problems.map((p) => (
               <li key={p.key + p.message}>
-                <a href={`#field-${p.key}`}>{labelOf(fields, p.key)}</a>: {p.message}
+                <a href={`#field-${p.key}`}>{labelOf(fields, p.key)}</a>
+                {t('common.colon')}
+                {p.message}
               </li>
             ))}
           </ul>
@@ -36,7 +38,9 @@ export function ProblemsBanner({ problems, warnings, fields, enabled }: { proble
           <ul>
             {warnings.map((w) => (
               <li key={w.key + w.message}>
-                <a href={`#field-${w.key}`}>{labelOf(fields, w.key)}</a>: {w.message}
+                <a href={`#field-${w.key}`}>{labelOf(fields, w.key)}</a>
+                {t('common.colon')}
+                {w.message}
               </li>
             ))}
           </ul>

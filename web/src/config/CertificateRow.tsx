@@ -1,36 +1,27 @@
 // A PEM certificate setting (a private CA for the SMTP relay or for a proxy in front of
 // Microsoft): pasted into a text area, and shown as what it is — subject, issuer and expiry.
-import { useEffect, useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call } from '../api';
 import { dateText } from '../i18n';
-import type { CertificateInfo, SettingsView } from '../types';
+import type { CertificateInfo } from '../types';
 import { fieldHelp, fieldLabel } from './fieldText';
-import { rowError, SaveStatus, type RowProps, type SaveState } from './FieldRow';
+import { SaveStatus, type RowProps } from './FieldRow';
+import { isChange } from './edits';
 
-export function CertificateRow({ field, stored, dimmedBecause, onSaved, certificates }: RowProps & { certificates: CertificateInfo[] }) {
+export function CertificateRow({ field, stored, dimmedBecause, edit, state, onEdit, onSave, certificates }: RowProps & { certificates: CertificateInfo[] }) {
   const { t } = useTranslation();
   const current = typeof stored === 'string' ? stored : '';
-  const [draft, setDraft] = useState(current);
-  const [state, setState] = useState<SaveState>({ kind: 'idle' });
-  useEffect(() => setDraft(current), [current]);
+  const draft = typeof edit === 'string' ? edit : current;
   const id = `field-${field.key}`;
-  const changed = draft.trim() !== current.trim();
+  const changed = isChange(field, edit, stored);
 
-  const save = async (e: FormEvent) => {
+  const save = (e: FormEvent) => {
     e.preventDefault();
-    if (!changed) return;
-    setState({ kind: 'saving' });
-    try {
-      onSaved(await call<SettingsView>('PATCH', '/settings/email', { [field.key]: draft }));
-      setState({ kind: 'saved' });
-    } catch (err) {
-      setState({ kind: 'error', message: rowError(field, err) });
-    }
+    if (changed) onSave();
   };
 
   return (
-    <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
+    <form className={`row${dimmedBecause ? ' dimmed' : ''}${changed ? ' edited' : ''}`} onSubmit={save} noValidate data-key={field.key}>
       <label htmlFor={id}>{fieldLabel(field)}</label>
       <div className="control">
         <textarea
@@ -42,10 +33,7 @@ export function CertificateRow({ field, stored, dimmedBecause, onSaved, certific
           value={draft}
           aria-invalid={state.kind === 'error'}
           aria-describedby={`${id}-help ${id}-certificates${state.kind === 'error' ? ` ${id}-error` : ''}`}
-          onChange={(e) => {
-            setDraft(e.target.value);
-            setState({ kind: 'idle' });
-          }}
+          onChange={(e) => onEdit(e.target.value === current ? undefined : e.target.value)}
         />
         <ul id={`${id}-certificates`} className="certificates">
           {certificates.map((c) => (

@@ -1,21 +1,14 @@
 // One setting on Configuration > Email: its label, help, input and its own Save. Save is
 // enabled only when the value differs from the stored one; a refusal shows under the field.
-import { useEffect, useState, type FormEvent } from 'react';
+// The draft is the page's (edits.ts): the row's Save and the page's "Save all changes" share it.
+import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, call, errorText } from '../api';
-import type { FieldInfo, SettingsView } from '../types';
+import type { FieldInfo } from '../types';
 import { fieldHelp, fieldLabel } from './fieldText';
 import { dateText } from '../i18n';
+import { isChange, toDraft, type Draft, type SaveState } from './edits';
 
-type Draft = string | boolean;
-
-const toDraft = (v: unknown): Draft => (typeof v === 'boolean' ? v : v === undefined || v === null ? '' : String(v));
-
-/** What goes to the API: whole numbers as numbers; anything else as typed, for the server to judge. */
-function toValue(field: FieldInfo, draft: Draft): unknown {
-  if (field.kind === 'int' && typeof draft === 'string' && /^-?\d+$/.test(draft.trim())) return Number(draft.trim());
-  return typeof draft === 'string' && field.kind !== 'int' ? draft.trim() : draft;
-}
+export type { SaveState } from './edits';
 
 export interface RowProps {
   field: FieldInfo;
@@ -23,44 +16,27 @@ export interface RowProps {
   dimmedBecause: string | null;
   /** Label of the stored secret that saving a new value here clears; null when none is stored. */
   clears?: string | null;
-  onSaved: (view: SettingsView) => void;
+  /** The unsaved draft, or undefined when the row shows the stored value. */
+  edit: Draft | undefined;
+  state: SaveState;
+  /** A new draft; undefined drops it (back to the stored value). */
+  onEdit: (draft: Draft | undefined) => void;
+  /** Saves this row's draft on its own. */
+  onSave: () => void;
 }
 
-export type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { kind: 'error'; message: string };
-
-export function rowError(field: FieldInfo, err: unknown): string {
-  return err instanceof ApiError ? (err.fieldMessage(field.key) ?? err.message) : errorText(err);
-}
-
-export function FieldRow({ field, stored, dimmedBecause, clears = null, onSaved }: RowProps) {
+export function FieldRow({ field, stored, dimmedBecause, clears = null, edit, state, onEdit, onSave }: RowProps) {
   const { t } = useTranslation();
-  const [draft, setDraft] = useState<Draft>(toDraft(stored));
-  const [state, setState] = useState<SaveState>({ kind: 'idle' });
-  // A save elsewhere (a preset) changes the stored value: follow it unless the user is editing.
-  const [lastStored, setLastStored] = useState(stored);
-  useEffect(() => {
-    if (stored !== lastStored) {
-      setLastStored(stored);
-      setDraft(toDraft(stored));
-    }
-  }, [stored, lastStored]);
-
-  const changed = toDraft(stored) !== draft;
+  const draft = edit ?? toDraft(stored);
+  const changed = isChange(field, edit, stored);
+  const setDraft = (next: Draft) => onEdit(next === toDraft(stored) ? undefined : next);
   const id = `field-${field.key}`;
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
 
-  const save = async (e: FormEvent) => {
+  const save = (e: FormEvent) => {
     e.preventDefault();
-    if (!changed) return;
-    setState({ kind: 'saving' });
-    try {
-      const view = await call<SettingsView>('PATCH', '/settings/email', { [field.key]: toValue(field, draft) });
-      setState({ kind: 'saved' });
-      onSaved(view);
-    } catch (err) {
-      setState({ kind: 'error', message: rowError(field, err) });
-    }
+    if (changed) onSave();
   };
 
   const warnId = `${id}-clears`;
@@ -71,12 +47,10 @@ export function FieldRow({ field, stored, dimmedBecause, clears = null, onSaved 
     field.kind === 'bool' ? (
       <input id={id} type="checkbox" checked={draft === true} aria-describedby={describedBy} onChange={(e) => {
         setDraft(e.target.checked);
-        setState({ kind: 'idle' });
       }} />
     ) : field.choices ? (
       <select id={id} value={String(draft)} aria-describedby={describedBy} onChange={(e) => {
         setDraft(e.target.value);
-        setState({ kind: 'idle' });
       }}>
         {field.choices.map((c) => (
           <option key={c} value={c}>{c}</option>
@@ -99,13 +73,12 @@ export function FieldRow({ field, stored, dimmedBecause, clears = null, onSaved 
         aria-describedby={describedBy}
         onChange={(e) => {
           setDraft(e.target.value);
-          setState({ kind: 'idle' });
         }}
       />
     );
 
   return (
-    <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
+    <form className={`row${dimmedBecause ? ' dimmed' : ''}${changed ? ' edited' : ''}`} onSubmit={save} noValidate data-key={field.key}>
       <label htmlFor={id}>{fieldLabel(field)}</label>
       <div className="control">
         {input}

@@ -1,47 +1,34 @@
 // A secret setting: its value is never shown, never kept in the page after it is saved, and
-// never read back. The row says whether it is set and since when, with Replace and Clear.
+// never read back. The row says whether it is set and since when, with Replace and Clear. While it
+// is open, what is typed is the page's draft (edits.ts), saved by the row or by "Save all changes".
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call } from '../api';
-import type { SecretState, SettingsView } from '../types';
+import type { SecretState } from '../types';
 import { Confirm } from '../shell/Confirm';
 import { dateTimeText } from '../i18n';
 import { fieldHelp, fieldLabel } from './fieldText';
-import { rowError, SaveStatus, type RowProps, type SaveState } from './FieldRow';
+import { SaveStatus, type RowProps } from './FieldRow';
 
 /** Secrets that come as a file (a key file, a certificate with its key): the row also takes the file. */
 const FROM_FILE = new Set(['googleServiceAccountKey', 'clientCertificate']);
 
-export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
+/** A secret row's props: `edit` is what is typed ('' once opened), undefined while closed; `onClear` clears the stored secret. */
+export function SecretRow({ field, stored, dimmedBecause, edit, state, onEdit, onSave, onClear }: RowProps & { onClear: () => void }) {
   const { t } = useTranslation();
   const when = (iso: string | null) => (iso ? dateTimeText(iso) : t('secret.unknownDate'));
   const secret = (stored ?? { set: false, updatedAt: null }) as SecretState;
-  const [editing, setEditing] = useState(false);
-  const [value, setValue] = useState('');
-  const [state, setState] = useState<SaveState>({ kind: 'idle' });
+  const editing = edit !== undefined;
+  const value = typeof edit === 'string' ? edit : '';
   const [confirmClear, setConfirmClear] = useState(false);
   const id = `field-${field.key}`;
 
-  const store = async (next: string) => {
-    setState({ kind: 'saving' });
-    try {
-      const view = await call<SettingsView>('PATCH', '/settings/email', { [field.key]: next });
-      setValue('');
-      setEditing(false);
-      setState({ kind: 'saved' });
-      onSaved(view);
-    } catch (err) {
-      setState({ kind: 'error', message: rowError(field, err) });
-    }
-  };
-
   const save = (e: FormEvent) => {
     e.preventDefault();
-    if (value !== '') void store(value);
+    if (value !== '') onSave();
   };
 
   return (
-    <form className={`row${dimmedBecause ? ' dimmed' : ''}`} onSubmit={save} noValidate data-key={field.key}>
+    <form className={`row${dimmedBecause ? ' dimmed' : ''}${value !== '' ? ' edited' : ''}`} onSubmit={save} noValidate data-key={field.key}>
       <label htmlFor={editing ? id : `${id}-state`}>{fieldLabel(field)}</label>
       <div className="control">
         {editing ? (
@@ -51,11 +38,9 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
             autoComplete="new-password"
             value={value}
             autoFocus
-            aria-describedby={`${id}-help`}
-            onChange={(e) => {
-              setValue(e.target.value);
-              setState({ kind: 'idle' });
-            }}
+            aria-invalid={state.kind === 'error'}
+            aria-describedby={`${id}-help${state.kind === 'error' ? ` ${id}-error` : ''}`}
+            onChange={(e) => onEdit(e.target.value)}
           />
         ) : (
           <output id={`${id}-state`} className="secret-state">
@@ -68,7 +53,7 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
             aria-label={t('secret.fromFile', { label: fieldLabel(field) })}
             onChange={(e) => {
               const file = e.target.files?.[0];
-              if (file) void file.text().then((text) => setValue(text));
+              if (file) void file.text().then((text) => onEdit(text));
             }}
           />
         )}
@@ -77,7 +62,7 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
           {dimmedBecause && <span className="unused"> {dimmedBecause}</span>}
         </p>
         {state.kind === 'error' && (
-          <p className="field-error" role="alert">
+          <p id={`${id}-error`} className="field-error" role="alert">
             {state.message}
           </p>
         )}
@@ -88,18 +73,14 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
             <button disabled={value === '' || state.kind === 'saving'}>{t('common.save')}</button>
             <button
               type="button"
-              onClick={() => {
-                setValue('');
-                setEditing(false);
-                setState({ kind: 'idle' });
-              }}
+              onClick={() => onEdit(undefined)}
             >
               {t('common.cancel')}
             </button>
           </>
         ) : (
           <>
-            <button type="button" onClick={() => setEditing(true)}>
+            <button type="button" onClick={() => onEdit('')}>
               {secret.set ? t('secret.replace') : t('secret.set')}
             </button>
             {secret.set && (
@@ -118,7 +99,7 @@ export function SecretRow({ field, stored, dimmedBecause, onSaved }: RowProps) {
           onCancel={() => setConfirmClear(false)}
           onConfirm={() => {
             setConfirmClear(false);
-            void store('');
+            onClear();
           }}
         >
           <p>{t('secret.clearText')}</p>

@@ -38,7 +38,7 @@ export function Shell({ username, onSignOut, children }: { username: string; onS
           </ul>
         </nav>
         <span className="who">
-          <LanguageSwitch />
+          <LanguageSwitch compact />
           {username}
           <button type="button" onClick={onSignOut}>
             {t('shell.signOut')}
