@@ -4,6 +4,7 @@
 // refused one edited with the server's reason, and can drop every edit; in French the header
 // holds on one line at 1280 px. In a real browser (Debian's Chromium), axe-core on each state.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Postroom } from '../../src/app.js';
@@ -131,6 +132,10 @@ describe('Configuration > Email: groups and "Save all changes" (browser)', () =>
     assert.equal(s.postmaster, 'postmaster@example.com');
     assert.equal(s.smtpPort, 2525, 'the refused port is not stored');
     await assertAccessible(page, 'Configuration > Email with a refused value after "Save all changes"');
+    if (process.env.POSTROOM_UPDATE_SCREENSHOTS === '1') {
+      await page.getByLabel('SMTP port', { exact: true }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.resolve('docs/screenshots/configuration-save-all.png'), fullPage: false });
+    }
     // Corrected, it saves from its own row.
     await page.getByLabel('SMTP port', { exact: true }).fill('587');
     await row('smtpPort').getByRole('button', { name: 'Save', exact: true }).click();
