@@ -15,6 +15,7 @@ import { derivePolicy, sendingBlocked, type SendingPolicy } from './policy.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './retry.js';
 import { RouteHealth, type RouteState } from './route-health.js';
 import { StatusBoard } from './status.js';
+import { PollLoop } from '../jobs/index.js';
 
 export interface DispatcherOptions {
   store: Store;
@@ -89,9 +90,8 @@ export class Dispatcher {
   private readonly maintenance: Maintenance;
   private readonly observers: DispatcherObserver[] = [];
   private running = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: AbortController | null = null;
-  private wakePending = false;
+  /** The cycles: one, then the policy's interval, cut short by a wake. */
+  private readonly loop: PollLoop;
   private timers: NodeJS.Timeout[] = [];
   /** The policy the last cycle read: interval and wake-on-hand-over between cycles. */
   private policy: SendingPolicy | null = null;
@@ -102,6 +102,7 @@ export class Dispatcher {
     this.graceMs = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     this.status = new StatusBoard(opts.store);
     this.health = new RouteHealth(this.log, opts.route, opts.endpoints);
+    this.loop = new PollLoop(() => this.loopCycle(), () => this.policy?.intervalMs ?? 20_000);
     this.maintenance = new Maintenance(opts.queue.lifecycle, opts.queue.repo, this.log);
     this.pipeline = new Pipeline(
       {
@@ -165,7 +166,7 @@ export class Dispatcher {
     this.timers = [setInterval(() => void this.sayAlive(), Math.max(500, Math.floor(this.leaseMs / 3)))];
     for (const t of this.timers) t.unref();
     this.scheduleMaintenance();
-    this.loop = this.runLoop();
+    this.loop.start();
     this.log.info('sending process started');
   }
 
@@ -177,12 +178,12 @@ export class Dispatcher {
       return;
     }
     this.running = false;
-    this.wakeUp?.abort();
+    const cycleDone = this.loop.stop();
     // One budget for the whole stop: a cycle checking a route that hangs, or sends the relay does
     // not answer, take from it; what is still at the server when it runs out is cut off.
     const grace = new AbortController();
     const graceOver = sleep(this.graceMs, false, { signal: grace.signal }).catch(() => false);
-    await Promise.race([this.loop, graceOver]);
+    await Promise.race([cycleDone, graceOver]);
     await Promise.race([this.pipeline.pause(), graceOver]);
     const finished = await Promise.race([this.pipeline.idle().then(() => true), graceOver]);
     grace.abort();
@@ -212,8 +213,7 @@ export class Dispatcher {
 
   /** Looks for due e-mails now instead of at the end of the interval. */
   wake(): void {
-    this.wakePending = true;
-    this.wakeUp?.abort();
+    this.loop.wake();
   }
 
   /** An e-mail was handed over (or retried): send it now if the settings ask for that. */
@@ -243,27 +243,21 @@ export class Dispatcher {
     return this.report(started, expired, outcome);
   }
 
-  private async runLoop(): Promise<void> {
-    while (this.running) {
-      const started = Date.now();
-      this.wakePending = false;
-      let outcome: CampaignOutcome;
-      try {
-        outcome = await this.cycle(derivePolicy(await this.opts.settings.load()));
-        // The pipeline goes on by itself; this reports what it did since the last cycle.
-        if (outcome.state === 'ran') outcome = this.ranOrFault();
-      } catch (err) {
-        outcome = this.failedCycle(err);
-      }
-      const report = this.report(started, 0, outcome);
-      await this.status.heartbeat(this.instanceId, Date.now(), report).catch((err: unknown) => {
-        this.log.warn({ err: errorMessage(err) }, 'could not record the campaign status');
-      });
-      if (!this.running) break;
-      if (this.wakePending) continue;
-      this.wakeUp = new AbortController();
-      await sleep(this.policy?.intervalMs ?? 20_000, undefined, { signal: this.wakeUp.signal }).catch(() => undefined);
+  /** One cycle of the loop, its report recorded with the heartbeat. Never throws. */
+  private async loopCycle(): Promise<void> {
+    const started = Date.now();
+    let outcome: CampaignOutcome;
+    try {
+      outcome = await this.cycle(derivePolicy(await this.opts.settings.load()));
+      // The pipeline goes on by itself; this reports what it did since the last cycle.
+      if (outcome.state === 'ran') outcome = this.ranOrFault();
+    } catch (err) {
+      outcome = this.failedCycle(err);
     }
+    const report = this.report(started, 0, outcome);
+    await this.status.heartbeat(this.instanceId, Date.now(), report).catch((err: unknown) => {
+      this.log.warn({ err: errorMessage(err) }, 'could not record the campaign status');
+    });
   }
 
   /** Reads the policy, checks the route, and sets the pipeline going (or stops it). */

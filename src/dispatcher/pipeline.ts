@@ -8,6 +8,7 @@ import type { Route } from '../transports/index.js';
 import type { OutgoingMessage } from '../mail/index.js';
 import { compose, deliver, type DeliveryContext, type DeliveryResult } from './delivery.js';
 import type { SendingPolicy } from './policy.js';
+import { Leases } from '../jobs/index.js';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 
 /** Waits, or ends at once (without throwing) when `signal` aborts. */
@@ -83,9 +84,8 @@ export class Pipeline {
   private route: Route | null = null;
   private tally = emptyTally();
   private idleWaiters: (() => void)[] = [];
-  /** Lease expiry of every e-mail this process holds (buffered or in flight), for renewal. */
-  readonly leases = new Map<number, number>();
-  private renewal: NodeJS.Timeout | null = null;
+  /** Every e-mail this process holds (buffered or in flight), renewed every third of a lease. */
+  private readonly leases: Leases;
   /** A database error met by a refill or an outcome: reported once by the next cycle. */
   fault: unknown = null;
   /** Outcomes whose write failed and is being tried again: no new send starts while one waits. */
@@ -109,6 +109,17 @@ export class Pipeline {
     private readonly hooks: PipelineHooks,
   ) {
     this.ctx = { ...ctx, persist: (write) => this.persist(write) };
+    this.leases = new Leases({
+      leaseMs: ctx.leaseMs,
+      // Guarded by the owner: an e-mail another instance took after a lapse is not renewed.
+      renew: (ids, until) => this.ctx.lifecycle.renew(ids, this.ctx.owner, until),
+      onRenewed: () => this.storageAnswers(),
+      onRenewFailed: (err) => {
+        // Leases not renewed may lapse: nothing new starts until the database answers again.
+        if (storageFault(err)) this.storageFault(err);
+        this.ctx.log.warn({ err: errorMessage(err) }, 'lease renewal failed');
+      },
+    });
   }
 
   /**
@@ -209,8 +220,7 @@ export class Pipeline {
     await this.refilling;
     const untouched = this.buffer.splice(0).map((e) => e.id);
     this.ahead.clear();
-    for (const id of untouched) this.leases.delete(id);
-    this.keepLeases();
+    this.leases.drop(untouched);
     try {
       await this.ctx.lifecycle.release(untouched, this.ctx.owner, Date.now());
       this.tally.released += untouched.length;
@@ -237,12 +247,11 @@ export class Pipeline {
   /** Forgets every lease (a stop released them): no renewal goes on. */
   dropLeases(): void {
     this.leases.clear();
-    this.keepLeases();
   }
 
   /** Every e-mail this process holds, for a stop that must release what did not finish. */
   get held(): number[] {
-    return [...this.leases.keys()];
+    return this.leases.ids;
   }
 
   /** The e-mails whose send is at the server now (no answer yet), for a stop that cuts them off. */
@@ -260,8 +269,8 @@ export class Pipeline {
       const email = this.buffer.shift() as EmailRow;
       // Its lease lapsed while it waited (renewal could not reach the database): another process
       // may hold it now, so this one must not send it; given back if it is still ours.
-      if ((this.leases.get(email.id) ?? 0) <= Date.now()) {
-        this.leases.delete(email.id);
+      if (!this.leases.covers(email.id, Date.now())) {
+        this.leases.drop([email.id]);
         this.ahead.delete(email.id);
         lapsed.push(email.id);
         continue;
@@ -273,7 +282,6 @@ export class Pipeline {
     // gathering (worth it while nobody waits) is cut short.
     if (!this.halted && !this.paused && this.buffer.length > 0 && this.inFlight < policy.slots) this.ctx.lifecycle.flushOutcomes();
     if (lapsed.length) void this.ctx.lifecycle.release(lapsed, this.ctx.owner, Date.now()).catch(() => undefined);
-    this.keepLeases();
     if (!this.halted && !this.paused && !this.storageHeld && !this.exhausted && this.refilling === null && this.buffer.length < policy.slots) {
       this.refilling = this.refill(policy).finally(() => {
         this.refilling = null;
@@ -292,8 +300,7 @@ export class Pipeline {
       const want = Math.max(policy.slots, this.ctx.batchSize - this.buffer.length);
       const now = Date.now();
       const rows = await this.ctx.lifecycle.claim(this.ctx.owner, now, this.ctx.leaseMs, want, policy.maxPerMinute);
-      for (const r of rows) this.leases.set(r.id, now + this.ctx.leaseMs);
-      this.keepLeases();
+      this.leases.hold(rows.map((r) => r.id), now);
       this.tally.claimed += rows.length;
       this.buffer.push(...rows);
       if (rows.length < want) this.exhausted = true;
@@ -371,7 +378,7 @@ export class Pipeline {
         this.atServer.delete(email.id);
         if (slotHeld) this.inFlight--;
         else this.recording--;
-        this.leases.delete(email.id);
+        this.leases.drop([email.id]);
         this.pump();
       });
   }
@@ -399,33 +406,6 @@ export class Pipeline {
     } catch (err) {
       // They keep their back-off: nothing lost.
       this.ctx.log.warn({ err: errorMessage(err) }, 'could not bring forward the sends a lost connection cut off');
-    }
-  }
-
-  /** While it holds e-mails, the pipeline renews their leases every third of a lease. */
-  private keepLeases(): void {
-    if (this.leases.size > 0 && this.renewal === null) {
-      this.renewal = setInterval(() => void this.renewLeases(), Math.max(200, Math.floor(this.ctx.leaseMs / 3)));
-      this.renewal.unref();
-    } else if (this.leases.size === 0 && this.renewal !== null) {
-      clearInterval(this.renewal);
-      this.renewal = null;
-    }
-  }
-
-  private async renewLeases(): Promise<void> {
-    if (this.leases.size === 0) return;
-    const until = Date.now() + this.ctx.leaseMs;
-    try {
-      // Guarded by the owner: an e-mail another instance took after a lapse is not renewed.
-      for (const id of await this.ctx.lifecycle.renew([...this.leases.keys()], this.ctx.owner, until)) {
-        if (this.leases.has(id)) this.leases.set(id, until);
-      }
-      this.storageAnswers();
-    } catch (err) {
-      // Leases not renewed may lapse: nothing new starts until the database answers again.
-      if (storageFault(err)) this.storageFault(err);
-      this.ctx.log.warn({ err: errorMessage(err) }, 'lease renewal failed');
     }
   }
 

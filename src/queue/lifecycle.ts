@@ -7,6 +7,7 @@ import { parseRecipients, parseReports, type RecipientOutcome } from './recipien
 import type { AttemptRecord, EmailRow } from './repository.js';
 import { recordEmailEvents } from '../webhooks/index.js';
 import { outcomesQueryPostgres, recordOutcomeSqlite } from './outcome-statements.js';
+import { skipLocked } from '../jobs/index.js';
 
 /** An e-mail as held by one sending process. */
 export interface Lease {
@@ -92,11 +93,10 @@ export class EmailLifecycle {
   async claimWithin(trx: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number): Promise<EmailRow[]> {
     if (limit <= 0) return [];
     const due = this.dueForClaim(trx, now, limit);
-    const lockedDue = this.store.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
     return trx
       .updateTable('emails')
       .set({ status: TRANSITIONS.claim.to, lease_owner: owner, due_at: now + leaseMs, claim_count: sql`claim_count + 1`, updated_at: now })
-      .where('id', 'in', lockedDue)
+      .where('id', 'in', skipLocked(due, this.store.dialect))
       .returningAll()
       .execute();
   }

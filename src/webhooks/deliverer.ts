@@ -4,7 +4,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Selectable } from 'kysely';
 import { sql, type Kysely } from 'kysely';
@@ -12,7 +11,7 @@ import { errorMessage, GroupCommit, writeTransaction, type Database, type Store 
 import type { Sealer, SettingsService } from '../settings/index.js';
 import { addressRefusal, guardedLookup, WebhookAddressError } from './address.js';
 import { deliveredTypes, eventBody, type EmailFacts } from './payload.js';
-import { backoffDelay } from '../jobs/index.js';
+import { backoffDelay, Leases, PollLoop, PurgeSchedule, skipLocked } from '../jobs/index.js';
 import { signPayload, SIGNATURE_HEADER, EVENT_ID_HEADER } from './signature.js';
 import { SECRET_NAME, audit } from './service.js';
 
@@ -55,25 +54,28 @@ interface Result {
 
 const DAY = 86_400_000;
 const EXCERPT = 500;
+/** Finished deliveries are looked for once an hour: retention counts in days. */
+const PURGE_EVERY_MS = 3_600_000;
 
 export class WebhookDeliverer {
   private readonly log: Logger;
   private readonly o: Required<Omit<DelivererOptions, 'store' | 'sealer' | 'settings' | 'logger'>>;
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: AbortController | null = null;
-  private lastPurgeAt = 0;
+  /** The rounds: one, then pollMs. */
+  private readonly loop: PollLoop;
+  /** Set while a stop of the loop waits for the lanes: no delivery starts any more. */
+  private stopping = false;
+  private readonly purges: PurgeSchedule;
+  /**
+   * The deliveries this process claimed. Never renewed: a lease is 3 × the timeout, and a delivery
+   * starts only while its lease still covers a whole attempt, else it waits for the next claim.
+   */
+  private readonly leases: Leases;
   /** The owners whose lane is delivering in this process, and the lane. */
   private readonly lanes = new Map<string, Promise<{ delivered: number; failed: number }>>();
   /** Deliveries in progress, cut off by a stop past its grace. */
   private readonly requests = new Set<http.ClientRequest>();
   /** SQLite: outcomes that arrive together share a commit, as the queue's do. */
   private readonly results: GroupCommit<Result, void>;
-  /** A claimed delivery not started while its lease can still cover a whole attempt waits for the next claim. */
-  private get leaseMs(): number {
-    return 3 * this.o.timeoutMs;
-  }
-
   constructor(private readonly opts: DelivererOptions) {
     this.log = opts.logger.child({ module: 'webhooks' });
     this.results = GroupCommit.withKysely(opts.store, (trx, r: Result) => this.record(trx, r));
@@ -87,33 +89,33 @@ export class WebhookDeliverer {
       concurrency: opts.concurrency ?? 8,
       stopGraceMs: opts.stopGraceMs ?? 7_000,
     };
+    this.leases = new Leases({ leaseMs: 3 * this.o.timeoutMs });
+    this.purges = new PurgeSchedule({ failed: (err) => this.log.error({ err: errorMessage(err) }, 'webhook purge failed; the next one tries again') });
+    this.loop = new PollLoop(
+      async () => {
+        await this.startRound(Date.now());
+      },
+      () => this.o.pollMs,
+    );
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        await this.startRound(Date.now());
-        this.wakeUp = new AbortController();
-        await sleep(this.o.pollMs, undefined, { signal: this.wakeUp.signal }).catch(() => undefined);
-      }
-    })();
+    this.loop.start();
   }
 
   /** Lets the round and the lanes in progress finish (each request ends within the timeout). */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wakeUp?.abort();
+    // Only the loop's stop cuts the lanes short: rounds run by hand deliver what they claimed.
+    this.stopping = this.loop.isRunning;
     // A receiver that does not answer must not hold the stop past its grace: cut off, the delivery
     // is recorded as a failed attempt and tried again later.
     const cut = setTimeout(() => {
       for (const req of this.requests) req.destroy(new Error('Postroom stopped before the receiver answered'));
     }, this.o.stopGraceMs);
-    await this.loop;
+    await this.loop.stop();
     await Promise.all(this.lanes.values());
     clearTimeout(cut);
-    this.loop = null;
+    this.stopping = false;
   }
 
   /**
@@ -139,19 +141,19 @@ export class WebhookDeliverer {
         if (this.lanes.has(owner)) continue;
         const due = await this.claim(owner, now);
         if (due.length === 0) continue;
-        const lane = this.deliverAll(due, now + this.leaseMs - this.o.timeoutMs)
+        const lane = this.deliverAll(due)
           .catch((err: unknown) => {
             this.log.error({ err: errorMessage(err) }, 'webhook deliveries failed; they are tried again after their lease');
             return { delivered: 0, failed: 0 };
           })
-          .finally(() => this.lanes.delete(owner));
+          .finally(() => {
+            this.leases.drop(due.map((d) => d.id));
+            this.lanes.delete(owner);
+          });
         this.lanes.set(owner, lane);
         started.push(lane);
       }
-      if (now - this.lastPurgeAt > 3_600_000) {
-        this.lastPurgeAt = now;
-        await this.purge(now);
-      }
+      await this.purges.runIfDue(now, PURGE_EVERY_MS, () => this.purge(now));
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'webhook round failed; the next one tries again');
     }
@@ -162,9 +164,8 @@ export class WebhookDeliverer {
   private async fanOut(now: number): Promise<number> {
     const { store } = this.opts;
     return writeTransaction(store, async (trx) => {
-      let q = trx.selectFrom('email_events').selectAll().orderBy('id').limit(200);
-      if (store.dialect === 'postgres') q = q.forUpdate().skipLocked();
-      const events = await q.execute();
+      // Another instance fanning out at once takes the next events, not these.
+      const events = await skipLocked(trx.selectFrom('email_events').selectAll().orderBy('id').limit(200), store.dialect).execute();
       if (events.length === 0) return 0;
       const hooks = await trx
         .selectFrom('webhooks as w')
@@ -238,9 +239,8 @@ export class WebhookDeliverer {
   private async claim(owner: string, now: number): Promise<DeliveryRow[]> {
     const { store } = this.opts;
     const limit = this.o.concurrency * 4;
-    const leaseMs = this.leaseMs;
-    return writeTransaction(store, async (trx) => {
-      let q = trx
+    const rows = await writeTransaction(store, async (trx) => {
+      const q = trx
         .selectFrom('webhook_deliveries')
         .select('id')
         .where('status', '=', 'pending')
@@ -252,16 +252,17 @@ export class WebhookDeliverer {
         .orderBy('next_attempt_at')
         .orderBy('id')
         .limit(limit);
-      if (store.dialect === 'postgres') q = q.forUpdate().skipLocked();
-      const ids = (await q.execute()).map((r) => r.id);
+      const ids = (await skipLocked(q, store.dialect).execute()).map((r) => r.id);
       if (ids.length === 0) return [];
-      const rows = await trx.updateTable('webhook_deliveries').set({ next_attempt_at: now + leaseMs }).where('id', 'in', ids).returningAll().execute();
-      return rows.sort((a, b) => a.id - b.id);
+      const claimed = await trx.updateTable('webhook_deliveries').set({ next_attempt_at: this.leases.expiry(now) }).where('id', 'in', ids).returningAll().execute();
+      return claimed.sort((a, b) => a.id - b.id);
     });
+    this.leases.hold(rows.map((d) => d.id), now);
+    return rows;
   }
 
   /** One e-mail's events to one webhook go one after the other, oldest first; the rest in parallel. */
-  private async deliverAll(due: DeliveryRow[], startBy: number): Promise<{ delivered: number; failed: number }> {
+  private async deliverAll(due: DeliveryRow[]): Promise<{ delivered: number; failed: number }> {
     const hooks = new Map<number, WebhookRow>();
     const ids = [...new Set(due.map((d) => d.webhook_id))];
     for (const h of await this.opts.store.db.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute()) hooks.set(h.id, h);
@@ -272,8 +273,8 @@ export class WebhookDeliverer {
     const worker = async () => {
       for (let chain = queue.shift(); chain; chain = queue.shift()) {
         for (const d of chain) {
-          // Started later, it could outlive its lease and be sent twice at once: left for the next claim.
-          if (Date.now() > startBy || (!this.running && this.loop !== null)) break;
+          // Its lease must outlast a whole attempt, or it could be sent twice at once: left for the next claim.
+          if (!this.leases.covers(d.id, Date.now() + this.o.timeoutMs) || this.stopping) break;
           const hook = hooks.get(d.webhook_id);
           if (!hook) continue; // removed meanwhile: its deliveries went with it
           const ok = await this.deliverOne(d, hook);
