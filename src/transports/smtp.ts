@@ -1,0 +1,266 @@
+// The SMTP route: nodemailer pools of at most smtpMaxConnections. STARTTLS is required when the
+// setting says so (never a plaintext fallback), implicit TLS on 465. Authentication is a password,
+// or XOAUTH2 with a Microsoft token (signing in as smtpUser or else as the sending mailbox) or a
+// Google service account's token (signing in as the one user it acts for).
+import net from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { OutgoingMessage } from '../mail/index.js';
+import type { EmailSettings } from '../settings/index.js';
+import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from './route.js';
+import { buildMime } from './mime.js';
+import { checkSmtpRoute } from './smtp-diagnose.js';
+import { classifyStaged, isTooManyRecipients, toRejected, type FailureContext } from './smtp-outcome.js';
+import { SmtpPool, SmtpStageError, type SignIn, type TransactionResult } from './smtp-session.js';
+
+export interface SmtpTimeouts {
+  connectionMs: number;
+  greetingMs: number;
+  /** Silence from the server at any other step before the connection is given up. */
+  socketMs: number;
+  /**
+   * How long to wait for the reply to the end of the message. RFC 5321 §4.5.3.2.6 suggests 10
+   * minutes; real servers answer within seconds, and the slowest common case, Postfix with a
+   * before-queue content filter, gives up on the filter after 100 s (smtpd_proxy_timeout). 120 s
+   * outlasts that while a hung server holds a connection slot for 2 minutes, not 10. Giving up
+   * means "may or may not have been delivered": a retry may make a duplicate, recognisable by
+   * its Message-ID.
+   */
+  dataReplyMs: number;
+}
+
+export interface RouteOptions {
+  /** Extra trusted CA certificates (PEM), for embedders and tests; administrators use smtpCaCertificate. */
+  ca?: string | string[] | undefined;
+  timeouts?: Partial<SmtpTimeouts>;
+  /** nodemailer's own protocol log, for debugging a server (never includes AUTH data). */
+  debug?: boolean;
+}
+
+/** Where XOAUTH2 tokens come from: Microsoft's identity platform or a Google service account. */
+export interface XOAuth2Tokens {
+  getToken(scope: string, options?: { forceRefresh?: boolean }): Promise<string>;
+  /** Forget a token the server refused (a 535). */
+  invalidate(scope: string): void;
+}
+
+export interface XOAuth2 {
+  provider: XOAuth2Tokens;
+  scope: string;
+  /** The one user the tokens are for (a Google service account's subject); absent: smtpUser, else each sender. */
+  user?: string;
+  /** The SMTP host when SMTP host is empty: Exchange Online's (the default) or Gmail's. */
+  defaultHost?: string;
+  /** What a 535 to XOAUTH2 usually means with this provider, for the administrator. */
+  refusedHelp?: string;
+}
+
+const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000, dataReplyMs: 120_000 };
+export const EXCHANGE_SMTP_HOST = 'smtp.office365.com';
+
+type SmtpSettings = Pick<EmailSettings, 'smtpHost' | 'smtpPort' | 'smtpUser' | 'smtpPassword' | 'startTls' | 'smtpMaxConnections' | 'postmaster'> &
+  Partial<Pick<EmailSettings, 'allowPlaintextAuth'>>;
+
+// Exchange answers a refused XOAUTH2 sign-in with 535 5.7.3; its usual causes, for the administrator.
+export const EXCHANGE_535_HELP =
+  'check that the app has the SMTP.SendAsApp application permission of Office 365 Exchange Online with admin consent, ' +
+  'that it is registered in Exchange Online (New-ServicePrincipal with the Enterprise application object ID), ' +
+  'that it has FullAccess on the mailbox (Add-MailboxPermission), and that SMTP AUTH is enabled for the mailbox';
+
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Each address once (compared without case), in order: each recipient gets one copy. */
+function unique(addresses: string[]): string[] {
+  const seen = new Set<string>();
+  return addresses.filter((a) => {
+    const k = a.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = {}, oauth?: XOAuth2): Route {
+  const host = settings.smtpHost || (oauth ? (oauth.defaultHost ?? EXCHANGE_SMTP_HOST) : '');
+  const port = settings.smtpPort;
+  const where = `${host}:${port}`;
+  const implicitTls = port === 465;
+  const plaintext = !implicitTls && !settings.startTls;
+  const allowPlaintextAuth = settings.allowPlaintextAuth ?? false;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const tls: ConnectionOptions = { servername: net.isIP(host) ? undefined : host, minVersion: 'TLSv1.2', ...(options.ca ? { ca: options.ca } : {}) };
+  // One pool per signed-in mailbox: with XOAUTH2 the user can change from one e-mail to the next,
+  // and Exchange's connection limit counts per mailbox.
+  const pools = new Map<string, SmtpPool>();
+
+  /** The XOAUTH2 user: the tokens' own, else smtpUser, else the mailbox the e-mail is sent from. */
+  const signInAs = (sender: string) => (oauth ? oauth.user || settings.smtpUser || sender : settings.smtpUser);
+
+  const signIn = (user: string): SignIn | null => {
+    if (oauth) return { kind: 'xoauth2', user, token: (renew) => oauth.provider.getToken(oauth.scope, { forceRefresh: renew }) };
+    return settings.smtpUser ? { kind: 'password', user: settings.smtpUser, password: settings.smtpPassword } : null;
+  };
+
+  const pool = (user: string): SmtpPool => {
+    let p = pools.get(user);
+    if (!p) {
+      p = new SmtpPool(
+        { host, port, implicitTls, startTls: settings.startTls, tls, ...timeouts, signIn: signIn(user), allowPlaintextAuth, debug: options.debug ?? false },
+        settings.smtpMaxConnections,
+      );
+      pools.set(user, p);
+    }
+    return p;
+  };
+
+  /** Refused before connecting: a password (or token) would cross the network in plain text. */
+  const plaintextRefusal = (user: string): DeliveryError | null =>
+    user !== '' && plaintext && !allowPlaintextAuth
+      ? new DeliveryError(
+          `the connection to ${where} is not encrypted, so Postroom did not send the password: check "Using the STARTTLS command" (or use port 465), or allow a password over an unencrypted connection`,
+          'permanent',
+          'route',
+        )
+      : null;
+
+  const context = (sender: string, user: string): FailureContext => ({
+    where,
+    sender,
+    senderIsPostmaster: !!settings.postmaster && sameAddress(sender, settings.postmaster),
+    user: user || null,
+    plaintext,
+  });
+
+  const explain = (err: DeliveryError, user: string): DeliveryError => {
+    if (oauth && err.replyCode === 535) {
+      return new DeliveryError(`${err.message} (signed in as ${user} with OAuth: ${oauth.refusedHelp ?? EXCHANGE_535_HELP})`, err.kind, err.scope, err.replyCode);
+    }
+    return err;
+  };
+
+  /** One transaction; a connection that died while idle is replaced once, since nothing was sent on it. */
+  const transaction = async (user: string, from: string, to: string[], raw: Buffer, envelopeId: string | null): Promise<TransactionResult> => {
+    const run = (fresh: boolean) => pool(user).with((s) => s.transaction(from, to, raw, timeouts.dataReplyMs, envelopeId), fresh);
+    try {
+      return await run(false);
+    } catch (err) {
+      const stale = err instanceof SmtpStageError && err.reused && err.stage === 'envelope' && !(err.cause as { responseCode?: number }).responseCode;
+      if (!stale) throw err;
+      return run(true);
+    }
+  };
+
+  // Built ahead by prepare(), else when sent; it goes with the message object.
+  const prepared = new WeakMap<OutgoingMessage, Promise<Buffer>>();
+  const mimeOf = (message: OutgoingMessage): Promise<Buffer> => prepared.get(message) ?? buildMime(message, { keepBcc: false });
+
+  /** The recipients' outcomes over one or more transactions (a new one for those refused as "too many"). */
+  const deliver = async (message: OutgoingMessage, user: string): Promise<DeliveryReport> => {
+    const ctx = context(message.envelope.from, user);
+    const raw = await mimeOf(message);
+    const accepted: string[] = [];
+    const rejected: RejectedRecipient[] = [];
+    const deferred: RejectedRecipient[] = [];
+    let pending = unique(message.envelope.to);
+    let reply = '';
+    let first = true;
+    while (pending.length) {
+      let refusals: RejectedRecipient[];
+      try {
+        const info = await transaction(user, message.envelope.from, pending, raw, message.reportTag ?? null);
+        accepted.push(...info.accepted);
+        refusals = info.rejectedErrors.map(toRejected);
+        reply = info.response.trim();
+      } catch (err) {
+        const failure = err instanceof DeliveryError ? err : classifyStaged(err, ctx);
+        const everyoneRefused = failure.scope === 'message' && failure.rejected.length > 0;
+        if (!everyoneRefused) {
+          if (first) throw failure;
+          // A later transaction failed after the first one delivered: the recipients it carried
+          // get its outcome, and only the deferred are owed again.
+          const outcome = pending.map((recipient) => ({ recipient, code: failure.replyCode, reply: failure.message }));
+          (failure.kind === 'permanent' ? rejected : deferred).push(...outcome);
+          break;
+        }
+        refusals = failure.rejected;
+      }
+      first = false;
+      const tooMany = refusals.filter((r) => isTooManyRecipients(r.code, r.reply));
+      for (const r of refusals) if (!tooMany.includes(r)) (r.code !== null && r.code >= 500 ? rejected : deferred).push(r);
+      // RFC 5321 §4.5.3.1.10: the rest go in a new transaction. Without progress, they wait.
+      if (tooMany.length && tooMany.length < pending.length) pending = tooMany.map((r) => r.recipient);
+      else {
+        deferred.push(...tooMany);
+        pending = [];
+      }
+    }
+    if (!accepted.length) {
+      const all = [...rejected, ...deferred];
+      const summary = all.map((r) => `${r.recipient}: ${r.reply}`).join('; ');
+      // Permanent only when no recipient may get it later.
+      const kind = deferred.length ? 'transient' : 'permanent';
+      throw new DeliveryError(`every recipient was refused: ${summary}`, kind, 'message', (deferred[0] ?? all[0])?.code ?? null, all);
+    }
+    return { reply, replyCode: Number(/^\d{3}/.exec(reply)?.[0]) || null, accepted, rejected, deferred };
+  };
+
+  return {
+    name: oauth ? 'smtp-oauth' : 'smtp',
+    description: `SMTP ${where}${implicitTls ? ' (TLS)' : settings.startTls ? ' (STARTTLS)' : ' (plain)'}${oauth ? ' with OAuth 2.0' : settings.smtpUser ? ` as ${settings.smtpUser}` : ''}`,
+    async send(message: OutgoingMessage): Promise<DeliveryReport> {
+      const user = signInAs(message.envelope.from);
+      const refusal = plaintextRefusal(user);
+      if (refusal) throw refusal;
+      try {
+        return await deliver(message, user);
+      } catch (err) {
+        const failure = err instanceof DeliveryError ? err : classifyStaged(err, context(message.envelope.from, user));
+        // Exchange answers a stale or wrong token with 535 at once: fetch a new token and try once more.
+        if (oauth && failure.replyCode === 535 && failure.scope === 'route') {
+          oauth.provider.invalidate(oauth.scope);
+          try {
+            return await deliver(message, user);
+          } catch (again) {
+            throw explain(again instanceof DeliveryError ? again : classifyStaged(again, context(message.envelope.from, user)), user);
+          }
+        }
+        throw failure;
+      }
+    },
+    prepare(message: OutgoingMessage): void {
+      const mime = buildMime(message, { keepBcc: false });
+      // Awaited by send(); until then a refusal must not count as unhandled.
+      mime.catch(() => undefined);
+      prepared.set(message, mime);
+    },
+    async verify() {
+      // The sender every e-mail without a user has; a user name that is no address is not tried.
+      const sender = settings.postmaster || (settings.smtpUser.includes('@') ? settings.smtpUser : null);
+      const user = signInAs(sender ?? '');
+      const refusal = plaintextRefusal(user);
+      if (refusal) throw refusal;
+      const check = async (renew: boolean) => {
+        const xoauth2 = oauth ? { user, token: await oauth.provider.getToken(oauth.scope, { forceRefresh: renew }), ...(oauth.refusedHelp ? { refusedHelp: oauth.refusedHelp } : {}) } : undefined;
+        await checkSmtpRoute({ ...settings, smtpHost: host, allowPlaintextAuth }, sender, { ca: options.ca, timeoutMs: timeouts.greetingMs, ...(xoauth2 ? { xoauth2 } : {}) });
+      };
+      try {
+        await check(false);
+      } catch (err) {
+        if (!(err instanceof DeliveryError)) throw err;
+        // As in send(): a 535 may only mean the cached token went stale (the route is checked
+        // first after a rebuild), so one more try with a fresh token before calling the route broken.
+        if (!(oauth && err.replyCode === 535)) throw err;
+        oauth.provider.invalidate(oauth.scope);
+        try {
+          await check(true);
+        } catch (again) {
+          if (again instanceof DeliveryError && again.replyCode === 535) oauth.provider.invalidate(oauth.scope);
+          throw again instanceof DeliveryError ? explain(again, user) : again;
+        }
+      }
+    },
+    async close() {
+      for (const p of pools.values()) p.close();
+      pools.clear();
+    },
+  };
+}
