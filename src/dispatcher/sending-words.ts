@@ -1,6 +1,7 @@
 // The sending state in the console's language: Postroom's own fixed phrases (why it stopped, what
-// makes it resume) in French; a server's reply inside a reason stays as the server wrote it.
+// makes it resume) in French, the route's failure too; a server's reply inside stays as written.
 import { translateMessage } from '../settings/index.js';
+import { translate } from '../transports/index.js';
 import { resumesInFrench, type SendingState } from './sending-state.js';
 
 type Language = 'en' | 'fr';
@@ -13,7 +14,8 @@ function reasonInFrench(english: string): string {
   const database = /^the database could not be used: (.+)$/.exec(english);
   // The database's own words stay as it wrote them.
   if (database?.[1]) return `la base de données n’a pas pu être utilisée\u00a0: ${database[1]}`;
-  return english;
+  // The route's failure, as the transports wrote it.
+  return translate(english, 'fr');
 }
 
 export function sendingIn(state: SendingState, lang: Language): SendingState {

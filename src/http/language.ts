@@ -2,6 +2,7 @@
 // (by quality) that Postroom speaks, English otherwise; and a settings view worded in it.
 import type { FastifyRequest } from 'fastify';
 import { translateProblems, type SettingsView } from '../settings/index.js';
+import { translate } from '../transports/index.js';
 export const LANGUAGES = ['en', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
@@ -24,4 +25,19 @@ export async function viewFor(req: FastifyRequest, view: SettingsView | Promise<
   const v = await view;
   const lang = preferredLanguage(req.headers['accept-language']);
   return { ...v, problems: translateProblems(v.problems, lang), warnings: translateProblems(v.warnings, lang) };
+}
+
+/** What Postroom wrote about an e-mail's sending (its failures), in the request's language; servers' replies stay as written. */
+export function sendingWordsIn<E extends { lastReply: string | null; attemptLog?: { reply: string | null }[]; waitingReason?: { reason: string | null } | null }>(
+  email: E,
+  lang: Language,
+): E {
+  if (lang === 'en') return email;
+  const say = (text: string | null) => (text === null ? null : translate(text, lang));
+  return {
+    ...email,
+    lastReply: say(email.lastReply),
+    ...(email.attemptLog ? { attemptLog: email.attemptLog.map((a) => ({ ...a, reply: say(a.reply) })) } : {}),
+    ...(email.waitingReason ? { waitingReason: { ...email.waitingReason, reason: say(email.waitingReason.reason) } } : {}),
+  };
 }

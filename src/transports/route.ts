@@ -63,7 +63,7 @@ export class DeliveryError extends PostroomError {
     readonly replyCode: number | null = null,
     /**
      * When every recipient was refused: each refusal with its code. Those with a 4xx code (or
-     * none) are deferred, those with a 5xx code refused for good: see `deferredRecipients`.
+     * none) are deferred, those with a 5xx code refused for good.
      */
     readonly rejected: RejectedRecipient[] = [],
     /** The server asked to wait this long before the next try (Graph's Retry-After). */
@@ -86,10 +86,5 @@ export class DeliveryError extends PostroomError {
   lostConnection(): this {
     this.connectionLost = true;
     return this;
-  }
-
-  /** The refusals of `rejected` that a later transaction may get past (4xx). */
-  get deferredRecipients(): RejectedRecipient[] {
-    return this.rejected.filter((r) => r.code === null || r.code < 500);
   }
 }

@@ -37,7 +37,6 @@ export const smtpTrust = (s: Pick<EmailSettings, 'smtpCaCertificate'>, embedder?
 export const microsoftTrust = (s: Pick<EmailSettings, 'microsoftCaCertificate'>, embedder?: CaOption): CaOption =>
   withConfiguredCa(s.microsoftCaCertificate, embedder);
 
-/** Appended to a "certificate not trusted" failure: the setting that fixes it. */
-export const UNTRUSTED_SMTP_HINT = `the server's certificate is not trusted: for a private CA, paste its certificate in "SMTP server's CA certificate" (smtpCaCertificate) on Configuration > Email`;
+/** Appended to a Microsoft "certificate not trusted" failure: the setting that fixes it (SMTP's is in smtp/words.ts). */
 export const UNTRUSTED_MICROSOFT_HINT = `the certificate is not trusted: behind a TLS-inspecting proxy, paste the proxy's CA certificate in "CA certificate of a proxy in front of Microsoft" (microsoftCaCertificate)`;
 export const UNTRUSTED = /self[- ]signed|unable to verify|unable to get local issuer|unable to get issuer/i;

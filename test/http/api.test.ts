@@ -276,7 +276,7 @@ describe('HTTP API', () => {
       await admin.patch('/api/v1/settings/email', { smtpPassword: 'wrong-password-here' });
       const auth = await admin.post<{ ok: boolean; steps: { step: string; ok: boolean; reply?: string }[] }>('/api/v1/settings/email/test-connection', {});
       assert.equal(auth.body.ok, false);
-      assert.deepEqual(auth.body.steps.at(-1), { step: 'auth', ok: false, detail: 'authentication as relay failed', reply: '535 5.7.8 Authentication credentials invalid' });
+      assert.deepEqual(auth.body.steps.at(-1), { step: 'auth', ok: false, detail: `authentication as relay with localhost:${sink.port} failed: 535 5.7.8 Authentication credentials invalid`, reply: '535 5.7.8 Authentication credentials invalid' });
 
       const plain = await startSmtpSink({ startTls: false });
       try {

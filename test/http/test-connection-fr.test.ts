@@ -60,7 +60,8 @@ describe('Test connection in French', () => {
     await postroom.settings.update({ smtpPassword: 'wrong' }, 'test');
     const auth = await french.post<Steps>('/api/v1/settings/email/test-connection', {});
     const step = auth.body.steps.find((s) => s.step === 'auth');
-    assert.match(step?.detail ?? '', /^l’authentification en tant que relay a échoué/);
+    assert.match(step?.detail ?? '', /^l’authentification en tant que relay auprès de localhost:\d+ a échoué\u00a0: 535 /);
+    assert.doesNotMatch(step?.detail ?? '', ENGLISH);
     assert.match(step?.reply ?? '', /^535 /);
     await postroom.settings.update({ smtpPassword: 'right' }, 'test');
   });

@@ -166,7 +166,7 @@ describe('SMTP delivery', () => {
     const report = await postroom.dispatcher.runCampaign();
     assert.equal(report.outcome.state, 'route-failing');
     const message = report.outcome.state === 'route-failing' ? report.outcome.message : '';
-    assert.match(message, /authentication with localhost:\d+ failed: 535 5\.7\.8/);
+    assert.match(message, /authentication as \S+ with localhost:\d+ failed: 535 5\.7\.8/);
     assert.ok(!message.includes('s3cret-pass'), 'the password is not in the outcome');
     assert.equal((await postroom.queue.show(a.id)).status, 'pending');
     assert.equal((await postroom.queue.show(b.id)).status, 'pending');

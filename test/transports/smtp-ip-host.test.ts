@@ -2,8 +2,7 @@
 // ServerName to an IP address is not permitted" DeprecationWarning is never raised (RFC 6066).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { diagnoseSmtp } from '../../src/transports/index.js';
-import { createSmtpRoute } from '../../src/transports/smtp.js';
+import { createSmtpRoute } from '../../src/transports/smtp/index.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import type { OutgoingMessage } from '../../src/mail/index.js';
@@ -54,11 +53,11 @@ describe('SMTP host given as an IP address', () => {
       await route.verify();
       const report = await route.send(message);
       assert.equal(report.replyCode, 250, `reply: ${report.reply}`);
+      const d = await route.diagnose('pm@example.com', 'a@example.org');
+      assert.equal(d.ok, true, `test connection to 127.0.0.1: ${JSON.stringify(d.steps)}`);
     } finally {
       await route.close();
     }
-    const d = await diagnoseSmtp(settings(), 'pm@example.com', 'a@example.org', { ca: testPki().caPem });
-    assert.equal(d.ok, true, `test connection to 127.0.0.1: ${JSON.stringify(d.steps)}`);
     // Warnings are emitted on the next tick.
     await new Promise((r) => setImmediate(r));
     assert.equal(sink.messages.length, 1, 'the message arrived');

@@ -2,7 +2,7 @@
 // or a session that must be signed in or encrypted first (documented wordings of real servers).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { enhancedCode, isAuthRequired, isSenderRefusal, isTooManyRecipients } from '../../src/transports/smtp-outcome.js';
+import { enhancedCode, isAuthRequired, isSenderRefusal, isTooManyRecipients } from '../../src/transports/smtp/index.js';
 
 describe('SMTP reply reading', () => {
   it('finds the enhanced status code (RFC 3463)', () => {

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { OutgoingMessage } from '../../src/mail/index.js';
-import { DeliveryError, type DeliveryReport, type Route } from '../../src/transports/index.js';
-import { createSmtpRoute, type RouteOptions } from '../../src/transports/smtp.js';
-import { diagnoseSmtp } from '../../src/transports/smtp-diagnose.js';
+import { DeliveryError, type DeliveryReport } from '../../src/transports/index.js';
+import { createSmtpRoute, type RouteOptions, type SmtpRoute } from '../../src/transports/smtp/index.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SinkOptions, type SmtpSink } from '../helpers/smtp-sink.js';
 
@@ -44,7 +43,7 @@ async function refusal(p: Promise<unknown>): Promise<DeliveryError> {
 
 describe('SMTP route', () => {
   let sink: SmtpSink | undefined;
-  let route: Route | undefined;
+  let route: SmtpRoute | undefined;
 
   before(() => testPki());
   afterEach(async () => {
@@ -82,7 +81,7 @@ describe('SMTP route', () => {
       assert.equal(e.kind, 'permanent');
       assert.match(e.message, /is not encrypted, so Postroom did not send the password: check "Using the STARTTLS command"/);
       await refusal(route.verify());
-      const d = await diagnoseSmtp({ smtpHost: 'localhost', smtpPort: sink.port, smtpUser: 'relay', smtpPassword: PASSWORD, startTls: false }, POSTMASTER, 'alice@example.org');
+      const d = await route.diagnose(POSTMASTER, 'alice@example.org');
       assert.deepEqual(d.steps.map((s) => [s.step, s.ok]), [['connect', true], ['starttls', true], ['auth', false]]);
       assert.deepEqual(sink.authAttempts, [], 'the server never received an AUTH command');
       assert.equal(sink.transactions, 0);
@@ -135,8 +134,8 @@ describe('SMTP route', () => {
       assert.match(e.message, /refuses the postmaster postmaster@example\.com as sender: 553 5\.7\.1/);
       const check = await refusal(route.verify());
       assert.match(check.message, /refuses the postmaster postmaster@example\.com as sender/);
-      const d = await diagnoseSmtp({ smtpHost: 'localhost', smtpPort: sink.port, smtpUser: '', smtpPassword: '', startTls: true }, POSTMASTER, 'alice@example.org', { ca: testPki().caPem });
-      assert.deepEqual(d.steps.at(-1), { step: 'sender', ok: false, detail: `the server refuses ${POSTMASTER} as sender (it said so at RCPT TO)`, reply: `553 ${notOwned.message}` });
+      const d = await route.diagnose(POSTMASTER, 'alice@example.org');
+      assert.deepEqual(d.steps.at(-1), { step: 'sender', ok: false, detail: check.message, reply: `553 ${notOwned.message}` }, 'Test connection says what the route check says');
       assert.equal(sink.transactions, 0);
     });
 
@@ -223,13 +222,13 @@ describe('SMTP route', () => {
       const { route } = await setup({ rcptReply: (a) => (a.startsWith('later') ? { code: 451, message: '4.7.1 Greylisted' } : { code: 550, message: '5.1.1 User unknown' }) });
       const later = await refusal(route.send(message(['later1@example.org', 'later2@example.org'])));
       assert.deepEqual([later.scope, later.kind], ['message', 'transient']);
-      assert.equal(later.deferredRecipients.length, 2);
+      assert.deepEqual(later.rejected.map((r) => r.code), [451, 451], 'both deferred with their 4xx');
       const never = await refusal(route.send(message(['x@example.org', 'y@example.org'])));
       assert.deepEqual([never.scope, never.kind], ['message', 'permanent']);
       assert.deepEqual(never.rejected.map((r) => r.code), [550, 550]);
       const mixed = await refusal(route.send(message(['later1@example.org', 'x@example.org'])));
       assert.equal(mixed.kind, 'transient', 'one recipient may still get it later');
-      assert.deepEqual(mixed.deferredRecipients.map((r) => r.recipient), ['later1@example.org']);
+      assert.deepEqual(mixed.rejected.map((r) => [r.recipient, r.code]), [['x@example.org', 550], ['later1@example.org', 451]]);
     });
   });
 

@@ -1,27 +1,9 @@
 // Configuration > Email over HTTP: read, change (field by field or several at once), presets,
 // the connection test and a test e-mail, and the audit log. Administrators only.
 import { z } from 'zod';
-import { PRESETS, emailAddress, fieldCatalogue, googleDelegatedUser, missingMicrosoftApp, routeKind } from '../../settings/index.js';
+import { PRESETS, emailAddress, fieldCatalogue } from '../../settings/index.js';
 import { composeTestMessage } from '../../queue/index.js';
-import {
-  createRoute,
-  credentialsOf,
-  diagnoseSmtp,
-  DeliveryError,
-  endpointsFor,
-  GMAIL_535_HELP,
-  GMAIL_SCOPE,
-  GMAIL_SMTP_HOST,
-  googleTokenProviderFor,
-  microsoftTrust,
-  stepDetailIn,
-  missingGraphPermissions,
-  smtpTrust,
-  tokenProviderFor,
-  tokenRoles,
-  type MicrosoftEndpoints,
-  type RouteOptions,
-} from '../../transports/index.js';
+import { createRoute, DeliveryError, testConnection, translate, type MicrosoftEndpoints, type RouteOptions } from '../../transports/index.js';
 import type { Api } from '../api.js';
 import { notFound } from '../errors.js';
 import { preferredLanguage, viewFor } from '../language.js';
@@ -178,84 +160,13 @@ export function settingsRoutes(api: Api, routeOptions: RouteOptions, given: Micr
     async handle({ body, req }) {
       // Each step in the console's language; the server's reply stays in its own field, as written.
       const lang = preferredLanguage(req.headers['accept-language']);
-      const worded = <R extends { steps: { detail: string }[] }>(r: R): R => ({ ...r, steps: r.steps.map((st) => ({ ...st, detail: stepDetailIn(st.detail, lang) })) });
-      const result = await testRoute(body);
+      const worded = <R extends { steps: { detail: string }[] }>(r: R): R => ({ ...r, steps: r.steps.map((st) => ({ ...st, detail: translate(st.detail, lang) })) });
+      const result = await testConnection(await postroom.settings.load(), routeOptions, given, body.recipient);
       if (!(await postroom.settings.value('bounceProcessing'))) return worded(result);
       const mailbox = await postroom.bounces.testMailbox();
       return worded({ ...result, ok: result.ok && mailbox.ok, steps: [...result.steps, { step: 'mailbox', ...mailbox }] });
     },
   });
-
-  async function testRoute(body: { recipient?: string | undefined }): Promise<{ ok: boolean; route: string; steps: { step: string; ok: boolean; detail: string; reply?: string }[] }> {
-    {
-      const s = await postroom.settings.load();
-      const sender = s.postmaster || s.smtpUser;
-      const kind = routeKind(s);
-      if (kind === 'google') {
-        const user = googleDelegatedUser(s);
-        if (!s.googleServiceAccountKey) return { ok: false, route: 'Google Workspace', steps: [{ step: 'token', ok: false, detail: 'save the service account key (JSON) first' }] };
-        if (!user) return { ok: false, route: 'Google Workspace', steps: [{ step: 'token', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox the service account acts as' }] };
-        const provider = googleTokenProviderFor(s.googleServiceAccountKey, user, routeOptions.ca);
-        let token: string;
-        try {
-          token = await provider.getToken(GMAIL_SCOPE, { forceRefresh: true });
-        } catch (err) {
-          return { ok: false, route: 'Google Workspace', steps: [{ step: 'token', ok: false, detail: err instanceof Error ? err.message : String(err) }] };
-        }
-        const tokenStep = { step: 'token', ok: true, detail: `token issued by Google for ${user} (service account client ID ${provider.clientId}, scope ${GMAIL_SCOPE})` };
-        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || GMAIL_SMTP_HOST }, sender || user, body.recipient ?? (sender || user), {
-          ...routeOptions,
-          ca: smtpTrust(s, routeOptions.ca),
-          xoauth2: { user, token, refusedHelp: GMAIL_535_HELP },
-        });
-        return { ...d, ok: d.ok, steps: [tokenStep, ...d.steps] };
-      }
-      if (kind !== 'smtp') {
-        const missing = missingMicrosoftApp(s);
-        if (missing.length) return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: `fill in ${missing.join(', ')} first` }] };
-        const endpoints = endpointsFor(s, given);
-        const provider = tokenProviderFor(credentialsOf(s), endpoints, microsoftTrust(s, routeOptions.ca));
-        const scope = kind === 'graph' ? endpoints.graphScope : endpoints.smtpScope;
-        let token: string;
-        try {
-          // An administrator asked: no back-off, a fresh request now.
-          token = await provider.getToken(scope, { forceRefresh: true, now: true });
-        } catch (err) {
-          return { ok: false, route: 'Microsoft 365', steps: [{ step: 'token', ok: false, detail: err instanceof Error ? err.message : String(err) }] };
-        }
-        const credential = s.clientCertificate ? 'the client certificate' : 'the client secret';
-        const tokenStep = { step: 'token', ok: true, detail: `token issued by tenant ${s.tenantId} for ${scope} with ${credential}` };
-        const roles = tokenRoles(token);
-        if (kind === 'graph') {
-          const lacking = missingGraphPermissions(roles);
-          const permissions = {
-            step: 'permissions',
-            ok: lacking.send === null,
-            detail:
-              roles === null
-                ? 'the token does not show its application permissions; sending will tell'
-                : [lacking.send, lacking.drafts].filter(Boolean).join('; ') || `the app has ${roles.join(', ')}`,
-          };
-          return { ok: permissions.ok, route: `Microsoft Graph ${endpoints.graphUrl}`, steps: [tokenStep, permissions] };
-        }
-        const steps = [tokenStep];
-        if (roles !== null && !roles.includes('SMTP.SendAsApp')) {
-          steps.push({
-            step: 'permissions',
-            ok: false,
-            detail: `the app's token has no SMTP.SendAsApp application permission (roles: ${roles.join(', ') || 'none'}): add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp and grant admin consent`,
-          });
-        }
-        const user = s.smtpUser || sender;
-        if (!user) return { ok: false, route: 'SMTP OAuth', steps: [...steps, { step: 'auth', ok: false, detail: 'set the Mail postmaster (or SMTP user): it is the mailbox to sign in as' }] };
-        const d = await diagnoseSmtp({ ...s, smtpHost: s.smtpHost || endpoints.smtpHost }, sender || user, body.recipient ?? (sender || user), { ...routeOptions, ca: smtpTrust(s, routeOptions.ca), xoauth2: { user, token } });
-        return { ...d, ok: d.ok && steps.every((x) => x.ok), steps: [...steps, ...d.steps] };
-      }
-      if (!s.smtpHost) return { ok: false, route: 'SMTP', steps: [{ step: 'connect', ok: false, detail: 'SMTP host is empty' }] };
-      if (!sender) return { ok: false, route: 'SMTP', steps: [{ step: 'sender', ok: false, detail: 'set the Mail postmaster first: it is the sender the test checks' }] };
-      return diagnoseSmtp(s, sender, body.recipient ?? sender, { ...routeOptions, ca: smtpTrust(s, routeOptions.ca) });
-    }
-  }
 
   api.route({
     method: 'GET',

@@ -1,16 +1,20 @@
-// The SMTP route: nodemailer pools of at most smtpMaxConnections. STARTTLS is required when the
+// The SMTP route: pools of at most smtpMaxConnections sessions. STARTTLS is required when the
 // setting says so (never a plaintext fallback), implicit TLS on 465. Authentication is a password,
 // or XOAUTH2 with a Microsoft token (signing in as smtpUser or else as the sending mailbox) or a
 // Google service account's token (signing in as the one user it acts for).
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { OutgoingMessage } from '../mail/index.js';
-import type { EmailSettings } from '../settings/index.js';
-import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from './route.js';
-import { buildMime } from './mime.js';
-import { checkSmtpRoute } from './smtp-diagnose.js';
-import { classifyStaged, isTooManyRecipients, toRejected, type FailureContext } from './smtp-outcome.js';
-import { SmtpPool, SmtpStageError, type SignIn, type TransactionResult } from './smtp-session.js';
+import type { OutgoingMessage } from '../../mail/index.js';
+import type { EmailSettings } from '../../settings/index.js';
+import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from '../route.js';
+import { buildMime } from '../mime.js';
+import { say, type Phrase } from '../words.js';
+import { classify, type FailureContext } from './classify.js';
+import { SmtpPool } from './pool.js';
+import { isPermanent, isTooManyRecipients, toRejected } from './replies.js';
+import { SmtpStageError, type SessionOptions, type SignIn, type TransactionResult } from './session.js';
+import { walk, type Diagnosis } from './walk.js';
+import { FAILURES, HINTS } from './words.js';
 
 export interface SmtpTimeouts {
   connectionMs: number;
@@ -50,8 +54,8 @@ export interface XOAuth2 {
   user?: string;
   /** The SMTP host when SMTP host is empty: Exchange Online's (the default) or Gmail's. */
   defaultHost?: string;
-  /** What a 535 to XOAUTH2 usually means with this provider, for the administrator. */
-  refusedHelp?: string;
+  /** What a 535 to XOAUTH2 usually means with this provider, for the administrator (Exchange's by default). */
+  refusedHelp?: Phrase;
 }
 
 const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000, dataReplyMs: 120_000 };
@@ -59,12 +63,6 @@ export const EXCHANGE_SMTP_HOST = 'smtp.office365.com';
 
 type SmtpSettings = Pick<EmailSettings, 'smtpHost' | 'smtpPort' | 'smtpUser' | 'smtpPassword' | 'startTls' | 'smtpMaxConnections' | 'postmaster'> &
   Partial<Pick<EmailSettings, 'allowPlaintextAuth'>>;
-
-// Exchange answers a refused XOAUTH2 sign-in with 535 5.7.3; its usual causes, for the administrator.
-export const EXCHANGE_535_HELP =
-  'check that the app has the SMTP.SendAsApp application permission of Office 365 Exchange Online with admin consent, ' +
-  'that it is registered in Exchange Online (New-ServicePrincipal with the Enterprise application object ID), ' +
-  'that it has FullAccess on the mailbox (Add-MailboxPermission), and that SMTP AUTH is enabled for the mailbox';
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -79,7 +77,13 @@ function unique(addresses: string[]): string[] {
   });
 }
 
-export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = {}, oauth?: XOAuth2): Route {
+/** An SMTP route, with Test connection: the walk the route check takes, on the same sessions. */
+export interface SmtpRoute extends Route {
+  /** Every step up to RCPT TO `recipient` (nothing is sent), each with the server's reply. */
+  diagnose(sender: string, recipient: string): Promise<Diagnosis>;
+}
+
+export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = {}, oauth?: XOAuth2): SmtpRoute {
   const host = settings.smtpHost || (oauth ? (oauth.defaultHost ?? EXCHANGE_SMTP_HOST) : '');
   const port = settings.smtpPort;
   const where = `${host}:${port}`;
@@ -100,13 +104,15 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     return settings.smtpUser ? { kind: 'password', user: settings.smtpUser, password: settings.smtpPassword } : null;
   };
 
+  /** How a session for `user` opens: the same for sending, the route check and Test connection. */
+  const sessionFor = (user: string): SessionOptions => ({
+    host, port, implicitTls, startTls: settings.startTls, tls, ...timeouts, signIn: signIn(user), allowPlaintextAuth, debug: options.debug ?? false,
+  });
+
   const pool = (user: string): SmtpPool => {
     let p = pools.get(user);
     if (!p) {
-      p = new SmtpPool(
-        { host, port, implicitTls, startTls: settings.startTls, tls, ...timeouts, signIn: signIn(user), allowPlaintextAuth, debug: options.debug ?? false },
-        settings.smtpMaxConnections,
-      );
+      p = new SmtpPool(sessionFor(user), settings.smtpMaxConnections);
       pools.set(user, p);
     }
     return p;
@@ -114,13 +120,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
 
   /** Refused before connecting: a password (or token) would cross the network in plain text. */
   const plaintextRefusal = (user: string): DeliveryError | null =>
-    user !== '' && plaintext && !allowPlaintextAuth
-      ? new DeliveryError(
-          `the connection to ${where} is not encrypted, so Postroom did not send the password: check "Using the STARTTLS command" (or use port 465), or allow a password over an unencrypted connection`,
-          'permanent',
-          'route',
-        )
-      : null;
+    user !== '' && plaintext && !allowPlaintextAuth ? new DeliveryError(say(FAILURES.notEncrypted, { where }), 'permanent', 'route') : null;
 
   const context = (sender: string, user: string): FailureContext => ({
     where,
@@ -128,14 +128,8 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     senderIsPostmaster: !!settings.postmaster && sameAddress(sender, settings.postmaster),
     user: user || null,
     plaintext,
+    oauthHelp: oauth ? (oauth.refusedHelp ?? HINTS.exchange535) : null,
   });
-
-  const explain = (err: DeliveryError, user: string): DeliveryError => {
-    if (oauth && err.replyCode === 535) {
-      return new DeliveryError(`${err.message} (signed in as ${user} with OAuth: ${oauth.refusedHelp ?? EXCHANGE_535_HELP})`, err.kind, err.scope, err.replyCode);
-    }
-    return err;
-  };
 
   /** One transaction; a connection that died while idle is replaced once, since nothing was sent on it. */
   const transaction = async (user: string, from: string, to: string[], raw: Buffer, envelopeId: string | null): Promise<TransactionResult> => {
@@ -171,7 +165,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
         refusals = info.rejectedErrors.map(toRejected);
         reply = info.response.trim();
       } catch (err) {
-        const failure = err instanceof DeliveryError ? err : classifyStaged(err, ctx);
+        const failure = classify(err, ctx);
         const everyoneRefused = failure.scope === 'message' && failure.rejected.length > 0;
         if (!everyoneRefused) {
           if (first) throw failure;
@@ -185,7 +179,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       }
       first = false;
       const tooMany = refusals.filter((r) => isTooManyRecipients(r.code, r.reply));
-      for (const r of refusals) if (!tooMany.includes(r)) (r.code !== null && r.code >= 500 ? rejected : deferred).push(r);
+      for (const r of refusals) if (!tooMany.includes(r)) (isPermanent(r.code) ? rejected : deferred).push(r);
       // RFC 5321 §4.5.3.1.10: the rest go in a new transaction. Without progress, they wait.
       if (tooMany.length && tooMany.length < pending.length) pending = tooMany.map((r) => r.recipient);
       else {
@@ -198,10 +192,30 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       const summary = all.map((r) => `${r.recipient}: ${r.reply}`).join('; ');
       // Permanent only when no recipient may get it later.
       const kind = deferred.length ? 'transient' : 'permanent';
-      throw new DeliveryError(`every recipient was refused: ${summary}`, kind, 'message', (deferred[0] ?? all[0])?.code ?? null, all);
+      throw new DeliveryError(say(FAILURES.everyRecipientRefused, { summary }), kind, 'message', (deferred[0] ?? all[0])?.code ?? null, all);
     }
     return { reply, replyCode: Number(/^\d{3}/.exec(reply)?.[0]) || null, accepted, rejected, deferred };
   };
+
+  /**
+   * The walk as this route opens its sessions; with XOAUTH2 a 535 may only mean the cached token
+   * went stale (the route is checked first after a rebuild): one more walk with a fresh token.
+   */
+  const walkAs = async (sender: string | null, recipient: string | null) => {
+    const user = signInAs(sender ?? '');
+    const ctx = context(sender ?? '', user);
+    // A walk waits for the server no longer than for a greeting: an administrator is waiting.
+    const o = { ...sessionFor(user), socketMs: Math.min(timeouts.socketMs, timeouts.greetingMs) };
+    const first = await walk(o, ctx, sender, recipient);
+    if (!(oauth && first.failure?.replyCode === 535)) return first;
+    oauth.provider.invalidate(oauth.scope);
+    const again = await walk(o, ctx, sender, recipient);
+    if (again.failure?.replyCode === 535) oauth.provider.invalidate(oauth.scope);
+    return again;
+  };
+
+  /** The sender every e-mail without a user has; a user name that is no address is not tried. */
+  const checkedSender = () => settings.postmaster || (settings.smtpUser.includes('@') ? settings.smtpUser : null);
 
   return {
     name: oauth ? 'smtp-oauth' : 'smtp',
@@ -213,15 +227,11 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       try {
         return await deliver(message, user);
       } catch (err) {
-        const failure = err instanceof DeliveryError ? err : classifyStaged(err, context(message.envelope.from, user));
+        const failure = classify(err, context(message.envelope.from, user));
         // Exchange answers a stale or wrong token with 535 at once: fetch a new token and try once more.
         if (oauth && failure.replyCode === 535 && failure.scope === 'route') {
           oauth.provider.invalidate(oauth.scope);
-          try {
-            return await deliver(message, user);
-          } catch (again) {
-            throw explain(again instanceof DeliveryError ? again : classifyStaged(again, context(message.envelope.from, user)), user);
-          }
+          return await deliver(message, user);
         }
         throw failure;
       }
@@ -233,30 +243,15 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       prepared.set(message, mime);
     },
     async verify() {
-      // The sender every e-mail without a user has; a user name that is no address is not tried.
-      const sender = settings.postmaster || (settings.smtpUser.includes('@') ? settings.smtpUser : null);
-      const user = signInAs(sender ?? '');
-      const refusal = plaintextRefusal(user);
+      const sender = checkedSender();
+      const refusal = plaintextRefusal(signInAs(sender ?? ''));
       if (refusal) throw refusal;
-      const check = async (renew: boolean) => {
-        const xoauth2 = oauth ? { user, token: await oauth.provider.getToken(oauth.scope, { forceRefresh: renew }), ...(oauth.refusedHelp ? { refusedHelp: oauth.refusedHelp } : {}) } : undefined;
-        await checkSmtpRoute({ ...settings, smtpHost: host, allowPlaintextAuth }, sender, { ca: options.ca, timeoutMs: timeouts.greetingMs, ...(xoauth2 ? { xoauth2 } : {}) });
-      };
-      try {
-        await check(false);
-      } catch (err) {
-        if (!(err instanceof DeliveryError)) throw err;
-        // As in send(): a 535 may only mean the cached token went stale (the route is checked
-        // first after a rebuild), so one more try with a fresh token before calling the route broken.
-        if (!(oauth && err.replyCode === 535)) throw err;
-        oauth.provider.invalidate(oauth.scope);
-        try {
-          await check(true);
-        } catch (again) {
-          if (again instanceof DeliveryError && again.replyCode === 535) oauth.provider.invalidate(oauth.scope);
-          throw again instanceof DeliveryError ? explain(again, user) : again;
-        }
-      }
+      const { failure } = await walkAs(sender, null);
+      if (failure) throw failure;
+    },
+    async diagnose(sender: string, recipient: string): Promise<Diagnosis> {
+      const { steps } = await walkAs(sender, recipient);
+      return { ok: steps.every((x) => x.ok), route: `SMTP ${where}`, steps };
     },
     async close() {
       for (const p of pools.values()) p.close();
