@@ -13,6 +13,7 @@ import { security } from './migrations/004_security.js';
 import { recipients } from './migrations/005_recipients.js';
 import { graphSlots } from './migrations/007_graph_slots.js';
 import { privateWebhooks } from './migrations/010_private_webhooks.js';
+import { auditLog } from './migrations/011_audit_log.js';
 import { makePrivate, preparePrivateDir } from './private-dir.js';
 import { webhooks } from './migrations/008_webhooks.js';
 import { bounces } from './migrations/009_bounces.js';
@@ -182,6 +183,7 @@ class StaticProvider implements MigrationProvider {
       '008_webhooks': webhooks(this.dialect),
       '009_bounces': bounces(this.dialect),
       '010_private_webhooks': privateWebhooks(),
+      '011_audit_log': auditLog(this.dialect),
     };
   }
 }

@@ -12,7 +12,8 @@ export interface SettingsTable {
   updated_by: string;
 }
 
-export interface SettingsAuditTable {
+/** Every administrative change: settings, tokens, webhooks, users, retries (`key` says what changed). */
+export interface AuditLogTable {
   id: Generated<number>;
   at: number;
   actor: string;
@@ -275,7 +276,7 @@ export interface Database {
   login_attempts: LoginAttemptTable;
   instances: InstanceTable;
   settings: SettingsTable;
-  settings_audit: SettingsAuditTable;
+  audit_log: AuditLogTable;
   emails: EmailTable;
   attempts: AttemptTable;
   blobs: BlobTable;

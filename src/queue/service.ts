@@ -242,7 +242,7 @@ export class Queue {
     // In the audit log beside the settings changes: who sent how much mail again, and when.
     const since = filter.since === undefined ? null : new Date(filter.since).toISOString();
     await this.store.db
-      .insertInto('settings_audit')
+      .insertInto('audit_log')
       .values({ at: Date.now(), actor, key: 'queue.retry', old_value: null, new_value: JSON.stringify({ status: filter.status, since, retried: total }), secret: 0 })
       .execute();
     return total;

@@ -218,7 +218,7 @@ export class SettingsService {
         const withIt = secret === 'clientCertificate' ? [secret, 'clientCertificateExpiresAt'] : secret === 'googleServiceAccountKey' ? [secret, 'googleServiceAccount'] : [secret];
         await trx.deleteFrom('settings').where('key', 'in', withIt).execute();
         await trx
-          .insertInto('settings_audit')
+          .insertInto('audit_log')
           .values({ at: now, actor: `${actor} (cleared: ${because.join(', ')} changed)`, key: secret, old_value: null, new_value: null, secret: 1 })
           .execute();
         cleared.push({ key: secret, because, message: clearedMessage(secret, because) });
@@ -242,7 +242,7 @@ export class SettingsService {
             .execute();
         }
         await trx
-          .insertInto('settings_audit')
+          .insertInto('audit_log')
           .values({
             at: now,
             actor,
@@ -266,7 +266,7 @@ export class SettingsService {
   }
 
   async audit(limit = 100): Promise<AuditEntry[]> {
-    const rows = await this.store.db.selectFrom('settings_audit').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    const rows = await this.store.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit).execute();
     return rows.map((r) => ({
       id: r.id,
       at: new Date(r.at).toISOString(),

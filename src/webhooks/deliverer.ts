@@ -344,7 +344,7 @@ export class WebhookDeliverer {
       .where('webhook_id', '=', hook.id)
       .where('status', '=', 'pending')
       .execute();
-    await trx.insertInto('settings_audit').values(audit(now, 'postroom', hook.id, { url: hook.url, state: 'enabled' }, { state: 'disabled', reason })).execute();
+    await trx.insertInto('audit_log').values(audit(now, 'postroom', hook.id, { url: hook.url, state: 'enabled' }, { state: 'disabled', reason })).execute();
     this.log.warn({ webhook: hook.id, url: hook.url, reason }, 'webhook disabled');
   }
 

@@ -174,7 +174,7 @@ export class Webhooks {
       }
       const { id } = await trx.insertInto('webhooks').values(row).returning('id').executeTakeFirstOrThrow();
       const audited = { url: row.url, events, ...(owner ? { owner: owner.source } : {}), ...(allowPrivateTarget ? { allowPrivateTarget } : {}) };
-      await trx.insertInto('settings_audit').values(audit(now, viewer.actor, id, null, audited)).execute();
+      await trx.insertInto('audit_log').values(audit(now, viewer.actor, id, null, audited)).execute();
       return id;
     });
     return { ...info({ ...row, id }), secret };
@@ -201,7 +201,7 @@ export class Webhooks {
     const row = await this.row(id, viewer);
     await writeTransaction(this.store, async (trx) => {
       await trx.deleteFrom('webhooks').where('id', '=', id).execute();
-      await trx.insertInto('settings_audit').values(audit(Date.now(), viewer.actor, id, { url: row.url }, null)).execute();
+      await trx.insertInto('audit_log').values(audit(Date.now(), viewer.actor, id, { url: row.url }, null)).execute();
     });
   }
 
@@ -211,7 +211,7 @@ export class Webhooks {
     if (row.disabled_at === null) return info(row);
     await writeTransaction(this.store, async (trx) => {
       await trx.updateTable('webhooks').set({ disabled_at: null, disabled_reason: null, failing_since: null }).where('id', '=', id).execute();
-      await trx.insertInto('settings_audit').values(audit(Date.now(), viewer.actor, id, 'disabled', 'enabled')).execute();
+      await trx.insertInto('audit_log').values(audit(Date.now(), viewer.actor, id, 'disabled', 'enabled')).execute();
     });
     return this.get(id, viewer);
   }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { openStore } from '../../src/db/index.js';
 import { sql } from 'kysely';
-import { BACKENDS, createTestDatabase } from '../helpers/backends.js';
+import { BACKENDS, createTestDatabase, openTestPostroom } from '../helpers/backends.js';
 
 const CONNECT = fileURLToPath(new URL('../../src/db/index.ts', import.meta.url));
 
@@ -74,6 +74,50 @@ describe('schema migrations', () => {
         assert.deepEqual(hooks, [{ url: 'http://10.0.0.5/h', private_allowed_by: 'webhooksAllowPrivate (the setting this replaced)' }]);
         assert.deepEqual(await after.db.selectFrom('settings').select('key').where('key', '=', 'webhooksAllowPrivate').execute(), []);
         await after.close();
+      } finally {
+        await db.cleanup();
+      }
+    });
+
+    it(`upgrading renames settings_audit to audit_log with every entry kept, and new entries follow them (${backend})`, async () => {
+      const db = await createTestDatabase(backend);
+      try {
+        // A database as the version before left it: the table under its old name (and its index,
+        // key and sequence on PostgreSQL), with entries in it.
+        const before = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, pgSchema: db.pgSchema });
+        await sql`delete from kysely_migration where name = '011_audit_log'`.execute(before.db);
+        await sql`alter table audit_log rename to settings_audit`.execute(before.db);
+        if (backend === 'postgres') {
+          await sql`alter index audit_log_at rename to settings_audit_at`.execute(before.db);
+          await sql`alter index audit_log_pkey rename to settings_audit_pkey`.execute(before.db);
+          await sql`alter sequence audit_log_id_seq rename to settings_audit_id_seq`.execute(before.db);
+        } else {
+          await sql`drop index audit_log_at`.execute(before.db);
+          await sql`create index settings_audit_at on settings_audit (at)`.execute(before.db);
+        }
+        await sql`insert into settings_audit (at, actor, key, old_value, new_value, secret) values (1000, 'admin:alice', 'postmaster', null, '"pm@corp.example"', ${backend === 'postgres' ? false : 0})`.execute(before.db);
+        await sql`insert into settings_audit (at, actor, key, old_value, new_value, secret) values (2000, 'admin:alice', 'token.create', null, '{"name":"ERP"}', ${backend === 'postgres' ? false : 0})`.execute(before.db);
+        await before.close();
+
+        const after = await openTestPostroom(db);
+        try {
+          const kept = await after.settings.audit();
+          assert.deepEqual(
+            kept.map((e) => [e.at, e.actor, e.key, e.newValue]),
+            [
+              ['1970-01-01T00:00:02.000Z', 'admin:alice', 'token.create', { name: 'ERP' }],
+              ['1970-01-01T00:00:01.000Z', 'admin:alice', 'postmaster', 'pm@corp.example'],
+            ],
+          );
+          // The identity carried over: a change made now is numbered after the entries kept.
+          await after.settings.update({ campaignIntervalSeconds: 7 }, 'admin:bob');
+          const [latest] = await after.settings.audit(1);
+          assert.equal(latest?.key, 'campaignIntervalSeconds');
+          assert.ok((latest?.id ?? 0) > Math.max(...kept.map((e) => e.id)), `new entry ${latest?.id} numbered after ${kept.map((e) => e.id).join(', ')}`);
+          await assert.rejects(sql`select count(*) from settings_audit`.execute(after.store.db), /settings_audit/, 'the old name is gone');
+        } finally {
+          await after.close();
+        }
       } finally {
         await db.cleanup();
       }

@@ -35,7 +35,7 @@ async function rawStorage(db: TestDatabase, p: Postroom): Promise<string> {
       .map((f) => fs.readFileSync(f).toString('latin1'))
       .join('\n');
   }
-  const rows = await sql<{ row: string }>`select s::text as row from settings s union all select a::text as row from settings_audit a`.execute(p.store.db);
+  const rows = await sql<{ row: string }>`select s::text as row from settings s union all select a::text as row from audit_log a`.execute(p.store.db);
   return rows.rows.map((r) => r.row).join('\n');
 }
 
