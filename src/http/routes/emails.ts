@@ -9,6 +9,8 @@ import type { Caller } from '../caller.js';
 import { forbidden } from '../errors.js';
 import { createdDraftReply, emailDetailReply, emailSummaryReply, handOverReply, named } from '../replies.js';
 import { decimal } from '../decimal.js';
+import { preferredLanguage, sendingWordsIn } from '../language.js';
+import type { FastifyRequest } from 'fastify';
 
 const composedReply = z.object({ composed: z.literal('outlook-new'), draft: createdDraftReply });
 const emailPageReply = named('EmailPage', z.object({ items: z.array(emailSummaryReply), nextCursor: z.string().nullable() }));
@@ -26,7 +28,9 @@ export const HAND_OVER_BODY_LIMIT = Math.ceil((LIMITS.attachmentBytes * 4) / 3) 
 export function emailRoutes(api: Api, onHandOver: () => void, composer: Composer): void {
   const { postroom } = api;
 
-  const withWaiting = async (email: EmailDetail) => ({ ...email, waitingReason: await postroom.whyWaiting(email) });
+  /** The e-mail with why it waits, Postroom's words about its sending in the caller's language (Accept-Language). */
+  const withWaiting = async (email: EmailDetail, req: FastifyRequest) =>
+    sendingWordsIn({ ...email, waitingReason: await postroom.whyWaiting(email) }, preferredLanguage(req.headers['accept-language']));
 
   const readable = async (id: number, caller: Caller | null): Promise<EmailDetail> => {
     const email = await postroom.queue.show(id);
@@ -83,14 +87,16 @@ export function emailRoutes(api: Api, onHandOver: () => void, composer: Composer
       cursor: z.string().regex(/^[0-9]{1,15}$/, { message: 'is not a cursor from a previous page' }).optional(),
     }),
     responses: { 200: { description: '{items, nextCursor}', schema: emailPageReply } },
-    async handle({ query, caller }) {
-      const items = await postroom.queue.list({
+    async handle({ query, caller, req }) {
+      const lang = preferredLanguage(req.headers['accept-language']);
+      const listed = await postroom.queue.list({
         status: query.status as (typeof STATUSES)[number] | undefined,
         text: query.q,
         limit: query.limit,
         beforeId: query.cursor ? Number(query.cursor) : undefined,
         source: caller?.kind === 'token' ? tokenSource(caller.token) : undefined,
       });
+      const items = listed.map((e) => sendingWordsIn(e, lang));
       const last = items.at(-1);
       return { items, nextCursor: items.length === query.limit && last ? String(last.id) : null };
     },
@@ -125,7 +131,7 @@ export function emailRoutes(api: Api, onHandOver: () => void, composer: Composer
     access: 'admin-or-token',
     params: idParams,
     responses: { 200: { description: 'the e-mail', schema: emailDetailReply }, 403: "another token's e-mail", 404: 'no such e-mail' },
-    handle: async ({ params, caller }) => withWaiting(await readable(params.id, caller)),
+    handle: async ({ params, caller, req }) => withWaiting(await readable(params.id, caller), req),
   });
 
   api.route({
@@ -159,10 +165,10 @@ export function emailRoutes(api: Api, onHandOver: () => void, composer: Composer
     access: 'admin',
     params: idParams,
     responses: { 200: { description: 'the e-mail, pending again', schema: emailDetailReply }, 404: 'no such e-mail', 409: 'its status does not allow it' },
-    async handle({ params }) {
+    async handle({ params, req }) {
       await postroom.queue.retry(params.id);
       onHandOver();
-      return withWaiting(await postroom.queue.show(params.id));
+      return withWaiting(await postroom.queue.show(params.id), req);
     },
   });
 
@@ -174,9 +180,9 @@ export function emailRoutes(api: Api, onHandOver: () => void, composer: Composer
     access: 'admin',
     params: idParams,
     responses: { 200: { description: 'the e-mail, cancelled', schema: emailDetailReply }, 404: 'no such e-mail', 409: 'its status does not allow it' },
-    async handle({ params }) {
+    async handle({ params, req }) {
       await postroom.queue.cancel(params.id);
-      return withWaiting(await postroom.queue.show(params.id));
+      return withWaiting(await postroom.queue.show(params.id), req);
     },
   });
 
