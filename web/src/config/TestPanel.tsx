@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import type { ConnectionTest, TestEmailOutcome } from '../types';
+import { ServerWords, Worded } from '../shell/ServerWords';
 
 export function TestPanel() {
   const { t } = useTranslation();
@@ -59,11 +60,11 @@ export function TestPanel() {
             <ol className="steps">
               {test.steps.map((s, i) => (
                 <li key={i} className={s.ok ? 'ok' : 'bad'}>
-                  <strong>{s.step}</strong> {s.ok ? '✓' : '✗'} {s.detail}
+                  <strong>{t(`tests.steps.${s.step}`, { defaultValue: s.step })}</strong> {s.ok ? '✓' : '✗'} <Worded text={s.detail} />
                   {s.reply && (
                     <>
                       {' '}
-                      {t('config.serverReply')} <span className="reply">{s.reply}</span>
+                      {t('config.serverReply')} <ServerWords className="reply">{s.reply}</ServerWords>
                     </>
                   )}
                 </li>
@@ -81,7 +82,9 @@ export function TestPanel() {
         {sendError && <p className="field-error" role="alert">{sendError}</p>}
         {outcome && (
           <p className={outcome.ok ? 'ok' : 'bad'} role="status">
-            {t(outcome.ok ? 'tests.sentThrough' : 'tests.notSentThrough', { route: outcome.route })} <span className="reply">{outcome.reply}</span>
+            {t(outcome.ok ? 'tests.sentThrough' : 'tests.notSentThrough', { route: outcome.route })} <span className="reply">
+              <Worded text={outcome.reply} />
+            </span>
           </p>
         )}
       </form>

@@ -10,6 +10,7 @@ import { numberText } from '../i18n';
 import { addressList, statusLabel, timeText, usePostmaster } from './format';
 import { BouncedNote, Recipients } from './Recipients';
 import { Reports } from './Reports';
+import { Worded } from '../shell/ServerWords';
 
 const RETRYABLE = ['failed', 'error', 'cancelled', 'bounced'];
 const CANCELLABLE = ['pending', 'error', 'held'];
@@ -60,11 +61,11 @@ export function EmailPage({ id }: { id: number }) {
           {email.waitingReason && (
             <p className="waiting" role="status">
               {t(`email.waiting.${email.waitingReason.kind}`, { when: email.waitingReason.at ? timeText(email.waitingReason.at) : '' })}
-              {/* The server's own words (a relay's reply), as it wrote them. */}
+              {/* Postroom's sentence in the console's language; the relay's reply inside it as the relay wrote it. */}
               {email.waitingReason.reason && (email.waitingReason.kind === 'sending-stopped' || email.waitingReason.kind === 'retry') && (
                 <>
                   {' '}
-                  <span className="server-words">{t('email.waiting.serverSaid')} {email.waitingReason.reason}</span>
+                  {t('email.waiting.serverSaid')} <Worded text={email.waitingReason.reason} />
                 </>
               )}
               {email.waitingReason.setting && (
@@ -145,7 +146,7 @@ export function EmailPage({ id }: { id: number }) {
                         <td className="reply">
                           {/* A server's reply carries its own code: shown once, not "250 250 2.0.0 Ok". */}
                           {a.replyCode !== null && !new RegExp(`\\b${a.replyCode}\\b`).test(a.reply ?? '') && <strong>{a.replyCode} </strong>}
-                          {a.reply}
+                          <Worded text={a.reply} />
                         </td>
                       </tr>
                     ))}

@@ -10,6 +10,7 @@ import { STATUSES, type EmailPage, type EmailStatus, type HourTally } from '../t
 import { numberText } from '../i18n';
 import { addressList, statusLabel, timeText, usePostmaster } from './format';
 import { BouncedNote } from './Recipients';
+import { Worded } from '../shell/ServerWords';
 import { HourlyChart } from './HourlyChart';
 
 const PAGE_SIZE = 50;
@@ -158,7 +159,9 @@ export function OutboxPage() {
                   <Link href={`/outbox/${e.id}`}>{e.subject || t('email.noSubject')}</Link>
                 </td>
                 <td className="num">{numberText(e.attempts)}</td>
-                <td className="reply">{e.lastReply ?? ''}</td>
+                <td className="reply">
+                  <Worded text={e.lastReply} />
+                </td>
               </tr>
             ))}
           </tbody>

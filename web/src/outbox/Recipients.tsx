@@ -3,6 +3,7 @@
 import { useTranslation } from 'react-i18next';
 import type { Recipient } from '../types';
 import { timeText } from './format';
+import { ServerWords, Worded } from '../shell/ServerWords';
 
 /** " · 1 of 2 bounced" beside a status that is not bounced itself (some recipients did get it). */
 export function BouncedNote({ recipients }: { recipients: Recipient[] }) {
@@ -39,14 +40,14 @@ export function Recipients({ recipients }: { recipients: Recipient[] }) {
                   {r.bounce ? (
                     <>
                       {t('recipients.bouncedAt', { when: timeText(r.bounce.reportedAt), mta: r.bounce.remoteMta ?? r.bounce.reportingMta ?? '—' })}{' '}
-                      <strong>{r.bounce.status}</strong> {r.bounce.diagnostic}
+                      <strong>{r.bounce.status}</strong> {r.bounce.diagnostic && <ServerWords>{r.bounce.diagnostic}</ServerWords>}
                     </>
                   ) : (
-                    r.reply
+                    <Worded text={r.reply} />
                   )}
                   {r.delayed && (
                     <div>
-                      {t('recipients.delayedAt', { when: timeText(r.delayed.reportedAt) })} <strong>{r.delayed.status}</strong> {r.delayed.diagnostic}
+                      {t('recipients.delayedAt', { when: timeText(r.delayed.reportedAt) })} <strong>{r.delayed.status}</strong> {r.delayed.diagnostic && <ServerWords>{r.delayed.diagnostic}</ServerWords>}
                     </div>
                   )}
                 </td>

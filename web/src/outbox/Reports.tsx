@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import type { DeliveryReport } from '../types';
 import { timeText } from './format';
+import { ServerWords } from '../shell/ServerWords';
 
 export function Reports({ emailId, reports }: { emailId: number; reports: DeliveryReport[] }) {
   const { t } = useTranslation();
@@ -31,12 +32,14 @@ export function Reports({ emailId, reports }: { emailId: number; reports: Delive
           <p>
             {t('reports.received', { when: timeText(r.receivedAt), from: r.reporter || '—' })} · {t(`reports.matchedBy.${r.matchedBy}`)}
           </p>
-          <p className="reply">{r.subject}</p>
+          <p className="reply">
+            <ServerWords lang="">{r.subject}</ServerWords>
+          </p>
           <ul>
             {r.recipients.map((x) => (
               <li key={x.recipient}>
                 {x.recipient}: {t(`reports.actions.${x.action}`)}
-                {x.type && ` (${t(`recipients.types.${x.type}`)})`} <strong>{x.status}</strong> <span className="reply">{x.diagnostic}</span>
+                {x.type && ` (${t(`recipients.types.${x.type}`)})`} <strong>{x.status}</strong> {x.diagnostic && <ServerWords className="reply">{x.diagnostic}</ServerWords>}
               </li>
             ))}
           </ul>

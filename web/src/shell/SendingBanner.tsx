@@ -7,6 +7,7 @@ import { call, CHANGED_EVENT } from '../api';
 import { dateTimeText } from '../i18n';
 import { Link, useLocation } from '../router';
 import type { SendingState } from '../types';
+import { ServerWords, Worded } from './ServerWords';
 
 const POLL_MS = 15_000;
 
@@ -45,8 +46,10 @@ export function SendingBanner() {
         <p>{t('sending.noProcessText', { count: state.waiting })}</p>
       ) : (
         <>
-          {/* The server's own words: they carry its reply, as the relay wrote it. */}
-          <p className="reason">{state.reason}</p>
+          {/* Postroom's sentence in the console's language; the relay's reply inside it as the relay wrote it. */}
+          <p className="reason">
+            <Worded text={state.reason} />
+          </p>
           <p>
             {state.since ? t('sending.since', { time: dateTimeText(state.since) }) + ' ' : ''}
             {t('sending.waiting', { count: state.waiting })}
@@ -69,7 +72,11 @@ function StorageBanner({ storage }: { storage: SendingState['storage'] }) {
   return (
     <section className="banner problems storage-failing" role="alert" aria-labelledby="storage-failing-title">
       <h2 id="storage-failing-title">{storage.kind === 'full' ? t('sending.storageFullTitle') : t('sending.storageFailingTitle')}</h2>
-      {storage.error && <p className="reason">{storage.error}</p>}
+      {storage.error && (
+        <p className="reason">
+          <ServerWords lang="">{storage.error}</ServerWords>
+        </p>
+      )}
       <p>
         {storage.since ? t('sending.since', { time: dateTimeText(storage.since) }) + ' ' : ''}
         {storage.kind === 'full' ? t('sending.storageFullText') : t('sending.storageFailingText')}

@@ -5,8 +5,10 @@ import { useTranslation } from 'react-i18next';
 import { call, errorText } from '../api';
 import { Link } from '../router';
 import type { DeliveryInfo, DeliveryPage } from './types';
+import { dateTimeText } from '../i18n';
+import { ServerWords } from '../shell/ServerWords';
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
+const when = (iso: string | null) => (iso ? dateTimeText(iso) : '');
 
 export function DeliveryLog({ webhookId }: { webhookId: number }) {
   const { t } = useTranslation();
@@ -59,7 +61,9 @@ export function DeliveryLog({ webhookId }: { webhookId: number }) {
               </td>
               <td className="num">{d.attempts}</td>
               <td className="reply">
-                {d.lastStatus ?? (d.attempts > 0 ? t('webhooks.log.noAnswer') : '')} {d.lastBodyExcerpt}
+                {d.lastStatus ?? (d.attempts > 0 ? t('webhooks.log.noAnswer') : '')}{' '}
+                {/* With a status, the receiver's body (any language); without, the connection's error (Node's English). */}
+                {d.lastBodyExcerpt && (d.lastStatus !== null ? <ServerWords lang="">{d.lastBodyExcerpt}</ServerWords> : <span lang="en">{d.lastBodyExcerpt}</span>)}
               </td>
             </tr>
           ))}

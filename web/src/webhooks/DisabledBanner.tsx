@@ -5,6 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { call } from '../api';
 import { Link, useLocation } from '../router';
 import type { WebhookInfo } from './types';
+import { dateTimeText } from '../i18n';
+import { DisabledReason } from './DisabledReason';
 
 export function DisabledWebhooksBanner() {
   const { t } = useTranslation();
@@ -21,7 +23,13 @@ export function DisabledWebhooksBanner() {
       <ul>
         {disabled.map((h) => (
           <li key={h.id}>
-            <span className="mono">{h.url}</span> — {t('webhooks.banner.line', { when: new Date(h.disabledAt ?? '').toLocaleString(), reason: h.disabledReason ?? '' })}
+            <span className="mono">{h.url}</span> — {t('webhooks.banner.line', { when: dateTimeText(h.disabledAt) })}
+            {h.disabledReason && (
+              <>
+                {' '}
+                <DisabledReason reason={h.disabledReason} />
+              </>
+            )}
           </li>
         ))}
       </ul>

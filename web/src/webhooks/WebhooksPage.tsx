@@ -5,6 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, call, errorText } from '../api';
 import { Confirm } from '../shell/Confirm';
 import { DeliveryLog } from './DeliveryLog';
+import { DisabledReason } from './DisabledReason';
+import { dateTimeText } from '../i18n';
 import type { TokenInfo } from '../types';
 import { EVENT_TYPES, type EventType, type WebhookInfo } from './types';
 import './webhooks.css';
@@ -131,11 +133,15 @@ export function WebhooksPage() {
                   {h.disabledAt ? (
                     <span className="badge failed">{t('webhooks.disabled')}</span>
                   ) : h.failingSince ? (
-                    <span className="badge error">{t('webhooks.failingSince', { when: new Date(h.failingSince).toLocaleString() })}</span>
+                    <span className="badge error">{t('webhooks.failingSince', { when: dateTimeText(h.failingSince) })}</span>
                   ) : (
                     <span className="badge sent">{t('webhooks.active')}</span>
                   )}
-                  {h.disabledReason && <div className="reply">{h.disabledReason}</div>}
+                  {h.disabledReason && (
+                    <div className="reply">
+                      <DisabledReason reason={h.disabledReason} />
+                    </div>
+                  )}
                 </td>
                 <td>
                   <button type="button" aria-expanded={open === h.id} onClick={() => setOpen(open === h.id ? null : h.id)}>
