@@ -1,5 +1,6 @@
 // "Is mail moving, and if not, why?" in one answer for the console banner, the API and the CLI:
 // read from what every live sending process last reported, with the setting that would fix it.
+import { catalogue, register, say } from '../i18n/index.js';
 import type { EmailSettings, Problem } from '../settings/index.js';
 import type { CampaignOutcome } from './dispatcher.js';
 import type { InstanceStatus } from './status.js';
@@ -31,13 +32,20 @@ interface Blame {
 
 // Read from the failure's own words (transports say them); first match wins.
 /** What makes sending resume, when no setting is to blame: English and French side by side. */
-const RESUMES = {
+const RESUMES = catalogue({
   process: { en: 'a sending process starts (postroom serve)', fr: 'un processus d’envoi démarre (postroom serve)' },
   enabled: { en: '"Process for sending emails enabled" is checked', fr: '«\u00a0Processus d’envoi des e-mails activé\u00a0» est cochée' },
   problems: { en: 'the configuration problems are fixed', fr: 'les problèmes de configuration sont corrigés' },
   database: { en: 'the database answers again (nothing to change)', fr: 'la base de données répond de nouveau (rien à changer)' },
   route: { en: 'the route works again, or the settings change', fr: 'le mode d’envoi fonctionne de nouveau, ou les réglages changent' },
-} as const;
+});
+
+/** Why sending is stopped, when Postroom says it alone (a route's failure says itself, in transports/). */
+export const STOPPED = catalogue({
+  disabled: { en: 'sending is disabled', fr: 'l’envoi est désactivé' },
+  noProcess: { en: 'no sending process is running', fr: 'aucun processus d’envoi ne tourne' },
+  database: { en: 'the database could not be used: {message}', fr: 'la base de données n’a pas pu être utilisée\u00a0: {message}' },
+});
 
 const BLAME: Blame[] = [
   { test: /STARTTLS/i, setting: 'startTls', fix: 'the server offers STARTTLS, or the STARTTLS setting matches what it offers', fixFr: 'le serveur propose STARTTLS, ou le réglage STARTTLS correspond à ce qu’il propose' },
@@ -48,6 +56,9 @@ const BLAME: Blame[] = [
   { test: /sender|MAIL FROM|SendAs|not owned|5\.7\.60|5\.2\.252/i, setting: 'postmaster', fix: 'the server lets this login send as the postmaster', fixFr: 'le serveur permet à cet identifiant d’envoyer en tant que postmaster' },
   { test: /cannot reach|ENOTFOUND|ECONNREFUSED|unreachable|timed? ?out|421/i, setting: 'smtpHost', fix: 'the server can be reached and answers', fixFr: 'le serveur est joignable et répond' },
 ];
+
+// Each blame's "resumes when", readable back in French like every phrase.
+register(...BLAME.map((b) => ({ en: `${b.fix}, or the settings change`, fr: `${b.fixFr}, ou les réglages changent` })));
 
 /** What the settings say now: a campaign's report of them is only as fresh as that campaign. */
 export interface CurrentSettings {
@@ -62,7 +73,7 @@ export interface CurrentSettings {
 export function describeSending(instances: InstanceStatus[], waiting: number, current?: CurrentSettings): SendingState {
   const alive = instances.filter((i) => i.alive);
   if (alive.length === 0) {
-    return { state: 'no-process', reason: 'no sending process is running', since: null, waiting, resumesWhen: RESUMES.process.en, setting: null, cause: 'no-process' };
+    return { state: 'no-process', reason: say(STOPPED.noProcess), since: null, waiting, resumesWhen: RESUMES.process.en, setting: null, cause: 'no-process' };
   }
   if (current && !current.enabled) return { state: 'stopped', waiting, ...why({ state: 'disabled' }, new Date().toISOString()) };
   if (current && current.problems.length > 0) {
@@ -86,7 +97,7 @@ function moving(o: CampaignOutcome): boolean {
 function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'since' | 'resumesWhen' | 'setting' | 'cause'> {
   switch (o.state) {
     case 'disabled':
-      return { reason: 'sending is disabled', since: null, resumesWhen: RESUMES.enabled.en, setting: 'enabled', cause: 'disabled' };
+      return { reason: say(STOPPED.disabled), since: null, resumesWhen: RESUMES.enabled.en, setting: 'enabled', cause: 'disabled' };
     case 'incomplete': {
       const first = o.problems[0];
       return {
@@ -98,7 +109,7 @@ function why(o: CampaignOutcome, at: string): Pick<SendingState, 'reason' | 'sin
       };
     }
     case 'error':
-      return { reason: `the database could not be used: ${o.message}`, since: at, resumesWhen: RESUMES.database.en, setting: null, cause: 'database' };
+      return { reason: say(STOPPED.database, { message: o.message }), since: at, resumesWhen: RESUMES.database.en, setting: null, cause: 'database' };
     case 'route-failing':
     case 'ran': {
       const message = o.state === 'route-failing' ? o.message : (o.routeFailure ?? '');
@@ -120,12 +131,4 @@ export interface SendingSources {
 export async function sendingNow(sources: SendingSources): Promise<SendingState> {
   const [instances, waiting, current] = await Promise.all([sources.instances(), sources.waiting(), sources.settings()]);
   return describeSending(instances, waiting, current);
-}
-
-/** A resumesWhen this module wrote, in French; null for any other text. */
-export function resumesInFrench(english: string): string | null {
-  const fixed = Object.values(RESUMES).find((r) => r.en === english);
-  if (fixed) return fixed.fr;
-  const blame = BLAME.find((b) => english === `${b.fix}, or the settings change`);
-  return blame ? `${blame.fixFr}, ou les réglages changent` : null;
 }

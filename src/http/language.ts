@@ -28,15 +28,20 @@ export async function viewFor(req: FastifyRequest, view: SettingsView | Promise<
 }
 
 /** What Postroom wrote about an e-mail's sending (its failures), in the request's language; servers' replies stay as written. */
-export function sendingWordsIn<E extends { lastReply: string | null; attemptLog?: { reply: string | null }[]; waitingReason?: { reason: string | null } | null }>(
-  email: E,
-  lang: Language,
-): E {
+export function sendingWordsIn<
+  E extends {
+    lastReply: string | null;
+    recipients?: { reply: string | null }[];
+    attemptLog?: { reply: string | null }[];
+    waitingReason?: { reason: string | null } | null;
+  },
+>(email: E, lang: Language): E {
   if (lang === 'en') return email;
   const say = (text: string | null) => (text === null ? null : translate(text, lang));
   return {
     ...email,
     lastReply: say(email.lastReply),
+    ...(email.recipients ? { recipients: email.recipients.map((r) => ({ ...r, reply: say(r.reply) })) } : {}),
     ...(email.attemptLog ? { attemptLog: email.attemptLog.map((a) => ({ ...a, reply: say(a.reply) })) } : {}),
     ...(email.waitingReason ? { waitingReason: { ...email.waitingReason, reason: say(email.waitingReason.reason) } } : {}),
   };

@@ -4,7 +4,7 @@ export { createRoute, endpointsFor, isSmtpRoute, routeFingerprint, type RouteOpt
 export { testConnection, type ConnectionTest } from './test-connection.js';
 export { DeliveryError, type Route, type RouteName, type DeliveryReport, type RejectedRecipient, type FailureKind, type FailureScope } from './route.js';
 export { classify as classifySmtpFailure, EXCHANGE_SMTP_HOST, type Diagnosis, type DiagnosisStep, type SmtpRoute, type SmtpTimeouts } from './smtp/index.js';
-export { translate, type Language } from './words.js';
+export { translate, type Language } from '../i18n/index.js';
 export { microsoftEndpoints, tokenProviderFor, tokenRoles, credentialsOf, TokenProvider, type MicrosoftEndpoints, type OAuthCredentials } from './oauth.js';
 export { readAadsts } from './aadsts.js';
 export { smtpTrust, microsoftTrust } from './trust.js';

@@ -6,7 +6,7 @@ import { GMAIL_SCOPE, googleTokenProviderFor } from './google.js';
 import { credentialsOf, tokenProviderFor, tokenRoles, type MicrosoftEndpoints } from './oauth.js';
 import type { Diagnosis, DiagnosisStep } from './smtp/index.js';
 import { microsoftTrust } from './trust.js';
-import { catalogue, say } from './words.js';
+import { catalogue, say } from '../i18n/index.js';
 import { createRoute, endpointsFor, isSmtpRoute, type RouteOptions } from './create.js';
 
 const NB = '\u00a0';

@@ -50,16 +50,6 @@ function englishWords(text: string): string[] {
     .filter((w) => ENGLISH.has(w));
 }
 
-/**
- * English the server still sends to a French caller, with where it comes from: reported (in the
- * test's diagnostics), not failed on, until the server words it in French. Everything else is strict.
- */
-const NOT_YET_FRENCH: { source: string; pattern: RegExp }[] = [
-  // GET /emails/{id} recipients[].reply: Postroom's sentence about the recipient, stored in English and
-  // not read back by src/http/language.ts sendingWordsIn (it words lastReply, attemptLog[].reply and
-  // waitingReason.reason only). The phrase itself has its French (FAILURES.serverSaid, src/transports/smtp/words.ts).
-  { source: 'src/http/language.ts (sendingWordsIn leaves recipients[].reply)', pattern: /\banswered (DATA|RCPT TO|MAIL FROM)\b/ },
-];
 
 interface Found {
   text: string;
@@ -95,9 +85,6 @@ describe('the console in French where the server speaks (browser)', () => {
   let page: Page;
   let deferredId: number;
   let failedId: number;
-  /** English from the server that has no French yet, by where it comes from: the report. */
-  const missing = new Map<string, Set<string>>();
-
   /** Axe-core, the English words in the page (strict), and what the server has not worded yet (reported). */
   const check = async (t: TestContext, where: string) => {
     await assertAccessible(page, `${where} (fr)`);
@@ -106,12 +93,6 @@ describe('the console in French where the server speaks (browser)', () => {
     for (const { text, where: el } of await visibleTexts(page)) {
       const words = englishWords(text);
       if (words.length === 0) continue;
-      const known = NOT_YET_FRENCH.find((k) => k.pattern.test(text));
-      if (known) {
-        missing.set(known.source, (missing.get(known.source) ?? new Set()).add(text));
-        t.diagnostic(`English from the server on ${where} (${known.source}): ${text}`);
-        continue;
-      }
       found.push({ text, words, where: el });
     }
     assert.deepEqual(found, [], `English on ${where} in French`);
@@ -251,10 +232,5 @@ describe('the console in French where the server speaks (browser)', () => {
     await page.locator('tbody tr').first().getByRole('button', { name: /journal/i }).click();
     await page.getByRole('table', { name: /Livraisons du webhook/ }).waitFor();
     await check(t, 'Webhooks with one disabled, its delivery log open');
-  });
-
-  it('lists the English the server still sends to these French pages', (t) => {
-    // The report, by source: each is a sentence of the server's to word in French, not the console's.
-    for (const [source, texts] of missing) t.diagnostic(`still English, from ${source}: ${[...texts].join(' | ')}`);
   });
 });

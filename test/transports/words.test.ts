@@ -1,9 +1,10 @@
-// The route's sentences in French: every phrase read back from its English gives its French, the
+// Postroom's run-time sentences in French (the route's, the sending state's, why an e-mail waits): every phrase read back from its English gives its French, the
 // values (hosts, addresses, the server's reply) unchanged, with French typography.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import '../../src/transports/index.js';
-import { registered, say, sayIn, translate } from '../../src/transports/words.js';
+import '../../src/dispatcher/index.js';
+import { registered, say, sayIn, translate } from '../../src/i18n/index.js';
 import { FAILURES, NETWORK } from '../../src/transports/smtp/words.js';
 
 const SLOT = /\{(\w+)\??\}/g;
@@ -26,6 +27,8 @@ const SAMPLES: Record<string, string> = {
   offered: 'PLAIN LOGIN',
   fields: 'Tenant ID, Client ID',
   roles: 'Mail.Send',
+  at: '2026-12-06T15:00:00.000Z',
+  message: 'SQLITE_BUSY: database is locked',
 };
 // Nested slots hold another of Postroom's sentences.
 const NESTED: Record<string, string> = {
@@ -34,6 +37,8 @@ const NESTED: Record<string, string> = {
   forUser: say(FAILURES.forUser, { user: 'relay@example.com' }),
   step: say(FAILURES.atCommand, { command: 'MAIL FROM' }),
   credential: 'the client secret',
+  resumes: 'the route works again, or the settings change',
+  detail: say(FAILURES.authFailed, { user: 'relay', where: 'mx.example.com:587', reply: '535 5.7.8 no (really)' }),
 };
 const valuesFor = (en: string) => {
   const v: Record<string, string> = {};

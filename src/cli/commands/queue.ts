@@ -6,6 +6,7 @@ import { STATUSES, TRANSITIONS, type RetryFilter } from '../../queue/index.js';
 import { quoteValue } from '../addresses.js';
 import { actor, emailId, parse, positiveInt, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { formatEmailDetail, formatEmailLine, say } from '../format.js';
+import { CLI, word } from '../words.js';
 
 /** The statuses `queue retry --status` takes: those the queue's retry verb leaves, nothing else. */
 const RETRYABLE: readonly EmailStatus[] = TRANSITIONS.retry.from;
@@ -26,7 +27,7 @@ E-mails newest first. --status: pending, sending, sent, error, failed, held, can
       p.queue.list({ status: values.status as EmailStatus | undefined, limit: positiveInt(values.limit, '--limit') }),
     );
     if (values.json) say(JSON.stringify(emails, null, 2));
-    else if (emails.length === 0) say('no e-mails');
+    else if (emails.length === 0) say(word(CLI.noEmails));
     else for (const e of emails) say(formatEmailLine(e));
     return 0;
   },
@@ -63,7 +64,7 @@ failures. Recipients already accepted get no second copy. The bulk retry is audi
     if (args[0] !== undefined && !args[0].startsWith('--')) {
       const id = emailId(args[0]);
       await withPostroom(config, (p) => p.queue.retry(id));
-      say(`e-mail ${id} will be sent again at the next campaign`);
+      say(word(CLI.willBeSent, { id }));
       return 0;
     }
     // Recovery from a bad day: every e-mail of a status changed since a time, audited.
@@ -76,7 +77,7 @@ failures. Recipients already accepted get no second copy. The bulk retry is audi
     if (since !== undefined && Number.isNaN(since)) throw new UsageError(`--since ${quoteValue(values.since ?? '')}: not a time (e.g. 2026-12-01T08:00:00Z)`);
     const filter: RetryFilter = { status, since };
     const retried = await withPostroom(config, (p) => p.queue.retryMany(filter, actor()));
-    say(`${retried} ${status} e-mail${retried === 1 ? '' : 's'} will be sent again at the next campaign`);
+    say(word(retried === 1 ? CLI.willBeSentOne : CLI.willBeSentMany, { n: retried, status }));
     return 0;
   },
 } satisfies Subcommand;
@@ -88,7 +89,7 @@ Cancels an e-mail that has not been sent.`,
   async run(config: RuntimeConfig, args: string[]): Promise<number> {
     const id = emailId(args[0]);
     await withPostroom(config, (p) => p.queue.cancel(id));
-    say(`e-mail ${id} cancelled`);
+    say(word(CLI.cancelled, { id }));
     return 0;
   },
 } satisfies Subcommand;
@@ -99,7 +100,7 @@ const releaseHeld = {
 Releases the e-mails held at start-up (skipPendingAtStartup): they are sent at the next campaign.`,
   async run(config: RuntimeConfig): Promise<number> {
     const n = await withPostroom(config, (p) => p.queue.releaseHeld());
-    say(`${n} held e-mail(s) released`);
+    say(word(CLI.released, { n }));
     return 0;
   },
 } satisfies Subcommand;
@@ -114,7 +115,7 @@ e-mails are never deleted.`,
     const { values } = parse('queue purge', { args, options: purge.options });
     const days = values.days === undefined ? undefined : positiveInt(values.days, '--days');
     const n = await withPostroom(config, (p) => p.queue.purge(days));
-    say(`${n} finished e-mail(s) purged`);
+    say(word(CLI.purged, { n }));
     return 0;
   },
 } satisfies Subcommand;

@@ -2,7 +2,7 @@
 // it would do to the next e-mail (route or message), whether a later try may pass, and its words.
 import { DeliveryError, type RejectedRecipient } from '../route.js';
 import { UNTRUSTED } from '../trust.js';
-import { say, type Phrase } from '../words.js';
+import { say, type Phrase } from '../../i18n/index.js';
 import { firstLine, isAuthRequired, isPermanent, isRelayDenied, isSenderRefusal, isSenderRefusedAtRcpt, kindOf, toRejected } from './replies.js';
 import { MAX_REPLY_CHARS, SignInRefused, SmtpStageError } from './session.js';
 import { FAILURES, HINTS, NETWORK } from './words.js';

@@ -1,6 +1,6 @@
 // A small pool of SMTP sessions for one signed-in mailbox: at most a given number open, each
 // carrying up to 100 messages, an idle one closed after a while.
-import { say } from '../words.js';
+import { say } from '../../i18n/index.js';
 import { SmtpSession, SmtpStageError, type SessionOptions } from './session.js';
 import { FAILURES } from './words.js';
 

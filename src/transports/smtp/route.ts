@@ -8,7 +8,7 @@ import type { OutgoingMessage } from '../../mail/index.js';
 import type { EmailSettings } from '../../settings/index.js';
 import { DeliveryError, type DeliveryReport, type RejectedRecipient, type Route } from '../route.js';
 import { buildMime } from '../mime.js';
-import { say, type Phrase } from '../words.js';
+import { say, type Phrase } from '../../i18n/index.js';
 import { classify, type FailureContext } from './classify.js';
 import { SmtpPool } from './pool.js';
 import { isPermanent, isTooManyRecipients, toRejected } from './replies.js';

@@ -1,7 +1,7 @@
 // The route check and Test connection: one recorded walk over the session that sends (connect,
 // STARTTLS, AUTH, MAIL FROM, RCPT TO, RSET; never DATA), each failure read by the one classifier.
 import { DeliveryError } from '../route.js';
-import { say } from '../words.js';
+import { say } from '../../i18n/index.js';
 import { classify, type FailureContext } from './classify.js';
 import { firstLine, isSenderRefusedAtRcpt } from './replies.js';
 import { SmtpSession, SmtpStageError, type SessionOptions } from './session.js';

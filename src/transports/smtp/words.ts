@@ -1,7 +1,7 @@
 // Every sentence Postroom writes about an SMTP route: its failures (stored with the e-mail, shown
 // in the banner) and Test connection's steps, each with its French beside it (transports/words.ts).
 import { FIELDS, FRENCH_LABELS, type SettingKey } from '../../settings/index.js';
-import { catalogue } from '../words.js';
+import { catalogue } from '../../i18n/index.js';
 
 const NB = '\u00a0';
 /** A setting's label quoted, in English and in French. */

@@ -1,5 +1,5 @@
-// Postroom's sentences about a route, English and French side by side: a failure is written in
-// English (stored, logged, answered) and read back in French for a French reader.
+// Postroom's run-time sentences, English and French side by side: a sentence is written in English
+// (stored, logged, answered) and read back in French for a French reader, from its catalogue.
 // A value inside a sentence (a host, an address, the server's own reply) keeps its words.
 
 export type Language = 'en' | 'fr';
@@ -11,9 +11,9 @@ export interface Phrase {
 }
 
 /** Slots that hold one word (a host:port, an address, a protocol): they never span a space. */
-const WORD_SLOTS = new Set(['where', 'user', 'sender', 'recipient', 'protocol', 'tenant', 'scope', 'id', 'seconds']);
+const WORD_SLOTS = new Set(['where', 'user', 'sender', 'recipient', 'protocol', 'tenant', 'scope', 'id', 'seconds', 'at']);
 /** Slots that hold another of Postroom's sentences: read back in French too. */
-const NESTED_SLOTS = new Set(['why', 'advice', 'hint', 'help', 'forUser', 'during', 'step', 'detail', 'credential', 'base']);
+const NESTED_SLOTS = new Set(['why', 'advice', 'hint', 'help', 'forUser', 'during', 'step', 'detail', 'credential', 'base', 'resumes']);
 
 /** Slots that open a sentence and may hold parentheses themselves: read as far as they can go. */
 const GREEDY_SLOTS = new Set(['why']);
