@@ -13,7 +13,7 @@ export interface Phrase {
 /** Slots that hold one word (a host:port, an address, a protocol): they never span a space. */
 const WORD_SLOTS = new Set(['where', 'user', 'sender', 'recipient', 'protocol', 'tenant', 'scope', 'id', 'seconds', 'at']);
 /** Slots that hold another of Postroom's sentences: read back in French too. */
-const NESTED_SLOTS = new Set(['why', 'advice', 'hint', 'help', 'forUser', 'during', 'step', 'detail', 'credential', 'base', 'resumes']);
+const NESTED_SLOTS = new Set(['why', 'advice', 'hint', 'help', 'forUser', 'during', 'step', 'detail', 'credential', 'base', 'resumes', 'tls']);
 
 /** Slots that open a sentence and may hold parentheses themselves: read as far as they can go. */
 const GREEDY_SLOTS = new Set(['why']);

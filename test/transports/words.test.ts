@@ -37,6 +37,7 @@ const NESTED: Record<string, string> = {
   forUser: say(FAILURES.forUser, { user: 'relay@example.com' }),
   step: say(FAILURES.atCommand, { command: 'MAIL FROM' }),
   credential: 'the client secret',
+  tls: 'unable to verify the first certificate',
   resumes: 'the route works again, or the settings change',
   detail: say(FAILURES.authFailed, { user: 'relay', where: 'mx.example.com:587', reply: '535 5.7.8 no (really)' }),
 };
@@ -70,6 +71,14 @@ describe('the route’s sentences in French', () => {
       assert.doesNotMatch(fixed, /«[^\u00a0]|[^\u00a0]»/, `inside « »: ${p.fr}`);
       assert.notEqual(p.fr, p.en, `not translated: ${p.en}`);
     }
+  });
+
+  it('words Node’s certificate refusals inside a TLS failure', () => {
+    const english = say(FAILURES.tlsFailed, { where: 'mx.example.com:587', tls: "Hostname/IP does not match certificate's altnames: Host: mx.example.com. is not in the cert's altnames: DNS:other.example" });
+    assert.equal(
+      translate(english, 'fr'),
+      'TLS avec mx.example.com:587 a échoué\u00a0: le nom d’hôte ou l’adresse IP ne figure pas parmi les noms du certificat (altnames)\u00a0: Host: mx.example.com. is not in the cert\'s altnames: DNS:other.example',
+    );
   });
 
   it('leaves a sentence it does not know, and the server’s words, as they are', () => {

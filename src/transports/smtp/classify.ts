@@ -67,7 +67,7 @@ function networkWhat(e: SmtpFailure): string {
 function tlsFailure(where: string, message: string): DeliveryError {
   const reason = message.replace(/^Error initiating TLS - /, '');
   const hint = UNTRUSTED.test(reason) ? HINTS.untrustedCertificate : /altnames|hostname/i.test(reason) ? HINTS.wrongHostName : null;
-  const text = hint ? say(FAILURES.tlsFailedHint, { where, reason, hint: say(hint) }) : say(FAILURES.tlsFailed, { where, reason });
+  const text = hint ? say(FAILURES.tlsFailedHint, { where, tls: reason, hint: say(hint) }) : say(FAILURES.tlsFailed, { where, tls: reason });
   return new DeliveryError(text, 'permanent', 'route');
 }
 

@@ -64,6 +64,19 @@ export const HINTS = catalogue({
   },
 });
 
+/** Node's (OpenSSL's) reasons for refusing a certificate, as it words them, with their French. */
+export const TLS_REASONS = catalogue({
+  selfSigned: { en: 'self-signed certificate', fr: 'certificat auto-signé' },
+  selfSignedInChain: { en: 'self-signed certificate in certificate chain', fr: 'certificat auto-signé dans la chaîne de certificats' },
+  firstCertificate: { en: 'unable to verify the first certificate', fr: 'impossible de vérifier le premier certificat' },
+  localIssuer: { en: 'unable to get local issuer certificate', fr: 'impossible d’obtenir le certificat de l’émetteur local' },
+  issuer: { en: 'unable to get issuer certificate', fr: 'impossible d’obtenir le certificat de l’émetteur' },
+  expired: { en: 'certificate has expired', fr: 'le certificat a expiré' },
+  notYetValid: { en: 'certificate is not yet valid', fr: 'le certificat n’est pas encore valide' },
+  revoked: { en: 'certificate revoked', fr: 'certificat révoqué' },
+  altNames: { en: "Hostname/IP does not match certificate's altnames: {names}", fr: `le nom d’hôte ou l’adresse IP ne figure pas parmi les noms du certificat (altnames)${NB}: {names}` },
+});
+
 /** What happened on the network, said plainly. */
 export const NETWORK = catalogue({
   notInDns: { en: 'the host name was not found in DNS', fr: 'le nom d’hôte est introuvable dans le DNS' },
@@ -83,8 +96,8 @@ export const NETWORK = catalogue({
 /** A route's or a message's failure: the text stored with the e-mail and shown in the banner. */
 export const FAILURES = catalogue({
   cannotReach: { en: 'cannot reach {where}: {why}', fr: `impossible de joindre {where}${NB}: {why}` },
-  tlsFailed: { en: 'TLS with {where} failed: {reason}', fr: `TLS avec {where} a échoué${NB}: {reason}` },
-  tlsFailedHint: { en: 'TLS with {where} failed: {reason} ({hint})', fr: `TLS avec {where} a échoué${NB}: {reason} ({hint})` },
+  tlsFailed: { en: 'TLS with {where} failed: {tls}', fr: `TLS avec {where} a échoué${NB}: {tls}` },
+  tlsFailedHint: { en: 'TLS with {where} failed: {tls} ({hint})', fr: `TLS avec {where} a échoué${NB}: {tls} ({hint})` },
   startTlsNotOffered: {
     en: `STARTTLS not offered by {where}: nothing was sent in plain text (uncheck ${en('startTls')} only for a relay on a trusted network)`,
     fr: `{where} ne propose pas STARTTLS${NB}: rien n’a été envoyé en clair (décochez ${fr('startTls')} seulement pour un relais sur un réseau de confiance)`,
