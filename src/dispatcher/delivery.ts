@@ -14,7 +14,7 @@ import {
   type Outcome,
   type RecipientOutcome,
 } from '../queue/index.js';
-import { DeliveryError, type DeliveryReport, type Route } from '../transports/index.js';
+import { DeliveryError, isPermanentReply, type DeliveryReport, type Route } from '../transports/index.js';
 import { decideRetry, type BackoffPolicy } from './retry.js';
 import type { SendingPolicy } from './policy.js';
 
@@ -141,8 +141,8 @@ async function failed(
   const now = Date.now();
   const lease = { id: email.id, owner: ctx.owner };
   // Every recipient refused: 5xx ones for good, 4xx ones (deferred) owed another try.
-  const forGood = failure.rejected.filter((r) => r.code !== null && r.code >= 500);
-  const forNow = failure.rejected.filter((r) => r.code === null || r.code < 500);
+  const forGood = failure.rejected.filter((r) => isPermanentReply(r.code));
+  const forNow = failure.rejected.filter((r) => !isPermanentReply(r.code));
   const recipients = failure.rejected.length
     ? mergeRecipients(before, { accepted: [], rejected: forGood, deferred: forNow, reply: failure.message, replyCode: failure.replyCode })
     : before.length

@@ -3,7 +3,7 @@
 export { createRoute, endpointsFor, isSmtpRoute, routeFingerprint, type RouteOptions } from './create.js';
 export { testConnection, type ConnectionTest } from './test-connection.js';
 export { DeliveryError, type Route, type RouteName, type DeliveryReport, type RejectedRecipient, type FailureKind, type FailureScope } from './route.js';
-export { classify as classifySmtpFailure, EXCHANGE_SMTP_HOST, type Diagnosis, type DiagnosisStep, type SmtpRoute, type SmtpTimeouts } from './smtp/index.js';
+export { classify as classifySmtpFailure, isPermanent as isPermanentReply, EXCHANGE_SMTP_HOST, type Diagnosis, type DiagnosisStep, type SmtpRoute, type SmtpTimeouts } from './smtp/index.js';
 export { translate, type Language } from '../i18n/index.js';
 export { microsoftEndpoints, tokenProviderFor, tokenRoles, credentialsOf, TokenProvider, type MicrosoftEndpoints, type OAuthCredentials } from './oauth.js';
 export { readAadsts } from './aadsts.js';
