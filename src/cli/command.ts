@@ -7,20 +7,22 @@ import pino from 'pino';
 import { openPostroom, type Postroom } from '../app.js';
 import type { RuntimeConfig } from '../config.js';
 import { PostroomError } from '../errors.js';
+import { terminalLanguage, type Phrase } from '../i18n/index.js';
 import { quoteValue } from './addresses.js';
+import { USAGE, word } from './words.js';
 
 /** parseArgs' options object (node's types name it only inside ParseArgsConfig). */
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** A line of `postroom help`: how the command is typed and, when it has one, what it does. */
 export interface OverviewLine {
-  usage: string;
-  summary?: string;
+  usage: string | Phrase;
+  summary?: Phrase;
 }
 
 export interface Subcommand {
-  /** `postroom CMD SUB --help`; without one, the command's help answers for it. */
-  readonly help?: string;
+  /** `postroom CMD SUB --help` in English and French; without one, the command's help answers for it. */
+  readonly help?: Phrase;
   /** Its options, beside the usage that explains them: what its run gives parseArgs. */
   readonly options?: Options;
   run(config: RuntimeConfig, args: string[]): Promise<number>;
@@ -30,8 +32,8 @@ export interface Command {
   readonly name: string;
   /** Its lines in `postroom help`, in order. */
   readonly overview: readonly OverviewLine[];
-  /** `postroom CMD --help`. */
-  readonly help: string;
+  /** `postroom CMD --help`, in English and French. */
+  readonly help: Phrase;
   /** The options of a command without sub-commands (status). */
   readonly options?: Options;
   readonly subcommands?: Readonly<Record<string, Subcommand>>;
@@ -72,19 +74,42 @@ export function parse<T extends ParseArgsConfig>(command: string, config: T) {
     return parseArgs(config);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
-      throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0]} (postroom ${command} --help lists the options)`);
+      throw new UsageError(word(USAGE.parse, { command, why: parserComplaint(err as Error) }));
     }
     throw err;
   }
 }
 
-export function emailId(text: string | undefined, what = 'e-mail'): number {
-  if (!text || !/^\d+$/.test(text)) throw new UsageError(`give the ${what} ID (a number)${text ? `, not ${quoteValue(text)}` : ''}`);
+/** node's parseArgs complaint (its first line); in French when it is one of the usual ones. */
+export function parserComplaint(err: Error): string {
+  const first = err.message.split('\n')[0] ?? '';
+  if (terminalLanguage() === 'en') return first;
+  const read = (pattern: RegExp) => pattern.exec(first)?.[1];
+  const unknown = read(/^Unknown option '(.+?)'/);
+  if (unknown !== undefined) return word(USAGE.unknownOption, { option: unknown });
+  const missing = read(/^Option '(.+?)' argument missing/);
+  if (missing !== undefined) return word(USAGE.missingValue, { option: missing.replace(/ <value>$/, '') });
+  const takesNone = read(/^Option '(.+?)' does not take an argument/);
+  if (takesNone !== undefined) return word(USAGE.noValueTaken, { option: takesNone });
+  const unexpected = read(/^Unexpected argument '(.+?)'/);
+  if (unexpected !== undefined) return word(USAGE.unexpected, { typed: unexpected });
+  return first;
+}
+
+/** Whose ID a command takes, as its usage errors name it. */
+const ID_OF: Record<'e-mail' | 'token' | 'webhook', Phrase> = {
+  'e-mail': { en: 'e-mail', fr: 'de l’e-mail' },
+  token: { en: 'token', fr: 'du jeton' },
+  webhook: { en: 'webhook', fr: 'du webhook' },
+};
+
+export function emailId(text: string | undefined, what: keyof typeof ID_OF = 'e-mail'): number {
+  if (!text || !/^\d+$/.test(text)) throw new UsageError(word(USAGE.giveId, { what: word(ID_OF[what]), typed: text ? word(USAGE.notTyped, { typed: quoteValue(text) }) : '' }));
   return Number(text);
 }
 
 export function positiveInt(text: string, name: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} ${quoteValue(text)}: must be a whole number of at least 1`);
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(word(USAGE.wholeNumber, { name, typed: quoteValue(text) }));
   return Number(text);
 }
 

@@ -4,15 +4,25 @@ import pino from 'pino';
 import { openPostroom } from '../app.js';
 import type { RuntimeConfig } from '../config.js';
 import type { Command } from './command.js';
+import { SAID, word } from './words.js';
+
+const NB = '\u00a0';
 
 export const serveCommand: Command = {
   name: 'serve',
-  overview: [{ usage: 'serve', summary: 'run the HTTP API, the console and the sending process' }],
-  help: `Usage: postroom serve
+  overview: [{ usage: 'serve', summary: { en: 'run the HTTP API, the console and the sending process', fr: 'lance l’API HTTP, la console et le processus d’envoi' } }],
+  help: {
+    en: `Usage: postroom serve
 
 Runs the HTTP API and the administration console (POSTROOM_HOST:POSTROOM_PORT, default
 127.0.0.1:8030) and the sending process, until SIGTERM or SIGINT. On the first start it prints
 the one-time link where the admin password is chosen.`,
+    fr: `Utilisation${NB}: postroom serve
+
+Lance l’API HTTP et la console d’administration (POSTROOM_HOST:POSTROOM_PORT, par défaut
+127.0.0.1:8030) ainsi que le processus d’envoi, jusqu’à SIGTERM ou SIGINT. Au premier démarrage,
+affiche le lien à usage unique où choisir le mot de passe d’admin.`,
+  },
   run: (config) => serve(config),
 };
 
@@ -43,7 +53,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await postroom.close();
-    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    throw new Error(word(SAID.cannotListen, { where: `${config.host}:${config.port}`, why: (err as Error).message }));
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -57,12 +67,7 @@ export async function serve(config: RuntimeConfig): Promise<number> {
     // The link is a credential: it goes to the person at the terminal (stderr), never into the
     // JSON log, which ships to log collectors. It works once and dies at the next start or in 24 hours.
     logger.warn('no administrator password yet: the one-time setup link was printed on standard error (or run: postroom admin password)');
-    process.stderr.write(
-      `\nPostroom has no administrator password yet.\n` +
-        `Open this link in your browser to choose one (it works once, for 24 hours or until the next start):\n\n` +
-        `    ${base}/setup#token=${admin.setupToken}\n\n` +
-        `Or set it from a terminal: postroom admin password\n\n`,
-    );
+    process.stderr.write(word(SAID.setupLink, { link: `${base}/setup#token=${admin.setupToken}` }));
   }
   let stopping = 0;
   await postroom.dispatcher.start();

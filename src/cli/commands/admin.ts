@@ -3,36 +3,51 @@
 import type { RuntimeConfig } from '../../config.js';
 import { readStdinLine, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { say } from '../format.js';
+import { SAID, USAGE, word } from '../words.js';
+
+const NB = '\u00a0';
 
 const password = {
-  help: `Usage: postroom admin password
+  help: {
+    en: `Usage: postroom admin password
 
 Sets the administrator's password, read from standard input (at least 12 characters), and signs
 out every open session.  Example: postroom admin password < password.txt`,
+    fr: `Utilisation${NB}: postroom admin password
+
+Définit le mot de passe de l’administrateur, lu sur l’entrée standard (au moins 12${NB}caractères), et
+ferme toutes les sessions ouvertes.  Exemple${NB}: postroom admin password < mot-de-passe.txt`,
+  },
   async run(config: RuntimeConfig): Promise<number> {
-    if (process.stdin.isTTY) process.stderr.write('New password for admin (input is not hidden; or pipe it in): ');
+    if (process.stdin.isTTY) process.stderr.write(word(SAID.passwordPrompt));
     const text = readStdinLine();
     await withPostroom(config, async (p) => {
       await p.admins.setPassword(text);
       await p.sessions.destroyAll('admin');
     });
-    say('password of admin set; every open session was signed out');
+    say(word(SAID.passwordSet));
     return 0;
   },
 } satisfies Subcommand;
 
 export const admin: Command = {
   name: 'admin',
-  overview: [{ usage: 'admin password', summary: "set the administrator's password (read from standard input)" }],
-  help: `Usage: postroom admin password
+  overview: [{ usage: 'admin password', summary: { en: "set the administrator's password (read from standard input)", fr: 'définit le mot de passe de l’administrateur (lu sur l’entrée standard)' } }],
+  help: {
+    en: `Usage: postroom admin password
 
 Sets the administrator's password, read from standard input (at least 12 characters), and signs
 out every open session.`,
+    fr: `Utilisation${NB}: postroom admin password
+
+Définit le mot de passe de l’administrateur, lu sur l’entrée standard (au moins 12${NB}caractères), et
+ferme toutes les sessions ouvertes.`,
+  },
   subcommands: { password },
   async run(config, args) {
-    const [word, ...rest] = args;
-    const sub = subcommandOf(admin, word);
-    if (!sub) throw new UsageError('admin: use "admin password"');
+    const [first, ...rest] = args;
+    const sub = subcommandOf(admin, first);
+    if (!sub) throw new UsageError(word(USAGE.adminUse));
     return sub.run(config, rest);
   },
 };

@@ -9,17 +9,32 @@ import { BATCH_MAX_EMAILS, EmailInputError, type BatchItemResult } from '../../q
 import { parseAddressOption, quoteValue, type ParsedOption } from '../addresses.js';
 import { parse, UsageError, withPostroom, type Command } from '../command.js';
 import { say, visible } from '../format.js';
+import { terminalLanguage } from '../../i18n/index.js';
+import { SAID, USAGE, word } from '../words.js';
 
-const ADDRESS_FORMS = `Addresses: alice@example.org, "Alice <alice@example.org>", "Doe, John" <john@example.org>,
-or several in one value separated by commas: --to "alice@example.org, bob@example.org".`;
+const NB = '\u00a0';
+
+const ADDRESS_FORMS = {
+  en: `Addresses: alice@example.org, "Alice <alice@example.org>", "Doe, John" <john@example.org>,
+or several in one value separated by commas: --to "alice@example.org, bob@example.org".`,
+  fr: `Adresses${NB}: alice@example.org, "Alice <alice@example.org>", "Doe, John" <john@example.org>,
+ou plusieurs dans une même valeur, séparées par des virgules${NB}: --to "alice@example.org, bob@example.org".`,
+};
+
+/** A count as the terminal's language writes it (8,000 or 8${NB}000). */
+const count = (n: number) => n.toLocaleString(terminalLanguage() === 'fr' ? 'fr-FR' : 'en-US');
 
 export const send = {
   name: 'send',
   overview: [
-    { usage: 'send --to A [--to B]... --subject S (--text T | --html H) [options]', summary: 'hand an e-mail over to the queue' },
-    { usage: 'send --batch FILE.jsonl', summary: 'hand over one e-mail a line (a month-end run)' },
+    { usage: 'send --to A [--to B]... --subject S (--text T | --html H) [options]', summary: { en: 'hand an e-mail over to the queue', fr: 'remet un e-mail à la file d’attente' } },
+    {
+      usage: { en: 'send --batch FILE.jsonl', fr: 'send --batch FICHIER.jsonl' },
+      summary: { en: 'hand over one e-mail a line (a month-end run)', fr: 'remet un e-mail par ligne (un envoi de fin de mois)' },
+    },
   ],
-  help: `Usage: postroom send --to A [--to B]... [--cc C]... [--bcc D]... --subject S (--text T | --html H)
+  help: {
+    en: `Usage: postroom send --to A [--to B]... [--cc C]... [--bcc D]... --subject S (--text T | --html H)
                      [--attach FILE]... [--sender-email E [--sender-name N]]
                      [--header "Name: value"]... [--idempotency-key K] [--at ISO-TIME] [--json]
        postroom send --batch FILE.jsonl [--json]
@@ -41,7 +56,32 @@ progress bar on a terminal, then a summary naming each refused line (exit status
   --at ISO-TIME           send it at this time (ISO 8601 with Z or an offset, at most 366 days ahead); until then it waits as pending
   --json                  print the result as JSON (with --batch: one result a line)
 
-${ADDRESS_FORMS}`,
+${ADDRESS_FORMS.en}`,
+    fr: `Utilisation${NB}: postroom send --to A [--to B]... [--cc C]... [--bcc D]... --subject S (--text T | --html H)
+                           [--attach FICHIER]... [--sender-email E [--sender-name N]]
+                           [--header "Nom: valeur"]... [--idempotency-key K] [--at DATE-ISO] [--json]
+             postroom send --batch FICHIER.jsonl [--json]
+
+Remet un e-mail à la file d’attente${NB}; le processus d’envoi le remet à sa prochaine campagne d’envoi.
+Avec --batch, chaque ligne de FICHIER est un e-mail dans le JSON de POST /api/v1/emails (to,
+subject, text, idempotencyKey…), remis par paquets de 500${NB}; une ligne refusée n’est refusée
+qu’elle-même. Une barre de progression sur un terminal, puis un bilan qui nomme chaque ligne
+refusée (code de sortie 1 s’il y en a).
+
+  --to, --cc, --bcc A     destinataires${NB}; répétez l’option ou séparez les adresses par des virgules
+  --subject S             l’objet (une ligne)
+  --text T, --html H      le corps, en texte brut ou en HTML (ou les deux)${NB}; avec du HTML seul, une
+                          version texte en est tirée à l’envoi de l’e-mail
+  --attach FICHIER        joint un fichier (répétable)
+  --sender-email E        l’utilisateur dont vient l’e-mail (la règle d’expéditeur décide du From)
+  --sender-name N         le nom de cet utilisateur
+  --header "Nom: valeur"  un en-tête supplémentaire, comme Reply-To (répétable)
+  --idempotency-key K     une même clé ne crée jamais un second e-mail
+  --at DATE-ISO           l’envoie à cette date (ISO 8601 avec Z ou un décalage, au plus 366${NB}jours plus tard)${NB}; d’ici là, il attend au statut pending
+  --json                  affiche le résultat en JSON (avec --batch${NB}: un résultat par ligne)
+
+${ADDRESS_FORMS.fr}`,
+  },
   options: {
     to: { type: 'string', multiple: true, default: [] },
     cc: { type: 'string', multiple: true, default: [] },
@@ -64,7 +104,7 @@ ${ADDRESS_FORMS}`,
 async function sendOne(config: RuntimeConfig, args: string[]): Promise<number> {
   const { values } = parse('send', { args, strict: true, options: send.options });
   if (values.batch !== undefined) return sendBatchFile(config, values.batch, values.json, args);
-  if (values.subject === undefined) throw new UsageError('send: --subject is required (postroom send --help)');
+  if (values.subject === undefined) throw new UsageError(word(USAGE.subjectRequired));
   const recipients: Record<'to' | 'cc' | 'bcc', ParsedOption[]> = {
     to: parseAddressOption('--to', values.to),
     cc: parseAddressOption('--cc', values.cc),
@@ -73,7 +113,7 @@ async function sendOne(config: RuntimeConfig, args: string[]): Promise<number> {
   const headers: Record<string, string> = {};
   for (const h of values.header) {
     const i = h.indexOf(':');
-    if (i <= 0) throw new UsageError(`send: --header ${quoteValue(h)}: is not "Name: value"`);
+    if (i <= 0) throw new UsageError(word(USAGE.headerForm, { typed: quoteValue(h) }));
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   const attachments = values.attach.map((file) => {
@@ -81,7 +121,7 @@ async function sendOne(config: RuntimeConfig, args: string[]): Promise<number> {
     try {
       content = fs.readFileSync(file);
     } catch (err) {
-      throw new UsageError(`send: --attach ${quoteValue(file)}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError(word(USAGE.cannotRead, { command: 'send: --attach', typed: quoteValue(file), code: (err as NodeJS.ErrnoException).code ?? 'error' }));
     }
     return { filename: path.basename(file), contentType: contentTypeOf(file), contentBase64: content.toString('base64') };
   });
@@ -103,8 +143,8 @@ async function sendOne(config: RuntimeConfig, args: string[]): Promise<number> {
     throw err instanceof EmailInputError ? new EmailInputError(err.errors.map((e) => nameOption(e, recipients, values, attachments))) : err;
   });
   if (values.json) say(JSON.stringify(result));
-  else if (result.duplicate) say(`e-mail ${result.id} was already handed over with this idempotency key (${result.status}); nothing new queued`);
-  else say(`queued e-mail ${result.id} (${result.status}) ${result.messageId}${values.at !== undefined ? `, scheduled for ${new Date(values.at).toISOString()}` : ''}`);
+  else if (result.duplicate) say(word(SAID.duplicate, { id: result.id, status: result.status }));
+  else say(word(SAID.queued, { id: result.id, status: result.status, messageId: result.messageId, scheduled: values.at !== undefined ? word(SAID.scheduled, { at: new Date(values.at).toISOString() }) : '' }));
   return 0;
 }
 
@@ -158,11 +198,11 @@ function contentTypeOf(file: string): string {
 /** send --batch FILE: every other option of send describes one e-mail, which the file does. */
 async function sendBatchFile(config: RuntimeConfig, file: string, json: boolean, args: string[]): Promise<number> {
   const others = args.filter((a) => a.startsWith('--') && !['--batch', '--json'].includes(a.split('=')[0] ?? ''));
-  if (others.length) throw new UsageError(`send --batch: each line of the file is one e-mail; ${others[0]?.split('=')[0]} is not taken with it`);
+  if (others.length) throw new UsageError(word(USAGE.batchOthers, { option: others[0]?.split('=')[0] ?? '' }));
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch (err) {
-    throw new UsageError(`send --batch ${quoteValue(file)}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(word(USAGE.cannotRead, { command: 'send --batch', typed: quoteValue(file), code: (err as NodeJS.ErrnoException).code ?? 'error' }));
   }
   const summary = await withPostroom(config, (p) => sendBatch(p, file, 'cli', json ? (r) => say(JSON.stringify(r)) : undefined));
   if (!json) say(formatBatchSummary(file, summary));
@@ -189,7 +229,7 @@ async function* lines(file: string): AsyncGenerator<Line> {
     try {
       yield { line, email: JSON.parse(text) as unknown };
     } catch (err) {
-      yield { line, unreadable: `is not JSON (${(err as Error).message})` };
+      yield { line, unreadable: word(SAID.notJson, { error: (err as Error).message }) };
     }
   }
 }
@@ -207,7 +247,7 @@ function progressBar(total: number, out: NodeJS.WriteStream): (done: number) => 
   return (done) => {
     const width = 30;
     const filled = total === 0 ? width : Math.round((done / total) * width);
-    out.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}${done === total ? '\n' : ''}`);
+    out.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count(done)} / ${count(total)}${done === total ? '\n' : ''}`);
   };
 }
 
@@ -249,8 +289,8 @@ export async function sendBatch(postroom: Postroom, file: string, source: string
 
 export function formatBatchSummary(file: string, s: BatchSummary): string {
   const total = s.queued + s.duplicates + s.refused.length;
-  const out = [`${total.toLocaleString('en-US')} e-mails in ${file}: ${s.queued.toLocaleString('en-US')} queued, ${s.duplicates.toLocaleString('en-US')} already handed over (same idempotency key), ${s.refused.length.toLocaleString('en-US')} refused`];
-  for (const r of s.refused.slice(0, 50)) out.push(`  line ${r.line}: ${visible(r.reason)}`);
-  if (s.refused.length > 50) out.push(`  … and ${s.refused.length - 50} more (--json lists every one)`);
+  const out = [word(SAID.batchSummary, { total: count(total), file, queued: count(s.queued), duplicates: count(s.duplicates), refused: count(s.refused.length) })];
+  for (const r of s.refused.slice(0, 50)) out.push(word(SAID.batchLine, { line: r.line, reason: visible(r.reason) }));
+  if (s.refused.length > 50) out.push(word(SAID.batchMore, { n: s.refused.length - 50 }));
   return out.join('\n');
 }

@@ -4,13 +4,26 @@ import type { RuntimeConfig } from '../../config.js';
 import { parse, withPostroom, type Command } from '../command.js';
 import { formatStatus, say } from '../format.js';
 
+const NB = '\u00a0';
+
 export const status = {
   name: 'status',
-  overview: [{ usage: 'status [--json]', summary: 'is mail moving? queue counts, sending processes, last campaign' }],
-  help: `Usage: postroom status [--json]
+  overview: [
+    {
+      usage: 'status [--json]',
+      summary: { en: 'is mail moving? queue counts, sending processes, last campaign', fr: `le courrier part-il${NB}? file d’attente, processus d’envoi, dernière campagne` },
+    },
+  ],
+  help: {
+    en: `Usage: postroom status [--json]
 
 Is mail moving? The e-mails by status, the configuration's problems, and each running sending
 process with the outcome of its last campaign.`,
+    fr: `Utilisation${NB}: postroom status [--json]
+
+Le courrier part-il${NB}? Les e-mails par statut, les problèmes de la configuration, et chaque
+processus d’envoi en marche avec le résultat de sa dernière campagne d’envoi.`,
+  },
   options: { json: { type: 'boolean', default: false } },
   run: showStatus,
 } satisfies Command;
