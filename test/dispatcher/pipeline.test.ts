@@ -111,6 +111,7 @@ describe('sending pipeline', () => {
     assert.deepEqual(mixed, [], 'a connection carried both the old and the new postmaster');
     assert.ok(sink.messages.some((m) => m.from === 'billing@example.com'), 'the new postmaster was used for the rest');
     // The old route's connections are closed once its sends are done; only the new route's stay.
-    await until(() => sink.openConnections <= 3, 5_000, `the replaced route's connections to close (${sink.openConnections} open)`);
+    // Generous: a QUIT and its 221 on a loaded CI machine (a CI run once saw 4 open at 5 s).
+    await until(() => sink.openConnections <= 3, 15_000, `the replaced route's connections to close (${sink.openConnections} open)`);
   });
 });

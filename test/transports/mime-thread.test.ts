@@ -97,11 +97,13 @@ describe('MIME thread', () => {
   });
 
   it('refuses a message that takes longer than the limit to build, and the next one goes through a new thread', async () => {
-    const { thread, builtHere } = countedThread(50);
+    // 300 ms: the small message after it must build within the limit on a loaded CI machine too
+    // (a CI run saw it miss 50 ms while both cores were busy).
+    const { thread, builtHere } = countedThread(300);
     try {
-      // 60 MB of file to encode take far more than 50 ms (about 250 ms on the main thread here): the
+      // 240 MB of file to encode take far more than 300 ms (about 1 s on the main thread here): the
       // stand-in for a message that never ends. The thread's own start-up does not count.
-      const huge = { ...message(1), attachments: [{ filename: 'huge.bin', contentType: 'application/octet-stream', contentId: null, content: crypto.randomBytes(60_000_000) }] };
+      const huge = { ...message(1), attachments: [{ filename: 'huge.bin', contentType: 'application/octet-stream', contentId: null, content: crypto.randomBytes(240_000_000) }] };
       await assert.rejects(thread.build(toMailOptions(huge), false), (err: unknown) => err instanceof MimeBuildError && /took longer than/.test(err.message));
       const next = await thread.build(toMailOptions({ ...message(2), attachments: [] }), false);
       assert.match(next.toString(), /^Message-ID: <m-2@example\.com>/m, 'the next message was not built');
