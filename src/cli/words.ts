@@ -124,6 +124,11 @@ export const SAID = {
   tokenRevoked: { en: 'token {id} revoked', fr: 'jeton {id} révoqué' },
   saved: { en: 'saved {keys}', fr: `enregistré${NB}: {keys}` },
   note: { en: 'note: {message}', fr: `remarque${NB}: {message}` },
+  // settings/bindings.ts clearedMessage, worded from its key and the settings that changed.
+  cleared: {
+    en: '{key} was cleared because {because} changed: it was saved for the old value, so it is never sent elsewhere or less protected; enter it again',
+    fr: `{key} a été effacé parce que {because} a changé${NB}: il avait été enregistré pour l’ancienne valeur, afin de n’être jamais envoyé ailleurs ni moins protégé${NB}; saisissez-le à nouveau`,
+  },
   presetApplied: { en: 'applied preset {name}: {values}', fr: `préréglage {name} appliqué${NB}: {values}` },
   next: { en: 'next: {next}', fr: `ensuite${NB}: {next}` },
   standardInput: { en: '(standard input)', fr: '(entrée standard)' },

@@ -85,7 +85,7 @@ Exemple${NB}: postroom settings set smtpHost=smtp.example.com smtpPort=587 postm
       );
     });
     say(word(SAID.saved, { keys: Object.keys(patch).join(', ') }));
-    for (const c of view.cleared) say(word(SAID.note, { message: setting(c.message) }));
+    for (const c of view.cleared) say(word(SAID.note, { message: terminalLanguage() === 'en' ? c.message : word(SAID.cleared, { key: c.key, because: c.because.join(', ') }) }));
     for (const p of view.problems) say(word(CLI.problem, { key: p.key, message: setting(p.message) }));
     return 0;
   },
