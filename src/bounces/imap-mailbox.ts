@@ -2,7 +2,7 @@
 // on any other port; a password, or XOAUTH2 with an app token (Exchange Online). The cursor is the
 // INBOX's UIDVALIDITY and the last UID read, so a check reads only what arrived since the last one.
 import net from 'node:net';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import { MailboxError, PARENT_FOLDER, type FetchedMessage, type MailboxEntry, type MailboxPage, type MailboxSession, type ReportFolder } from './mailbox.js';
 import { SCREENING_HEADERS } from './report.js';
 
@@ -56,6 +56,8 @@ export async function openImapMailbox(o: ImapMailboxOptions): Promise<MailboxSes
     maxResponseSize: 64 * 1024 * 1024,
     disableAutoIdle: true,
   };
+  // Loaded when a mailbox is opened: every `postroom` command would otherwise pay for it at start-up.
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow(options);
   // An error after connect (the server hanging up) must not crash the process; the next command fails.
   client.on('error', () => undefined);

@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import pino from 'pino';
-import { openPostroom, type Postroom } from '../app.js';
+import type { Postroom } from '../app.js';
 import type { RuntimeConfig } from '../config.js';
 import { PostroomError } from '../errors.js';
 import { terminalLanguage, type Phrase } from '../i18n/index.js';
@@ -54,8 +53,12 @@ export function subcommandOf(command: Command, word: string | undefined): Subcom
 /** What the CLI changes is audited under the person at the terminal, not a bare "cli". */
 export const actor = (): string => `cli:${os.userInfo().username}`;
 
-/** One job, then closed: a command must not leave the database open behind it. */
+/**
+ * One job, then closed: a command must not leave the database open behind it. Postroom itself is
+ * loaded here, not at start-up: --help and a usage error answer without loading the service.
+ */
 export async function withPostroom<T>(config: RuntimeConfig, fn: (p: Postroom) => Promise<T>): Promise<T> {
+  const [{ openPostroom }, { default: pino }] = await Promise.all([import('../app.js'), import('pino')]);
   const postroom = await openPostroom({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,

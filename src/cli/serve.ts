@@ -1,7 +1,5 @@
 // `postroom serve`: opens Postroom, starts the HTTP server and the sending process, and keeps
 // running until SIGTERM or SIGINT; then stops gracefully (in-flight sends finish or are released).
-import pino from 'pino';
-import { openPostroom } from '../app.js';
 import type { RuntimeConfig } from '../config.js';
 import type { Command } from './command.js';
 import { SAID, word } from './words.js';
@@ -31,6 +29,8 @@ export async function serve(config: RuntimeConfig): Promise<number> {
   // command imports this file for its help, and must start without them.
   const { buildHttpServer, HandOverLimits } = await import('../http/index.js');
   const { HeapTrimmer } = await import('../memory/index.js');
+  // Loaded when serving, not for every command's --help.
+  const [{ openPostroom }, { default: pino }] = await Promise.all([import('../app.js'), import('pino')]);
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   const postroom = await openPostroom({
     dataDir: config.dataDir,

@@ -2,8 +2,7 @@
 // when a URL is given; then brings the schema up to date before anything else touches it.
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 import { initial } from './migrations/001_initial.js';
@@ -64,11 +63,9 @@ export interface OpenOptions {
   pgSchema?: string | undefined;
 }
 
-// bigint (int8) holds our millisecond times and ids; they fit in a double for 285,000 years.
-pg.types.setTypeParser(20, (v) => Number(v));
 
 export async function openStore(options: OpenOptions): Promise<Store> {
-  const store = options.databaseUrl ? openPostgres(options.databaseUrl, options.pgSchema) : openSqlite(options.dataDir);
+  const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.pgSchema) : await openSqlite(options.dataDir);
   try {
     await migrate(store);
   } catch (err) {
@@ -78,7 +75,9 @@ export async function openStore(options: OpenOptions): Promise<Store> {
   return store;
 }
 
-function openSqlite(dataDir: string): Store {
+async function openSqlite(dataDir: string): Promise<Store> {
+  // Each driver is loaded when its database is opened: a `postroom --help` loads neither.
+  const { default: SQLite } = await import('better-sqlite3');
   preparePrivateDir(dataDir);
   const file = path.join(dataDir, 'postroom.sqlite');
   // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
@@ -147,7 +146,11 @@ function withStatementCache(database: SQLite.Database, size = 200): SqliteDataba
   };
 }
 
-function openPostgres(url: string, schema?: string): Store {
+async function openPostgres(url: string, schema?: string): Promise<Store> {
+  // Loaded for PostgreSQL only: SQLite's users (and every `postroom` command on them) skip it.
+  const { default: pg } = await import('pg');
+  // bigint (int8) holds our millisecond times and ids; they fit in a double for 285,000 years.
+  pg.types.setTypeParser(20, (v) => Number(v));
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
