@@ -73,10 +73,14 @@ describe('sending-stopped banner (browser)', () => {
     const page = await context.newPage();
     await page.goto(`${server.url}/outbox`);
     await page.getByLabel('Password').fill(PASSWORD);
+    // The console's first read of the sending state, awaited from before it is asked (waiting
+    // after the page is up would wait for the next poll, 15 s later).
+    const firstRead = page.waitForResponse((r) => r.url().endsWith('/api/v1/sending'));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Outbox' }).waitFor();
-    // One poll of the state has answered by the time the outbox counts are on screen.
-    await page.waitForResponse((r) => r.url().endsWith('/api/v1/sending'));
+    await firstRead;
+    // Two frames: what that answer renders is on screen.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     assert.equal(await page.locator('.sending-stopped').count(), 0, 'no banner while mail moves');
     await context.close();
   });
