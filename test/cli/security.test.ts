@@ -13,13 +13,13 @@ import { assertBuilt } from '../helpers/built.js';
 // These tests run the built `postroom` command: a stale build would test old code.
 assertBuilt();
 
-// The command from src (bin/postroom.js runs the same main() from dist).
-const CLI = fileURLToPath(new URL('../../bench/postroom-cli.ts', import.meta.url));
+// The built command, as users run it (through tsx from src, each start cost 2.5 s).
+const CLI = fileURLToPath(new URL('../../bin/postroom.js', import.meta.url));
 // The test's environment minus anything Postroom or the test runner reads.
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSTROOM_') && k !== 'NODE_TEST_CONTEXT'));
 
 function postroom(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...baseEnv, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...baseEnv, ...env }, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -31,7 +31,7 @@ describe('the data directory is private', () => {
     t.after(() => fs.rmSync(parent, { recursive: true, force: true }));
     const dataDir = path.join(parent, 'data');
     // A permissive umask, as on many servers: the modes must not depend on it.
-    const r = spawnSync('sh', ['-c', `umask 000 && exec "${process.execPath}" --import tsx "${CLI}" send --to a@example.org --subject S --text T --sender-email u@example.org`], {
+    const r = spawnSync('sh', ['-c', `umask 000 && exec "${process.execPath}" "${CLI}" send --to a@example.org --subject S --text T --sender-email u@example.org`], {
       env: { ...baseEnv, POSTROOM_DATA_DIR: dataDir },
       encoding: 'utf8',
     });
@@ -71,7 +71,7 @@ describe('the first-start setup link', () => {
   it('is printed on standard error in plain words, never in the JSON log', async (t) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postroom-setup-'));
     t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    const child = spawn(process.execPath, [CLI, 'serve'], {
       env: { ...baseEnv, POSTROOM_DATA_DIR: dataDir, POSTROOM_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
