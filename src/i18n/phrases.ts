@@ -82,9 +82,17 @@ export function catalogue<T extends Record<string, Phrase>>(phrases: T): T {
 /** Every registered phrase, for the tests that keep the catalogues honest. */
 export const registered = (): Phrase[] => readers.map((r) => r.phrase);
 
+/**
+ * Longer sentences are left as they are. Postroom's own are short; a long one holds a server's
+ * reply of that length (RFC 5321 allows 512 octets a line; a hostile relay sends 64 KB), and
+ * reading it back costs time that grows with the square of its length (0.65 s at 64 KB): an
+ * e-mail list read in French must not let a relay stall the server.
+ */
+export const MAX_TRANSLATED_CHARS = 4096;
+
 /** A sentence Postroom wrote, in the language asked; one it cannot read stays as it is. */
 export function translate(text: string, lang: Language): string {
-  if (lang === 'en' || !text) return text;
+  if (lang === 'en' || !text || text.length > MAX_TRANSLATED_CHARS) return text;
   for (const r of readers) {
     const m = r.pattern.exec(text);
     if (!m) continue;

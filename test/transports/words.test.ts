@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import '../../src/transports/index.js';
 import '../../src/dispatcher/index.js';
-import { registered, say, sayIn, translate } from '../../src/i18n/index.js';
+import { MAX_TRANSLATED_CHARS, registered, say, sayIn, translate } from '../../src/i18n/index.js';
 import { FAILURES, NETWORK } from '../../src/transports/smtp/words.js';
 
 const SLOT = /\{(\w+)\??\}/g;
@@ -79,6 +79,17 @@ describe('the route’s sentences in French', () => {
       translate(english, 'fr'),
       'TLS avec mx.example.com:587 a échoué\u00a0: le nom d’hôte ou l’adresse IP ne figure pas parmi les noms du certificat (altnames)\u00a0: Host: mx.example.com. is not in the cert\'s altnames: DNS:other.example',
     );
+  });
+
+  it('leaves a sentence longer than its bound as it is: a hostile relay’s 64 KB reply is not read back', () => {
+    const short = say(FAILURES.authFailed, { user: 'relay', where: 'h:25', reply: `535 ${'x'.repeat(100)}` });
+    assert.notEqual(translate(short, 'fr'), short);
+    // Built to make the reading backtrack: a parenthesis every few characters and a near-miss ending.
+    const hostile = say(FAILURES.lostSigningIn, { why: 'a (b'.repeat(16_000), where: 'h:25' }).slice(0, -1);
+    assert.ok(hostile.length > MAX_TRANSLATED_CHARS, `the crafted text is ${hostile.length} characters`);
+    assert.equal(translate(hostile, 'fr'), hostile);
+    const long = say(FAILURES.authFailed, { user: 'relay', where: 'h:25', reply: `535 ${'x'.repeat(MAX_TRANSLATED_CHARS)}` });
+    assert.equal(translate(long, 'fr'), long, 'over the bound, even a sentence it knows stays English');
   });
 
   it('leaves a sentence it does not know, and the server’s words, as they are', () => {
