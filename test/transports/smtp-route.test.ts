@@ -8,6 +8,7 @@ import { DeliveryError, type DeliveryReport } from '../../src/transports/index.j
 import { createSmtpRoute, type RouteOptions, type SmtpRoute } from '../../src/transports/smtp/index.js';
 import { testPki } from '../helpers/pki.js';
 import { startSmtpSink, type SinkOptions, type SmtpSink } from '../helpers/smtp-sink.js';
+import { until } from '../helpers/waiting.js';
 
 const POSTMASTER = 'postmaster@example.com';
 const PASSWORD = 's3cret-pass';
@@ -170,6 +171,21 @@ describe('SMTP route', () => {
       route = createSmtpRoute({ smtpHost: 'no-such-host.invalid', smtpPort: 587, smtpUser: '', smtpPassword: '', startTls: true, smtpMaxConnections: 1, postmaster: POSTMASTER });
       const dns = await refusal(route.send(message(['alice@example.org'])));
       assert.equal(dns.message, 'cannot reach no-such-host.invalid:587: the host name was not found in DNS');
+    });
+  });
+
+  describe('a replaced route', () => {
+    it('delivers a send that reaches it after close() on a connection of its own, and leaves nothing open', async () => {
+      const { sink, route } = await setup({});
+      await route.send(message(['alice@example.org']));
+      assert.equal(sink.openConnections, 1, 'the pool keeps its connection for the next e-mail');
+      // The settings replaced the route while this e-mail's message was still being built.
+      await route.close();
+      await until(() => sink.openConnections === 0, 5_000, `the pool's connection to close (${sink.openConnections} open)`);
+      const late = await route.send(message(['bob@example.org']));
+      assert.deepEqual(late.accepted, ['bob@example.org'], 'the late send is delivered, not lost');
+      // Its connection goes with it: a pool made after close() would hold it until its idle sweep (30 s).
+      await until(() => sink.openConnections === 0, 5_000, `the late send's connection to close (${sink.openConnections} open)`);
     });
   });
 

@@ -12,7 +12,7 @@ import { say, type Phrase } from '../../i18n/index.js';
 import { classify, type FailureContext } from './classify.js';
 import { SmtpPool } from './pool.js';
 import { isPermanent, isTooManyRecipients, toRejected } from './replies.js';
-import { SmtpStageError, type SessionOptions, type SignIn, type TransactionResult } from './session.js';
+import { SmtpStageError, type SessionOptions, type SignIn, type SmtpSession, type TransactionResult } from './session.js';
 import { walk, type Diagnosis } from './walk.js';
 import { FAILURES, HINTS } from './words.js';
 
@@ -109,6 +109,9 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
     host, port, implicitTls, startTls: settings.startTls, tls, ...timeouts, signIn: signIn(user), allowPlaintextAuth, debug: options.debug ?? false,
   });
 
+  /** Closed by close(): the settings replaced this route. */
+  let closed = false;
+
   const pool = (user: string): SmtpPool => {
     let p = pools.get(user);
     if (!p) {
@@ -133,7 +136,19 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
 
   /** One transaction; a connection that died while idle is replaced once, since nothing was sent on it. */
   const transaction = async (user: string, from: string, to: string[], raw: Buffer, envelopeId: string | null): Promise<TransactionResult> => {
-    const run = (fresh: boolean) => pool(user).with((s) => s.transaction(from, to, raw, timeouts.dataReplyMs, envelopeId), fresh);
+    const send = (s: SmtpSession) => s.transaction(from, to, raw, timeouts.dataReplyMs, envelopeId);
+    const run = async (fresh: boolean): Promise<TransactionResult> => {
+      if (!closed) return pool(user).with(send, fresh);
+      // A send that began before the route was replaced and reaches the server after (its MIME was
+      // still being built): it goes out on a connection of its own, closed once it is done, rather
+      // than in a new pool nobody would close.
+      const once = new SmtpPool(sessionFor(user), 1);
+      try {
+        return await once.with(send);
+      } finally {
+        once.close();
+      }
+    };
     try {
       return await run(false);
     } catch (err) {
@@ -254,6 +269,7 @@ export function createSmtpRoute(settings: SmtpSettings, options: RouteOptions = 
       return { ok: steps.every((x) => x.ok), route: `SMTP ${where}`, steps };
     },
     async close() {
+      closed = true;
       for (const p of pools.values()) p.close();
       pools.clear();
     },
