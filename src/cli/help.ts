@@ -2,10 +2,8 @@
 // the overview, put together from the command objects so that the help cannot drift from the code.
 import { subcommandOf, type OverviewLine } from './command.js';
 import { COMMANDS, commandNamed } from './commands/index.js';
-import { terminalLanguage } from '../i18n/index.js';
+import { NB, terminalLanguage } from '../i18n/index.js';
 import { text } from './words.js';
-
-const NB = '\u00a0';
 
 /** `help` is answered by the dispatcher itself, so it is no command object: its help lives here. */
 const HELP_OF_HELP = {

@@ -3,8 +3,7 @@
 import type { RuntimeConfig } from '../config.js';
 import type { Command } from './command.js';
 import { SAID, word } from './words.js';
-
-const NB = '\u00a0';
+import { NB } from '../i18n/index.js';
 
 export const serveCommand: Command = {
   name: 'serve',

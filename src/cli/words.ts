@@ -1,8 +1,6 @@
 // What the `postroom` command prints for a person, English and French side by side; the terminal's
 // locale (LC_ALL, LC_MESSAGES, LANG) chooses. Stored text and servers' replies keep their words.
-import { catalogue, sayIn, terminalLanguage, translate, type Phrase } from '../i18n/index.js';
-
-const NB = '\u00a0';
+import { catalogue, NB, sayIn, terminalLanguage, translate, type Phrase } from '../i18n/index.js';
 
 export const CLI = {
   // queue show: the labels, padded to one column.

@@ -1,7 +1,7 @@
 // Why an e-mail that has not gone yet is waiting, in one answer for the e-mail page, `queue show`
 // and the API: scheduled, held, sending stopped (and why), a retry after a failure, or due now.
 import type { EmailStatus } from '../db/index.js';
-import { catalogue, say } from '../i18n/index.js';
+import { catalogue, NB, say } from '../i18n/index.js';
 import type { SendingState } from './sending-state.js';
 
 export type WaitingKind = 'scheduled' | 'held' | 'no-process' | 'sending-stopped' | 'retry' | 'due' | 'being-sent';
@@ -24,8 +24,6 @@ export interface WaitingEmail {
   scheduledAt: string | null;
   lastReply: string | null;
 }
-
-const NB = '\u00a0';
 
 /** Why an e-mail waits, in words (the console words each kind itself from the fields; the CLI reads these). */
 export const WAITING = catalogue({

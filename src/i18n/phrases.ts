@@ -4,6 +4,9 @@
 
 export type Language = 'en' | 'fr';
 
+/** The no-break space French typography puts before : ; ? ! and inside « ». */
+export const NB = '\u00a0';
+
 /** One sentence with {name} slots; a slot named with a trailing ? may be empty. */
 export interface Phrase {
   en: string;

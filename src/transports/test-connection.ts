@@ -6,10 +6,8 @@ import { GMAIL_SCOPE, googleTokenProviderFor } from './google.js';
 import { credentialsOf, tokenProviderFor, tokenRoles, type MicrosoftEndpoints } from './oauth.js';
 import type { Diagnosis, DiagnosisStep } from './smtp/index.js';
 import { microsoftTrust } from './trust.js';
-import { catalogue, say } from '../i18n/index.js';
+import { catalogue, NB, say } from '../i18n/index.js';
 import { createRoute, endpointsFor, isSmtpRoute, type RouteOptions } from './create.js';
-
-const NB = '\u00a0';
 
 /** Test connection's own sentences (the SMTP walk's are in smtp/words.ts). */
 export const TEST_STEPS = catalogue({
@@ -40,14 +38,13 @@ export const TEST_STEPS = catalogue({
   senderMissing: { en: 'set the Mail postmaster first: it is the sender the test checks', fr: `renseignez d’abord l’adresse du postmaster${NB}: c’est l’expéditeur que le test vérifie` },
 });
 
-type Step = DiagnosisStep | { step: 'token' | 'permissions'; ok: boolean; detail: string };
 export interface ConnectionTest {
   ok: boolean;
   route: string;
   steps: (Omit<DiagnosisStep, 'step'> & { step: string })[];
 }
 
-const failed = (route: string, step: Step['step'], detail: string): ConnectionTest => ({ ok: false, route, steps: [{ step, ok: false, detail }] });
+const failed = (route: string, step: DiagnosisStep['step'] | 'permissions', detail: string): ConnectionTest => ({ ok: false, route, steps: [{ step, ok: false, detail }] });
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Runs Test connection on the saved settings; `recipient` (default: the sender) is asked at RCPT TO. */

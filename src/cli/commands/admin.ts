@@ -4,8 +4,7 @@ import type { RuntimeConfig } from '../../config.js';
 import { readStdinLine, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { say } from '../format.js';
 import { SAID, USAGE, word } from '../words.js';
-
-const NB = '\u00a0';
+import { NB } from '../../i18n/index.js';
 
 const password = {
   help: {

@@ -7,8 +7,7 @@ import { quoteValue } from '../addresses.js';
 import { actor, emailId, parse, positiveInt, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { formatEmailDetail, formatEmailLine, say } from '../format.js';
 import { CLI, USAGE, word } from '../words.js';
-
-const NB = '\u00a0';
+import { NB } from '../../i18n/index.js';
 
 /** The statuses `queue retry --status` takes: those the queue's retry verb leaves, nothing else. */
 const RETRYABLE: readonly EmailStatus[] = TRANSITIONS.retry.from;

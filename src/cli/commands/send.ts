@@ -9,10 +9,8 @@ import { BATCH_MAX_EMAILS, EmailInputError, type BatchItemResult } from '../../q
 import { parseAddressOption, quoteValue, type ParsedOption } from '../addresses.js';
 import { parse, UsageError, withPostroom, type Command } from '../command.js';
 import { say, visible } from '../format.js';
-import { terminalLanguage } from '../../i18n/index.js';
+import { NB, terminalLanguage } from '../../i18n/index.js';
 import { SAID, USAGE, word } from '../words.js';
-
-const NB = '\u00a0';
 
 const ADDRESS_FORMS = {
   en: `Addresses: alice@example.org, "Alice <alice@example.org>", "Doe, John" <john@example.org>,

@@ -5,12 +5,11 @@ import type { RuntimeConfig } from '../../config.js';
 import { FIELDS, PRESETS, SECRET_KEYS, SETTING_KEYS, SettingsValidationError, coerceSettingText, isSettingKey, translateMessage } from '../../settings/index.js';
 import { quoteValue } from '../addresses.js';
 import { actor, parse, positiveInt, readStdinLine, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
-import { terminalLanguage } from '../../i18n/index.js';
+import { NB, terminalLanguage } from '../../i18n/index.js';
 import { formatSettings, say } from '../format.js';
 import { closest } from '../suggest.js';
 import { CLI, presetNext, SAID, USAGE, word } from '../words.js';
 
-const NB = '\u00a0';
 /** A settings message (a problem, a notice) in the terminal's language. */
 const setting = (message: string) => translateMessage(message, terminalLanguage());
 

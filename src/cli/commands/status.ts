@@ -3,8 +3,7 @@
 import type { RuntimeConfig } from '../../config.js';
 import { parse, withPostroom, type Command } from '../command.js';
 import { formatStatus, say } from '../format.js';
-
-const NB = '\u00a0';
+import { NB } from '../../i18n/index.js';
 
 export const status = {
   name: 'status',

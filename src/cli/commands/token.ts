@@ -5,8 +5,7 @@ import { quoteValue } from '../addresses.js';
 import { actor, emailId, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { say } from '../format.js';
 import { SAID, USAGE, word } from '../words.js';
-
-const NB = '\u00a0';
+import { NB } from '../../i18n/index.js';
 
 const create = {
   help: {

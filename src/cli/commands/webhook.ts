@@ -6,8 +6,7 @@ import type { WebhookInfo, WebhookViewer } from '../../webhooks/index.js';
 import { actor, emailId, positiveInt, subcommandOf, UsageError, withPostroom, type Command, type Subcommand } from '../command.js';
 import { say } from '../format.js';
 import { SAID, USAGE, word, worded } from '../words.js';
-
-const NB = '\u00a0';
+import { NB } from '../../i18n/index.js';
 
 const CLI_VIEWER: WebhookViewer = { kind: 'admin', actor: actor() };
 

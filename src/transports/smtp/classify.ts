@@ -46,12 +46,15 @@ export function exchangeAdvice(reply: string): Phrase | null {
   return null;
 }
 
+/** nodemailer ended the session over a reply longer than MAX_REPLY_CHARS. */
+const isReplyTooLarge = (e: SmtpFailure) => /exceeds maximum allowed size/.test(e.message);
+
 const isNetwork = (e: SmtpFailure) =>
-  !e.responseCode && (e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'ETIMEDOUT' || e.code === 'EDNS' || /exceeds maximum allowed size/.test(e.message));
+  !e.responseCode && (e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'ETIMEDOUT' || e.code === 'EDNS' || isReplyTooLarge(e));
 
 function networkWhat(e: SmtpFailure): string {
   const sys = e.originalCode ?? '';
-  if (/exceeds maximum allowed size/.test(e.message)) return say(NETWORK.replyTooLarge, { size: MAX_REPLY_CHARS });
+  if (isReplyTooLarge(e)) return say(NETWORK.replyTooLarge, { size: MAX_REPLY_CHARS });
   if (e.code === 'EDNS' || sys === 'ENOTFOUND' || sys === 'EAI_AGAIN') return say(NETWORK.notInDns);
   if (sys === 'ECONNREFUSED' || /ECONNREFUSED/.test(e.message)) return say(NETWORK.refused);
   if (e.timeoutType === 'CONNECT_TIMEOUT') return say(NETWORK.noAnswer);

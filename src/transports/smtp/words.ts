@@ -1,9 +1,8 @@
 // Every sentence Postroom writes about an SMTP route: its failures (stored with the e-mail, shown
 // in the banner) and Test connection's steps, each with its French beside it (transports/words.ts).
 import { FIELDS, FRENCH_LABELS, type SettingKey } from '../../settings/index.js';
-import { catalogue } from '../../i18n/index.js';
+import { catalogue, NB } from '../../i18n/index.js';
 
-const NB = '\u00a0';
 /** A setting's label quoted, in English and in French. */
 const en = (k: SettingKey) => `"${FIELDS[k].label}"`;
 const fr = (k: SettingKey) => `«${NB}${FRENCH_LABELS[k] ?? FIELDS[k].label}${NB}»`;
